@@ -1,0 +1,343 @@
+//! Test harness for Stratus: starts moto (the local AWS emulator) on a free
+//! loopback port and hands out SDK configs and environment variables that
+//! point at it, plus a byte-counting proxy to prove how much a client fetched.
+//!
+//! moto is found as `$MOTO_SERVER`, else `<workspace>/.venv/bin/moto_server`,
+//! else `moto_server` on `PATH` (`just setup` creates the venv).
+//! The server exits by itself when the test process ends: it watches its
+//! stdin, which is a pipe held by this process.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Account id moto reports.
+pub const ACCOUNT_ID: &str = "123456789012";
+/// Region every test uses.
+pub const REGION: &str = "us-east-1";
+
+/// A running moto server on 127.0.0.1.
+pub struct LocalAws {
+    port: u16,
+    _child: Mutex<Child>,
+}
+
+fn workspace_root() -> PathBuf {
+    // rust/local-aws → workspace root
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Python interpreter of the project venv (or `python3`).
+pub fn python() -> PathBuf {
+    let venv = workspace_root().join(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
+}
+
+impl LocalAws {
+    /// One server shared by every test of this process (tests use distinct buckets).
+    pub fn shared() -> &'static LocalAws {
+        static SHARED: OnceLock<LocalAws> = OnceLock::new();
+        SHARED.get_or_init(LocalAws::start)
+    }
+
+    /// Start a new server; panics with a clear message when moto is missing.
+    pub fn start() -> LocalAws {
+        let port = free_port();
+        let moto = std::env::var_os("MOTO_SERVER")
+            .map(PathBuf::from)
+            .or_else(|| {
+                let p = workspace_root().join(".venv/bin/moto_server");
+                p.exists().then_some(p)
+            })
+            .unwrap_or_else(|| PathBuf::from("moto_server"));
+        // A tiny wrapper: exit when stdin closes (our process ended), then run moto.
+        let script = format!(
+            "import os,sys,threading\n\
+             threading.Thread(target=lambda:(sys.stdin.read(),os._exit(0)),daemon=True).start()\n\
+             sys.argv=[{moto:?},'-H','127.0.0.1','-p','{port}']\n\
+             from moto.server import main\n\
+             main()\n",
+            moto = moto.display().to_string()
+        );
+        let python = if moto
+            .parent()
+            .map(|p| p.join("python").exists())
+            .unwrap_or(false)
+        {
+            moto.parent()
+                .map(|p| p.join("python"))
+                .unwrap_or_else(python)
+        } else {
+            python()
+        };
+        let child = Command::new(&python)
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start moto with {}: {e} (run `just setup`)",
+                    python.display()
+                )
+            });
+        let aws = LocalAws {
+            port,
+            _child: Mutex::new(child),
+        };
+        aws.wait_ready();
+        aws.configure_moto();
+        aws
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(body) = http(self.port, "GET", "/moto-api/", "") {
+                if !body.is_empty() {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto did not answer on 127.0.0.1:{} within 30 s", self.port);
+    }
+
+    /// No Docker here: make moto's Lambda Invoke and Batch jobs run without it.
+    fn configure_moto(&self) {
+        let body = r#"{"lambda":{"use_docker":false},"batch":{"use_docker":false}}"#;
+        if let Err(e) = http(self.port, "POST", "/moto-api/config", body) {
+            panic!("cannot configure moto: {e}");
+        }
+    }
+
+    /// TCP port of the server.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Environment for a child process (our binaries, GDAL, Python clients).
+    pub fn env(&self) -> Vec<(String, String)> {
+        let endpoint = self.endpoint();
+        [
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", REGION),
+            ("AWS_DEFAULT_REGION", REGION),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            // GDAL's /vsis3/ does not read AWS_ENDPOINT_URL.
+            ("AWS_S3_ENDPOINT", &endpoint["http://".len()..]),
+            ("AWS_HTTPS", "NO"),
+            ("AWS_VIRTUAL_HOSTING", "FALSE"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// Put [`LocalAws::env`] into this process' environment. Call once, before
+    /// any thread reads the environment (GDAL reads it at open time).
+    pub fn export_env(&self) {
+        static DONE: OnceLock<()> = OnceLock::new();
+        DONE.get_or_init(|| {
+            for (k, v) in self.env() {
+                // SAFETY-free: std::env::set_var is safe on edition 2021.
+                std::env::set_var(k, v);
+            }
+        });
+    }
+
+    /// SDK config pointing at this server with static test credentials.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_config::Region::new(REGION))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "local-aws",
+            ))
+            .load()
+            .await
+    }
+
+    /// An S3 client (path-style) for this server.
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// Create a bucket with a unique name starting with `prefix`.
+    pub async fn new_bucket(&self, prefix: &str) -> String {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "{prefix}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        self.s3()
+            .await
+            .create_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create bucket {name}: {e:?}"));
+        name
+    }
+}
+
+/// Minimal blocking HTTP/1.0 request to 127.0.0.1 (harness use only).
+fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+/// What a [`CountingProxy`] saw.
+#[derive(Debug, Default, Clone)]
+pub struct Traffic {
+    /// Request lines (`GET /bucket/key HTTP/1.1`) in arrival order, with any `Range` header.
+    pub requests: Vec<String>,
+    /// Bytes sent from the server to clients (headers and bodies).
+    pub bytes_down: u64,
+}
+
+/// A TCP proxy on 127.0.0.1 that forwards to another loopback port and records
+/// every HTTP request line and the bytes the upstream sent back.
+pub struct CountingProxy {
+    addr: SocketAddr,
+    traffic: Arc<Mutex<Traffic>>,
+}
+
+impl CountingProxy {
+    /// Start forwarding to `127.0.0.1:upstream`.
+    pub fn start(upstream: u16) -> CountingProxy {
+        let listener =
+            TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind proxy: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("proxy addr: {e}"));
+        let traffic = Arc::new(Mutex::new(Traffic::default()));
+        let t = traffic.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let t = t.clone();
+                std::thread::spawn(move || proxy_conn(conn, upstream, t));
+            }
+        });
+        CountingProxy { addr, traffic }
+    }
+
+    /// `host:port` of the proxy.
+    pub fn host_port(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// A snapshot of the traffic so far.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    /// Forget what was recorded.
+    pub fn reset(&self) {
+        if let Ok(mut t) = self.traffic.lock() {
+            *t = Traffic::default();
+        }
+    }
+}
+
+fn proxy_conn(client: TcpStream, upstream: u16, traffic: Arc<Mutex<Traffic>>) {
+    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+        return;
+    };
+    let (Ok(client_r), Ok(mut server_w)) = (client.try_clone(), server.try_clone()) else {
+        return;
+    };
+    let t = traffic.clone();
+    // client → server: record request lines and Range headers.
+    let up = std::thread::spawn(move || {
+        let mut reader = BufReader::new(client_r);
+        let mut line = String::new();
+        let mut current: Option<usize> = None;
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let trimmed = line.trim_end();
+            if let Ok(mut t) = t.lock() {
+                if ["GET ", "HEAD ", "PUT ", "POST ", "DELETE "]
+                    .iter()
+                    .any(|m| trimmed.starts_with(m))
+                {
+                    t.requests.push(trimmed.to_string());
+                    current = Some(t.requests.len() - 1);
+                } else if trimmed.to_ascii_lowercase().starts_with("range:") {
+                    if let Some(i) = current {
+                        let range = trimmed.to_string();
+                        t.requests[i].push_str(&format!(" [{range}]"));
+                    }
+                }
+            }
+            if server_w.write_all(line.as_bytes()).is_err() {
+                break;
+            }
+        }
+        let _ = server_w.shutdown(std::net::Shutdown::Write);
+    });
+    // server → client: count bytes.
+    let mut server_r = server;
+    let mut client_w = client;
+    let mut buf = [0u8; 16384];
+    loop {
+        match server_r.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if let Ok(mut t) = traffic.lock() {
+                    t.bytes_down += n as u64;
+                }
+                if client_w.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = client_w.shutdown(std::net::Shutdown::Write);
+    let _ = up.join();
+}

@@ -1,0 +1,19 @@
+//! AWS plumbing shared by the Stratus binaries, with no GDAL in it:
+//!
+//! - [`S3Url`]: parse every form of S3 URL users paste (`s3://`, virtual-hosted
+//!   and path-style `https://`, custom endpoints such as a local emulator);
+//! - [`decode_event_key`]: decode the form-encoded object keys of S3 events;
+//! - [`config`]: AWS SDK config and an S3 client from the environment,
+//!   honouring `AWS_ENDPOINT_URL`;
+//! - [`objects`]: get/put bytes and JSON on S3, gzip for `.gz` keys, retrying
+//!   throttling and 5xx answers with backoff.
+
+pub mod config;
+mod error;
+mod event_key;
+pub mod objects;
+mod s3_url;
+
+pub use error::{Error, Result};
+pub use event_key::decode_event_key;
+pub use s3_url::S3Url;

@@ -1,0 +1,208 @@
+//! Objects on S3: bytes and JSON, gzip-transparent for `.gz` keys.
+//!
+//! Retries of throttling, 5xx and network failures happen inside the SDK
+//! (see [`crate::config::retry_config`]); what still fails after them is
+//! reported as [`Error::Transient`] so callers can decide to fail and be retried.
+
+use std::io::{Read, Write};
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use bytes::Bytes;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::{Error, Result, S3Url};
+
+/// What `HeadObject` tells about an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHead {
+    /// Size in bytes.
+    pub size: u64,
+    /// Last-modified time, RFC 3339.
+    pub last_modified: Option<String>,
+    /// ETag without quotes.
+    pub etag: Option<String>,
+    /// Content type.
+    pub content_type: Option<String>,
+}
+
+/// Map an SDK error to ours, classifying it for retry decisions.
+pub fn classify<E>(url: &S3Url, err: SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let bucket = url.bucket.clone();
+    let key = url.key.clone();
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let code = err.code().map(str::to_string);
+    let message = match (&code, err.message()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.clone(),
+        _ => format!(
+            "{}",
+            aws_smithy_types::error::display::DisplayErrorContext(&err)
+        ),
+    };
+    match (&err, status, code.as_deref()) {
+        (_, Some(404), _) | (_, _, Some("NoSuchKey" | "NoSuchBucket" | "NotFound")) => {
+            Error::NotFound { bucket, key }
+        }
+        (_, Some(403), _) | (_, _, Some("AccessDenied")) => Error::AccessDenied {
+            bucket,
+            key,
+            message,
+        },
+        (
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_),
+            _,
+            _,
+        ) => Error::Transient {
+            bucket,
+            key,
+            message,
+        },
+        (_, Some(s), _) if s == 429 || s >= 500 => Error::Transient {
+            bucket,
+            key,
+            message,
+        },
+        (
+            _,
+            _,
+            Some(
+                "SlowDown"
+                | "Throttling"
+                | "ThrottlingException"
+                | "RequestTimeout"
+                | "InternalError",
+            ),
+        ) => Error::Transient {
+            bucket,
+            key,
+            message,
+        },
+        _ => Error::S3 {
+            bucket,
+            key,
+            message,
+        },
+    }
+}
+
+/// `HeadObject`.
+pub async fn head(client: &Client, url: &S3Url) -> Result<ObjectHead> {
+    let out = client
+        .head_object()
+        .bucket(&url.bucket)
+        .key(&url.key)
+        .send()
+        .await
+        .map_err(|e| classify(url, e))?;
+    Ok(ObjectHead {
+        size: out
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0),
+        last_modified: out
+            .last_modified()
+            .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        etag: out.e_tag().map(|e| e.trim_matches('"').to_string()),
+        content_type: out.content_type().map(str::to_string),
+    })
+}
+
+/// The whole object, as stored (no decompression).
+pub async fn get_bytes(client: &Client, url: &S3Url) -> Result<Bytes> {
+    let out = client
+        .get_object()
+        .bucket(&url.bucket)
+        .key(&url.key)
+        .send()
+        .await
+        .map_err(|e| classify(url, e))?;
+    let body = out.body.collect().await.map_err(|e| Error::Transient {
+        bucket: url.bucket.clone(),
+        key: url.key.clone(),
+        message: format!("reading the body: {e}"),
+    })?;
+    Ok(body.into_bytes())
+}
+
+/// The object's bytes, gunzipped when the key ends in `.gz`.
+pub async fn get_decoded(client: &Client, url: &S3Url) -> Result<Vec<u8>> {
+    let raw = get_bytes(client, url).await?;
+    if !url.is_gzip() {
+        return Ok(raw.to_vec());
+    }
+    let mut out = Vec::new();
+    GzDecoder::new(&raw[..])
+        .read_to_end(&mut out)
+        .map_err(|source| Error::Gzip {
+            bucket: url.bucket.clone(),
+            key: url.key.clone(),
+            source,
+        })?;
+    Ok(out)
+}
+
+/// The object parsed as JSON (gunzipped first for `.gz` keys).
+pub async fn get_json<T: DeserializeOwned>(client: &Client, url: &S3Url) -> Result<T> {
+    let bytes = get_decoded(client, url).await?;
+    serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+        bucket: url.bucket.clone(),
+        key: url.key.clone(),
+        source,
+    })
+}
+
+/// Store bytes with a content type.
+pub async fn put_bytes(
+    client: &Client,
+    url: &S3Url,
+    body: Vec<u8>,
+    content_type: &str,
+) -> Result<()> {
+    client
+        .put_object()
+        .bucket(&url.bucket)
+        .key(&url.key)
+        .content_type(content_type)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .map_err(|e| classify(url, e))?;
+    Ok(())
+}
+
+/// Store a value as JSON; gzip-compressed (with `Content-Encoding: gzip`
+/// left off, so clients get the stored bytes) when the key ends in `.gz`.
+pub async fn put_json<T: Serialize + ?Sized>(
+    client: &Client,
+    url: &S3Url,
+    value: &T,
+) -> Result<()> {
+    let json = serde_json::to_vec(value).map_err(|source| Error::Json {
+        bucket: url.bucket.clone(),
+        key: url.key.clone(),
+        source,
+    })?;
+    if url.is_gzip() {
+        let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let gz = enc
+            .write_all(&json)
+            .and_then(|()| enc.finish())
+            .map_err(|source| Error::Gzip {
+                bucket: url.bucket.clone(),
+                key: url.key.clone(),
+                source,
+            })?;
+        put_bytes(client, url, gz, "application/gzip").await
+    } else {
+        put_bytes(client, url, json, "application/json").await
+    }
+}

@@ -1,0 +1,134 @@
+//! S3 object helpers against moto and against a deliberately flaky server.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use local_aws::LocalAws;
+use serde_json::{json, Value};
+use stratus_aws::{config, objects, S3Url};
+
+async fn client(aws: &LocalAws) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(&aws.sdk_config().await)
+        .force_path_style(true)
+        .retry_config(config::retry_config())
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+#[tokio::test]
+async fn json_round_trip_plain_and_gzip() {
+    let aws = LocalAws::shared();
+    let s3 = client(aws).await;
+    let bucket = aws.new_bucket("objects").await;
+    let doc = json!({"type": "FeatureCollection", "features": [], "process": {"workflow": "x"}});
+    for key in ["p/payload.json", "p/payload é+.json.gz"] {
+        let url = S3Url::new(&bucket, key);
+        objects::put_json(&s3, &url, &doc).await.unwrap();
+        let back: Value = objects::get_json(&s3, &url).await.unwrap();
+        assert_eq!(back, doc, "{key}");
+        let head = objects::head(&s3, &url).await.unwrap();
+        assert!(head.size > 0);
+        assert!(head.last_modified.is_some());
+    }
+    // The .gz object really is gzip on S3.
+    let raw = objects::get_bytes(&s3, &S3Url::new(&bucket, "p/payload é+.json.gz"))
+        .await
+        .unwrap();
+    assert_eq!(&raw[..2], &[0x1f, 0x8b]);
+}
+
+#[tokio::test]
+async fn missing_objects_and_bad_content_are_classified() {
+    let aws = LocalAws::shared();
+    let s3 = client(aws).await;
+    let bucket = aws.new_bucket("errors").await;
+    let missing = S3Url::new(&bucket, "nope.json");
+    let err = objects::get_json::<Value>(&s3, &missing).await.unwrap_err();
+    assert_eq!(err.kind(), "NotFound", "{err}");
+    assert!(!err.is_transient());
+    let err = objects::head(&s3, &missing).await.unwrap_err();
+    assert_eq!(err.kind(), "NotFound", "{err}");
+    let err = objects::get_json::<Value>(&s3, &S3Url::new("no-such-bucket-x", "k"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "NotFound", "{err}");
+
+    let text = S3Url::new(&bucket, "not-json.json");
+    objects::put_bytes(&s3, &text, b"hello".to_vec(), "text/plain")
+        .await
+        .unwrap();
+    let err = objects::get_json::<Value>(&s3, &text).await.unwrap_err();
+    assert_eq!(err.kind(), "InvalidJson", "{err}");
+
+    let fake_gz = S3Url::new(&bucket, "fake.json.gz");
+    objects::put_bytes(&s3, &fake_gz, b"{}".to_vec(), "application/gzip")
+        .await
+        .unwrap();
+    let err = objects::get_json::<Value>(&s3, &fake_gz).await.unwrap_err();
+    assert_eq!(err.kind(), "InvalidGzip", "{err}");
+}
+
+/// A loopback server answering 503 SlowDown `failures` times, then 200 with `body`.
+fn flaky_server(failures: usize, body: &'static str) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let mut conn = conn.unwrap();
+            let mut buf = [0u8; 8192];
+            let _ = conn.read(&mut buf);
+            let n = h.fetch_add(1, Ordering::SeqCst);
+            let resp = if n < failures {
+                let err = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+                format!("HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{err}", err.len())
+            } else {
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            };
+            let _ = conn.write_all(resp.as_bytes());
+        }
+    });
+    (port, hits)
+}
+
+async fn client_for(port: u16) -> aws_sdk_s3::Client {
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "t",
+        ))
+        .retry_config(config::retry_config())
+        .load()
+        .await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&base)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+#[tokio::test]
+async fn throttling_is_retried_with_backoff() {
+    let (port, hits) = flaky_server(2, r#"{"ok":true}"#);
+    let s3 = client_for(port).await;
+    let v: Value = objects::get_json(&s3, &S3Url::new("bucket", "k.json"))
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"ok": true}));
+    assert_eq!(hits.load(Ordering::SeqCst), 3, "two 503s then a success");
+}
+
+#[tokio::test]
+async fn persistent_5xx_is_transient_after_all_attempts() {
+    let (port, hits) = flaky_server(usize::MAX, "");
+    let s3 = client_for(port).await;
+    let err = objects::get_json::<Value>(&s3, &S3Url::new("bucket", "k.json"))
+        .await
+        .unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    assert_eq!(hits.load(Ordering::SeqCst), config::MAX_ATTEMPTS as usize);
+}
