@@ -1,0 +1,89 @@
+mock_provider "aws" {
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      arn            = "arn:aws:ecr:us-east-1:123456789012:repository/stratus/gdal-lambda"
+      repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/gdal-lambda"
+      registry_id    = "123456789012"
+    }
+  }
+}
+
+variables {
+  name = "stratus/gdal-lambda"
+}
+
+run "secure_defaults" {
+  command = apply
+
+  assert {
+    condition     = aws_ecr_repository.this.image_tag_mutability == "IMMUTABLE"
+    error_message = "Tags must be immutable."
+  }
+
+  assert {
+    condition     = aws_ecr_repository.this.image_scanning_configuration[0].scan_on_push
+    error_message = "Images must be scanned on push."
+  }
+
+  assert {
+    condition     = aws_ecr_repository.this.encryption_configuration[0].encryption_type == "KMS"
+    error_message = "Images must be encrypted with KMS."
+  }
+
+  assert {
+    condition     = !aws_ecr_repository.this.force_delete
+    error_message = "A repository with images must not be deleted by default."
+  }
+
+  assert {
+    condition     = output.repository_url == "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/gdal-lambda"
+    error_message = "repository_url must be the repository's URL."
+  }
+}
+
+run "lifecycle_policy" {
+  command = plan
+
+  variables {
+    keep_tagged_images   = 5
+    untagged_expiry_days = 3
+  }
+
+  assert {
+    condition = jsondecode(aws_ecr_lifecycle_policy.this.policy).rules[0].selection == {
+      tagStatus   = "untagged"
+      countType   = "sinceImagePushed"
+      countUnit   = "days"
+      countNumber = 3
+    }
+    error_message = "Untagged images must expire after untagged_expiry_days."
+  }
+
+  assert {
+    condition     = jsondecode(aws_ecr_lifecycle_policy.this.policy).rules[1].selection.countNumber == 5 && jsondecode(aws_ecr_lifecycle_policy.this.policy).rules[1].selection.tagStatus == "tagged"
+    error_message = "Only the last keep_tagged_images tagged images must be kept."
+  }
+}
+
+run "customer_managed_key" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = aws_ecr_repository.this.encryption_configuration[0].kms_key == "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    error_message = "The given KMS key must be used."
+  }
+}
+
+run "rejects_bad_name" {
+  command = plan
+
+  variables {
+    name = "Stratus/GDAL"
+  }
+
+  expect_failures = [var.name]
+}
