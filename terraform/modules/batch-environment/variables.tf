@@ -1,0 +1,132 @@
+variable "name" {
+  description = "Name of the job queue; prefixes the names of the roles and tags the compute environment."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$", var.name))
+    error_message = "name must be 1-40 letters, digits, `-` or `_` (role names built from it are limited to 64 characters)."
+  }
+}
+
+variable "compute_type" {
+  description = <<-EOT
+    Compute behind the environment: `FARGATE` (default), `FARGATE_SPOT`, `EC2` or `SPOT`.
+    Fargate runs arm64 (Graviton) jobs when the job definition asks for ARM64; Fargate Spot runs x86_64 only,
+    so arm64 images need `FARGATE`, or `EC2`/`SPOT` with Graviton `instance_types`.
+  EOT
+  type        = string
+  default     = "FARGATE"
+  nullable    = false
+
+  validation {
+    condition     = contains(["FARGATE", "FARGATE_SPOT", "EC2", "SPOT"], var.compute_type)
+    error_message = "compute_type must be FARGATE, FARGATE_SPOT, EC2 or SPOT."
+  }
+}
+
+variable "max_vcpus" {
+  description = "Most vCPUs the environment runs at once (the cost ceiling)."
+  type        = number
+  default     = 16
+  nullable    = false
+
+  validation {
+    condition     = var.max_vcpus >= 1 && floor(var.max_vcpus) == var.max_vcpus
+    error_message = "max_vcpus must be a whole number of at least 1."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Subnets the jobs run in (private subnets with a route to ECR, S3, Lambda and CloudWatch Logs)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.subnet_ids) > 0 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "subnet_ids must list at least one subnet id (subnet-…)."
+  }
+}
+
+variable "security_group_ids" {
+  description = "Security groups of the jobs (egress only is enough)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.security_group_ids) > 0 && alltrue([for s in var.security_group_ids : can(regex("^sg-[0-9a-f]+$", s))])
+    error_message = "security_group_ids must list at least one security group id (sg-…)."
+  }
+}
+
+variable "ec2" {
+  description = <<-EOT
+    Settings used only when `compute_type` is `EC2` or `SPOT`. The default instance families are Graviton (arm64);
+    Batch picks the matching ECS-optimized Amazon Linux 2023 AMI for them.
+  EOT
+  type = object({
+    instance_types      = optional(list(string), ["m7g", "c7g", "r7g"])
+    min_vcpus           = optional(number, 0)
+    allocation_strategy = optional(string)
+    bid_percentage      = optional(number, 100)
+    launch_template_id  = optional(string)
+    image_type          = optional(string, "ECS_AL2023")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = length(var.ec2.instance_types) > 0
+    error_message = "ec2.instance_types must not be empty."
+  }
+
+  validation {
+    condition     = var.ec2.min_vcpus >= 0 && floor(var.ec2.min_vcpus) == var.ec2.min_vcpus
+    error_message = "ec2.min_vcpus must be a whole number >= 0."
+  }
+
+  validation {
+    condition     = var.ec2.allocation_strategy == null ? true : contains(["BEST_FIT", "BEST_FIT_PROGRESSIVE", "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"], var.ec2.allocation_strategy)
+    error_message = "ec2.allocation_strategy must be BEST_FIT, BEST_FIT_PROGRESSIVE, SPOT_CAPACITY_OPTIMIZED or SPOT_PRICE_CAPACITY_OPTIMIZED."
+  }
+
+  validation {
+    condition     = var.ec2.bid_percentage >= 1 && var.ec2.bid_percentage <= 100
+    error_message = "ec2.bid_percentage must be between 1 and 100."
+  }
+
+  validation {
+    condition     = contains(["ECS_AL2023", "ECS_AL2", "ECS_AL2_NVIDIA"], var.ec2.image_type)
+    error_message = "ec2.image_type must be ECS_AL2023, ECS_AL2 or ECS_AL2_NVIDIA."
+  }
+}
+
+variable "service_role_arn" {
+  description = "Role Batch uses to manage the environment. Null uses the AWSServiceRoleForBatch service-linked role (recommended)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.service_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.service_role_arn))
+    error_message = "service_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "job_queue_priority" {
+  description = "Priority of the job queue among queues sharing the compute environment (higher runs first)."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.job_queue_priority >= 0 && var.job_queue_priority <= 1000 && floor(var.job_queue_priority) == var.job_queue_priority
+    error_message = "job_queue_priority must be a whole number between 0 and 1000."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource of the module."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}

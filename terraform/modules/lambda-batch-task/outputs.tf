@@ -1,0 +1,34 @@
+output "job_definition_arn" {
+  description = "ARN of the job definition, with its revision."
+  value       = aws_batch_job_definition.this.arn
+}
+
+output "job_definition_name" {
+  description = "Name of the job definition (submitting by name runs the latest active revision)."
+  value       = aws_batch_job_definition.this.name
+}
+
+output "job_role_arn" {
+  description = "ARN of the job role (what the function's code may do inside the job)."
+  value       = aws_iam_role.job.arn
+}
+
+output "job_role_name" {
+  description = "Name of the job role, to attach further policies."
+  value       = aws_iam_role.job.name
+}
+
+output "execution_role_arn" {
+  description = "ARN of the ECS task execution role the jobs use."
+  value       = local.execution_role_arn
+}
+
+output "log_group_name" {
+  description = "Name of the job log group."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "container_properties" {
+  description = "The job's container properties, as a JSON string (the shape of a Cirrus task's `batch.container_properties`)."
+  value       = aws_batch_job_definition.this.container_properties
+}

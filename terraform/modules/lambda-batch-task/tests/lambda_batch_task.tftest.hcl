@@ -1,0 +1,218 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/stratus-task-job"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/batch/stratus-task"
+    }
+  }
+
+  mock_resource "aws_batch_job_definition" {
+    defaults = {
+      arn = "arn:aws:batch:us-east-1:123456789012:job-definition/stratus-task:1"
+    }
+  }
+}
+
+variables {
+  name                = "stratus-task"
+  image_uri           = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+  lambda_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:my-cirrus-task"
+  payload = {
+    bucket = "stratus-payloads"
+    prefix = "payloads/"
+  }
+}
+
+run "cirrus_command_and_parameters" {
+  command = apply
+
+  assert {
+    condition     = jsondecode(aws_batch_job_definition.this.container_properties).command == ["run", "Ref::lambda_function", "Ref::url", "--output", "Ref::url_out"]
+    error_message = "The job must run the run-lambda command with Cirrus' parameters."
+  }
+
+  assert {
+    condition = aws_batch_job_definition.this.parameters == tomap({
+      lambda_function = "my-cirrus-task"
+      url             = "filler"
+      url_out         = "filler"
+    })
+    error_message = "Default parameters must name the function and fill url/url_out with non-empty placeholders."
+  }
+
+  assert {
+    condition     = jsondecode(aws_batch_job_definition.this.container_properties).image == var.image_uri
+    error_message = "The job must run the digest-pinned image."
+  }
+
+  assert {
+    condition     = jsondecode(aws_batch_job_definition.this.container_properties).runtimePlatform == { operatingSystemFamily = "LINUX", cpuArchitecture = "ARM64" }
+    error_message = "Fargate jobs must run on ARM64 by default."
+  }
+
+  assert {
+    condition     = aws_batch_job_definition.this.platform_capabilities == toset(["FARGATE"]) && jsondecode(aws_batch_job_definition.this.container_properties).networkConfiguration.assignPublicIp == "DISABLED"
+    error_message = "Jobs must run on Fargate without a public IP by default."
+  }
+
+  assert {
+    condition = jsondecode(aws_batch_job_definition.this.container_properties).resourceRequirements == [
+      { type = "VCPU", value = "1" },
+      { type = "MEMORY", value = "4096" },
+    ]
+    error_message = "Resource requirements must come from vcpus and memory_mib."
+  }
+
+  assert {
+    condition     = jsondecode(aws_batch_job_definition.this.container_properties).logConfiguration.options["awslogs-group"] == "/aws/batch/stratus-task"
+    error_message = "Jobs must log to their own log group."
+  }
+
+  assert {
+    condition     = aws_batch_job_definition.this.retry_strategy[0].attempts == 3 && aws_batch_job_definition.this.timeout[0].attempt_duration_seconds == 3600
+    error_message = "Retry strategy and timeout must be set."
+  }
+
+  assert {
+    condition     = output.job_definition_arn == "arn:aws:batch:us-east-1:123456789012:job-definition/stratus-task:1" && output.job_definition_name == "stratus-task"
+    error_message = "Outputs must name the job definition."
+  }
+}
+
+run "job_role_is_scoped_to_the_function_and_payloads" {
+  command = apply
+
+  variables {
+    lambda_layer_arns = ["arn:aws:lambda:us-east-1:123456789012:layer:gdal:3"]
+  }
+
+  assert {
+    condition = {
+      for s in data.aws_iam_policy_document.job.statement : s.sid => {
+        actions   = s.actions
+        resources = s.resources
+      }
+      } == {
+      ReadFunction = {
+        actions   = toset(["lambda:GetFunction"])
+        resources = toset(["arn:aws:lambda:us-east-1:123456789012:function:my-cirrus-task", "arn:aws:lambda:us-east-1:123456789012:function:my-cirrus-task:*"])
+      }
+      ReadLayers = {
+        actions   = toset(["lambda:GetLayerVersion"])
+        resources = toset(["arn:aws:lambda:us-east-1:123456789012:layer:gdal:3"])
+      }
+      ReadWritePayloads = {
+        actions   = toset(["s3:GetObject", "s3:PutObject"])
+        resources = toset(["arn:aws:s3:::stratus-payloads/payloads/*"])
+      }
+    }
+    error_message = "The job role must read only this function and its layers, and read/write only the payload prefix."
+  }
+
+  assert {
+    condition     = length(aws_iam_role_policy.additional) == 0
+    error_message = "No extra policy unless one is given."
+  }
+}
+
+run "execution_role_pulls_only_this_repository" {
+  command = apply
+
+  assert {
+    condition = {
+      for s in data.aws_iam_policy_document.execution[0].statement : s.sid => s.resources
+      } == {
+      PullImage       = toset(["arn:aws:ecr:us-east-1:123456789012:repository/stratus/run-geolambda"])
+      LogInToRegistry = toset(["*"])
+      WriteJobLogs    = toset(["arn:aws:logs:us-east-1:123456789012:log-group:/aws/batch/stratus-task:*"])
+    }
+    error_message = "The execution role must pull only the job's repository and write only the job's logs."
+  }
+
+  assert {
+    condition     = jsondecode(aws_batch_job_definition.this.container_properties).executionRoleArn == aws_iam_role.execution[0].arn
+    error_message = "The job must use the execution role."
+  }
+}
+
+run "shared_execution_role_on_ec2" {
+  command = plan
+
+  variables {
+    execution_role_arn    = "arn:aws:iam::123456789012:role/stratus-ecs-task-execution"
+    platform              = "EC2"
+    ephemeral_storage_gib = 50
+    additional_policy_json = jsonencode({
+      Version   = "2012-10-17"
+      Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::sentinel-cogs/*" }]
+    })
+  }
+
+  assert {
+    condition     = length(aws_iam_role.execution) == 0 && output.execution_role_arn == var.execution_role_arn
+    error_message = "A given execution role must be used instead of creating one."
+  }
+
+  assert {
+    condition     = !can(jsondecode(aws_batch_job_definition.this.container_properties).runtimePlatform) && !can(jsondecode(aws_batch_job_definition.this.container_properties).ephemeralStorage)
+    error_message = "EC2 jobs take no Fargate settings."
+  }
+
+  assert {
+    condition     = length(aws_iam_role_policy.additional) == 1
+    error_message = "The function's own permissions must be added to the job role."
+  }
+}
+
+run "rejects_unpinned_image_and_qualified_function" {
+  command = plan
+
+  variables {
+    image_uri           = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda:latest"
+    lambda_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:my-cirrus-task:prod"
+  }
+
+  expect_failures = [var.image_uri, var.lambda_function_arn]
+}
+
+run "rejects_leading_wildcards" {
+  command = plan
+
+  variables {
+    retry_strategy = {
+      attempts         = 2
+      evaluate_on_exit = [{ action = "RETRY", on_reason = "*Spot*" }]
+    }
+  }
+
+  expect_failures = [var.retry_strategy]
+}

@@ -1,0 +1,264 @@
+variable "name" {
+  description = "Name of the job definition; also names its roles (`<name>-job`, `<name>-execution`) and log group (`/aws/batch/<name>`)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$", var.name))
+    error_message = "name must be 1-50 letters, digits, `-` or `_`."
+  }
+}
+
+variable "image_uri" {
+  description = "The run-lambda or run-geolambda image, pinned by digest (`<registry>/<repository>@sha256:<digest>`)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$", var.image_uri))
+    error_message = "image_uri must be an image pinned by digest: <registry>/<repository>@sha256:<64 hex digits>."
+  }
+}
+
+variable "lambda_function_arn" {
+  description = "ARN (unqualified) of the Lambda function whose code the job runs. The job role may read this function only."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}$", var.lambda_function_arn))
+    error_message = "lambda_function_arn must be an unqualified function ARN (arn:aws:lambda:<region>:<account>:function:<name>)."
+  }
+}
+
+variable "lambda_layer_arns" {
+  description = "Version ARNs of the function's layers; the job role may read these layers (`lambda:GetLayerVersion`)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for l in var.lambda_layer_arns : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", l))])
+    error_message = "lambda_layer_arns must be layer version ARNs (arn:aws:lambda:<region>:<account>:layer:<name>:<version>)."
+  }
+}
+
+variable "payload" {
+  description = "Bucket (name) and key prefix of the Cirrus payloads the job reads (`url`) and writes (`url_out`)."
+  type = object({
+    bucket = string
+    prefix = optional(string, "")
+  })
+  nullable = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.payload.bucket))
+    error_message = "payload.bucket must be a bucket name (not an ARN)."
+  }
+
+  validation {
+    condition     = !startswith(var.payload.prefix, "/")
+    error_message = "payload.prefix must not start with `/`."
+  }
+}
+
+variable "payload_kms_key_arn" {
+  description = "Customer managed KMS key of the payload bucket, if any."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.payload_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.payload_kms_key_arn))
+    error_message = "payload_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "additional_policy_json" {
+  description = "An IAM policy document (JSON) with what the function's own code needs (typically the statements of its Lambda role), added to the job role."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.additional_policy_json == null || can(jsondecode(var.additional_policy_json).Statement)
+    error_message = "additional_policy_json must be an IAM policy document with a Statement."
+  }
+}
+
+variable "platform" {
+  description = "Where jobs run: `FARGATE` or `EC2` (EC2 also covers SPOT compute environments)."
+  type        = string
+  default     = "FARGATE"
+  nullable    = false
+
+  validation {
+    condition     = contains(["FARGATE", "EC2"], var.platform)
+    error_message = "platform must be FARGATE or EC2."
+  }
+}
+
+variable "cpu_architecture" {
+  description = "CPU architecture of the image for Fargate's `runtimePlatform`: `ARM64` (Graviton) or `X86_64`."
+  type        = string
+  default     = "ARM64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["ARM64", "X86_64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be ARM64 or X86_64."
+  }
+}
+
+variable "vcpus" {
+  description = "vCPUs of one job (Fargate: 0.25, 0.5, 1, 2, 4, 8 or 16)."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.vcpus > 0 && var.vcpus <= 192
+    error_message = "vcpus must be positive."
+  }
+}
+
+variable "memory_mib" {
+  description = "Memory of one job in MiB (Fargate: a size valid for the chosen vCPUs, e.g. 2048-8192 for 1 vCPU)."
+  type        = number
+  default     = 4096
+  nullable    = false
+
+  validation {
+    condition     = var.memory_mib >= 512 && floor(var.memory_mib) == var.memory_mib
+    error_message = "memory_mib must be a whole number of at least 512."
+  }
+}
+
+variable "ephemeral_storage_gib" {
+  description = "Fargate task storage in GiB (21-200); null keeps Fargate's default of 20 GiB."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.ephemeral_storage_gib == null ? true : var.ephemeral_storage_gib >= 21 && var.ephemeral_storage_gib <= 200
+    error_message = "ephemeral_storage_gib must be between 21 and 200."
+  }
+}
+
+variable "timeout_seconds" {
+  description = "Jobs still running after this many seconds are terminated."
+  type        = number
+  default     = 3600
+  nullable    = false
+
+  validation {
+    condition     = var.timeout_seconds >= 60 && floor(var.timeout_seconds) == var.timeout_seconds
+    error_message = "timeout_seconds must be a whole number of at least 60."
+  }
+}
+
+variable "retry_strategy" {
+  description = <<-EOT
+    Attempts per job and which failures are retried. By default infrastructure failures (instance or Spot
+    capacity reclaimed, image pull or task start errors) are retried and the function's own errors are not:
+    Cirrus retries whole workflows itself.
+  EOT
+  type = object({
+    attempts = number
+    evaluate_on_exit = optional(list(object({
+      action           = string
+      on_exit_code     = optional(string)
+      on_reason        = optional(string)
+      on_status_reason = optional(string)
+    })), [])
+  })
+  default = {
+    attempts = 3
+    evaluate_on_exit = [
+      { action = "RETRY", on_status_reason = "Host EC2*" },
+      { action = "RETRY", on_reason = "CannotPullContainerError*" },
+      { action = "RETRY", on_reason = "ResourceInitializationError*" },
+      { action = "RETRY", on_status_reason = "Your Spot Task was interrupted*" },
+      { action = "EXIT", on_reason = "*" },
+    ]
+  }
+  nullable = false
+
+  validation {
+    condition     = var.retry_strategy.attempts >= 1 && var.retry_strategy.attempts <= 10 && floor(var.retry_strategy.attempts) == var.retry_strategy.attempts
+    error_message = "retry_strategy.attempts must be a whole number between 1 and 10."
+  }
+
+  validation {
+    condition     = length(var.retry_strategy.evaluate_on_exit) <= 5 && alltrue([for e in var.retry_strategy.evaluate_on_exit : contains(["RETRY", "EXIT"], e.action)])
+    error_message = "retry_strategy.evaluate_on_exit takes at most 5 rules whose action is RETRY or EXIT."
+  }
+
+  validation {
+    # Batch patterns: letters, digits, `.`, `:` and white space, optionally ending in `*`.
+    condition = alltrue(flatten([
+      for e in var.retry_strategy.evaluate_on_exit : [
+        for p in compact([e.on_exit_code, e.on_reason, e.on_status_reason]) : can(regex("^[A-Za-z0-9.: \\t]{0,511}\\*?$", p))
+      ]
+    ]))
+    error_message = "evaluate_on_exit patterns may contain letters, digits, `.`, `:` and spaces, and may only end with `*`."
+  }
+}
+
+variable "environment" {
+  description = "Environment variables of the job container."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k in keys(var.environment) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_BATCH")])
+    error_message = "Environment variable names must be identifiers and must not start with AWS_BATCH (reserved)."
+  }
+}
+
+variable "execution_role_arn" {
+  description = "ECS task execution role (pulls the image, writes logs), e.g. a batch-environment's `ecs_task_execution_role_arn`. Null creates one scoped to this image's repository and this job's log group."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.execution_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.execution_role_arn))
+    error_message = "execution_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "assign_public_ip" {
+  description = "Give Fargate jobs a public IP (only for public subnets without a NAT gateway)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "log_retention_days" {
+  description = "Retention of the job log group in days."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, …, 3653)."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "Customer managed KMS key for the job log group; null uses CloudWatch Logs' own encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource of the module (and propagated to the jobs' tasks)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
