@@ -1,0 +1,412 @@
+//! GDAL dataset → [`RasterInfo`].
+
+use std::collections::BTreeMap;
+
+use gdal::raster::{GdalDataType, RasterBand};
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags, Metadata};
+use serde::{Deserialize, Serialize};
+
+use crate::cog::{self, CogCheck};
+use crate::gdal_env::{configure_gdal, take_messages, Source};
+use crate::{Error, Result};
+
+/// Points per footprint edge: enough to follow the curvature of reprojected
+/// edges without making the geometry heavy.
+const EDGE_POINTS: usize = 16;
+
+/// Everything Stratus reports about a raster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RasterInfo {
+    /// The path GDAL opened (local or `/vsis3/…`).
+    pub path: String,
+    /// GDAL driver short name (`GTiff`, `PNG`, …).
+    pub driver: String,
+    /// GDAL driver long name.
+    pub driver_long_name: String,
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Bands in order (1-based `index`).
+    pub bands: Vec<BandInfo>,
+    /// Coordinate reference system, when the raster has one.
+    pub crs: Option<CrsInfo>,
+    /// GDAL geotransform, when the raster is georeferenced.
+    pub geotransform: Option<[f64; 6]>,
+    /// Bounds in the raster's CRS: `[minx, miny, maxx, maxy]`.
+    pub bbox: Option<[f64; 4]>,
+    /// Bounds in WGS84 longitude/latitude.
+    pub wgs84_bbox: Option<[f64; 4]>,
+    /// Footprint in WGS84 as a GeoJSON Polygon.
+    pub footprint: Option<serde_json::Value>,
+    /// Metadata by domain (`""` is the default domain), including `IMAGE_STRUCTURE`.
+    pub metadata: BTreeMap<String, BTreeMap<String, String>>,
+    /// Cloud Optimized GeoTIFF check (GeoTIFFs only).
+    pub cog: Option<CogCheck>,
+    /// Things worth knowing that are not errors (no CRS, GDAL warnings …).
+    pub warnings: Vec<String>,
+}
+
+/// One band.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BandInfo {
+    /// 1-based band number.
+    pub index: usize,
+    /// GDAL data type name (`Byte`, `UInt16`, `Float32`, …).
+    pub data_type: String,
+    /// Nodata value (`NaN`/infinities serialised as strings).
+    pub nodata: Option<Number>,
+    /// Scale to apply to values.
+    pub scale: Option<f64>,
+    /// Offset to apply to values.
+    pub offset: Option<f64>,
+    /// Unit of values.
+    pub unit: Option<String>,
+    /// Colour interpretation (`Red`, `Gray`, `Undefined`, …).
+    pub color_interpretation: String,
+    /// Natural block size `[x, y]`.
+    pub block_size: [usize; 2],
+    /// Overview sizes `[width, height]`, largest first.
+    pub overviews: Vec<[usize; 2]>,
+    /// Band description.
+    pub description: Option<String>,
+    /// Band metadata (default domain).
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A float that may be NaN or infinite: JSON has no such numbers, so those
+/// are written as `"nan"`, `"inf"`, `"-inf"` (the STAC raster extension's form).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Number(pub f64);
+
+impl Serialize for Number {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_nan() {
+            s.serialize_str("nan")
+        } else if v.is_infinite() {
+            s.serialize_str(if v > 0.0 { "inf" } else { "-inf" })
+        } else if v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 {
+            s.serialize_i64(v as i64)
+        } else {
+            s.serialize_f64(v)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            F(f64),
+            S(String),
+        }
+        Ok(Number(match Raw::deserialize(d)? {
+            Raw::F(f) => f,
+            Raw::S(s) => match s.as_str() {
+                "nan" => f64::NAN,
+                "inf" => f64::INFINITY,
+                "-inf" => f64::NEG_INFINITY,
+                other => return Err(serde::de::Error::custom(format!("not a number: {other}"))),
+            },
+        }))
+    }
+}
+
+/// A coordinate reference system in the forms STAC and users need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrsInfo {
+    /// EPSG code when the CRS is (or is identified as) an EPSG one.
+    pub epsg: Option<u32>,
+    /// Name of the CRS.
+    pub name: Option<String>,
+    /// WKT2 (2019) text.
+    pub wkt2: String,
+    /// PROJJSON.
+    pub projjson: Option<serde_json::Value>,
+}
+
+/// Open `source` (header only) and describe it.
+pub fn read_info(source: &Source) -> Result<RasterInfo> {
+    configure_gdal();
+    let path = source.gdal_path();
+    take_messages();
+    let options = DatasetOptions {
+        open_flags: GdalOpenFlags::GDAL_OF_RASTER
+            | GdalOpenFlags::GDAL_OF_READONLY
+            | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
+        ..Default::default()
+    };
+    let ds = Dataset::open_ex(&path, options)
+        .map_err(|e| Error::from_gdal(&path, take_messages(), &e))?;
+    let info = describe(&ds, &path);
+    let mut info = match info {
+        Ok(info) => info,
+        Err(e) => return Err(Error::from_gdal(&path, take_messages(), &e)),
+    };
+    info.warnings
+        .extend(take_messages().into_iter().map(|m| format!("GDAL: {m}")));
+    Ok(info)
+}
+
+fn describe(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterInfo> {
+    let driver = ds.driver();
+    let (width, height) = ds.raster_size();
+    let mut warnings = Vec::new();
+    let bands = ds
+        .rasterbands()
+        .enumerate()
+        .map(|(i, b)| b.map(|b| band_info(i + 1, &b)))
+        .collect::<gdal::errors::Result<Vec<_>>>()?;
+    if bands.is_empty() {
+        warnings.push("the dataset has no raster bands".to_string());
+    }
+
+    let srs = ds.spatial_ref().ok();
+    let crs = srs.as_ref().and_then(crs_info);
+    let geotransform = ds
+        .geo_transform()
+        .ok()
+        .filter(|gt| *gt != [0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+    let bbox = geotransform.map(|gt| native_bbox(&gt, width, height));
+    let (wgs84_bbox, footprint) = match (&srs, &geotransform) {
+        (Some(srs), Some(gt)) => match footprint(srs, gt, width, height) {
+            Ok((b, f)) => (Some(b), Some(f)),
+            Err(e) => {
+                warnings.push(format!("cannot compute the WGS84 footprint: {e}"));
+                (None, None)
+            }
+        },
+        _ => (None, None),
+    };
+    if crs.is_none() {
+        warnings.push("the raster has no CRS: the STAC Item has no geometry".to_string());
+    } else if geotransform.is_none() {
+        warnings.push("the raster has no geotransform: the STAC Item has no geometry".to_string());
+    }
+
+    let metadata = ds
+        .metadata_domains()
+        .into_iter()
+        // Binary or huge XML domains are not metadata a log record should carry.
+        .filter(|d| !d.starts_with("xml:") && d != "DERIVED_SUBDATASETS")
+        .map(|d| {
+            let items = key_values(ds.metadata_domain(&d).unwrap_or_default());
+            (d, items)
+        })
+        .collect();
+    let cog = (driver.short_name() == "GTiff").then(|| cog::check(ds));
+    Ok(RasterInfo {
+        path: path.to_string(),
+        driver: driver.short_name(),
+        driver_long_name: driver.long_name(),
+        width,
+        height,
+        bands,
+        crs,
+        geotransform,
+        bbox,
+        wgs84_bbox,
+        footprint,
+        metadata,
+        cog,
+        warnings,
+    })
+}
+
+fn key_values(items: Vec<String>) -> BTreeMap<String, String> {
+    items
+        .into_iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (kv, String::new()),
+        })
+        .collect()
+}
+
+fn band_info(index: usize, band: &RasterBand) -> BandInfo {
+    let (bx, by) = band.block_size();
+    let overviews = (0..band.overview_count().unwrap_or(0).max(0) as usize)
+        .filter_map(|i| band.overview(i).ok().map(|o| [o.x_size(), o.y_size()]))
+        .collect();
+    let nodata = match band.band_type() {
+        GdalDataType::UInt64 => band.no_data_value_u64().map(|v| Number(v as f64)),
+        GdalDataType::Int64 => band.no_data_value_i64().map(|v| Number(v as f64)),
+        _ => band.no_data_value().map(Number),
+    };
+    let unit = band.unit();
+    let description = band.description().ok().filter(|d| !d.is_empty());
+    BandInfo {
+        index,
+        data_type: band.band_type().name(),
+        nodata,
+        scale: band.scale(),
+        offset: band.offset(),
+        unit: (!unit.is_empty()).then_some(unit),
+        color_interpretation: band.color_interpretation().name(),
+        block_size: [bx, by],
+        overviews,
+        description,
+        metadata: key_values(band.metadata_domain("").unwrap_or_default()),
+    }
+}
+
+fn crs_info(srs: &SpatialRef) -> Option<CrsInfo> {
+    let wkt2 = srs.to_wkt().ok().filter(|w| !w.is_empty())?;
+    let epsg = epsg_code(srs);
+    Some(CrsInfo {
+        epsg,
+        name: srs.name(),
+        wkt2: wkt2_of(srs).unwrap_or(wkt2),
+        projjson: srs
+            .to_projjson()
+            .ok()
+            .and_then(|j| serde_json::from_str(&j).ok()),
+    })
+}
+
+/// The EPSG code of `srs`, identifying it when the file does not say.
+fn epsg_code(srs: &SpatialRef) -> Option<u32> {
+    let direct = |s: &SpatialRef| {
+        (s.auth_name().as_deref() == Some("EPSG"))
+            .then(|| s.auth_code().ok())
+            .flatten()
+            .and_then(|c| u32::try_from(c).ok())
+    };
+    if let Some(code) = direct(srs) {
+        return Some(code);
+    }
+    let mut copy = SpatialRef::from_wkt(&srs.to_wkt().ok()?).ok()?;
+    copy.auto_identify_epsg().ok()?;
+    direct(&copy)
+}
+
+/// WKT2:2019 (the crate's `to_wkt` gives GDAL's default WKT1 flavour).
+fn wkt2_of(srs: &SpatialRef) -> Option<String> {
+    #[allow(unsafe_code)]
+    // SAFETY: OSRExportToWktEx allocates a C string we free with VSIFree; options are a valid NULL-terminated list.
+    unsafe {
+        let opt = std::ffi::CString::new("FORMAT=WKT2_2019").ok()?;
+        let mut opts = [
+            opt.as_ptr() as *mut std::os::raw::c_char,
+            std::ptr::null_mut(),
+        ];
+        let mut out: *mut std::os::raw::c_char = std::ptr::null_mut();
+        let err = gdal_sys::OSRExportToWktEx(srs.to_c_hsrs(), &mut out, opts.as_mut_ptr() as _);
+        if out.is_null() {
+            return None;
+        }
+        let text = std::ffi::CStr::from_ptr(out).to_string_lossy().into_owned();
+        gdal_sys::VSIFree(out as *mut std::ffi::c_void);
+        (err == gdal_sys::OGRErr::OGRERR_NONE && !text.is_empty()).then_some(text)
+    }
+}
+
+fn pixel_to_geo(gt: &[f64; 6], px: f64, py: f64) -> (f64, f64) {
+    (
+        gt[0] + px * gt[1] + py * gt[2],
+        gt[3] + px * gt[4] + py * gt[5],
+    )
+}
+
+fn native_bbox(gt: &[f64; 6], width: usize, height: usize) -> [f64; 4] {
+    let corners = [
+        (0.0, 0.0),
+        (width as f64, 0.0),
+        (width as f64, height as f64),
+        (0.0, height as f64),
+    ];
+    let pts: Vec<(f64, f64)> = corners
+        .iter()
+        .map(|&(x, y)| pixel_to_geo(gt, x, y))
+        .collect();
+    envelope(&pts)
+}
+
+fn envelope(pts: &[(f64, f64)]) -> [f64; 4] {
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for &(x, y) in pts {
+        b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+    }
+    b
+}
+
+/// The raster outline densified and reprojected to WGS84 lon/lat.
+fn footprint(
+    srs: &SpatialRef,
+    gt: &[f64; 6],
+    width: usize,
+    height: usize,
+) -> gdal::errors::Result<([f64; 4], serde_json::Value)> {
+    let mut src = SpatialRef::from_wkt(&srs.to_wkt()?)?;
+    src.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut wgs84 = SpatialRef::from_epsg(4326)?;
+    wgs84.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let transform = CoordTransform::new(&src, &wgs84)?;
+
+    let (w, h) = (width as f64, height as f64);
+    let corners = [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h), (0.0, 0.0)];
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for pair in corners.windows(2) {
+        let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+        for i in 0..EDGE_POINTS {
+            let t = i as f64 / EDGE_POINTS as f64;
+            let (gx, gy) = pixel_to_geo(gt, x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
+            xs.push(gx);
+            ys.push(gy);
+        }
+    }
+    transform.transform_coords(&mut xs, &mut ys, &mut [])?;
+    let round = |v: f64| (v * 1e7).round() / 1e7;
+    let mut ring: Vec<[f64; 2]> = xs
+        .iter()
+        .zip(&ys)
+        .map(|(&x, &y)| [round(x), round(y)])
+        .collect();
+    ring.dedup();
+    if let Some(first) = ring.first().copied() {
+        ring.push(first);
+    }
+    let pts: Vec<(f64, f64)> = ring.iter().map(|p| (p[0], p[1])).collect();
+    let bbox = envelope(&pts);
+    let geometry = serde_json::json!({"type": "Polygon", "coordinates": [ring]});
+    Ok((bbox, geometry))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_serialise_like_stac() {
+        let v = serde_json::to_value([
+            Number(f64::NAN),
+            Number(f64::INFINITY),
+            Number(-9999.0),
+            Number(0.5),
+        ])
+        .unwrap();
+        assert_eq!(v, serde_json::json!(["nan", "inf", -9999, 0.5]));
+        let back: Vec<Number> = serde_json::from_value(v).unwrap();
+        assert!(back[0].0.is_nan());
+        assert_eq!(back[2].0, -9999.0);
+    }
+
+    #[test]
+    fn bbox_of_north_up_and_rotated_grids() {
+        assert_eq!(
+            native_bbox(&[100.0, 10.0, 0.0, 50.0, 0.0, -10.0], 3, 2),
+            [100.0, 30.0, 130.0, 50.0]
+        );
+        let b = native_bbox(&[0.0, 1.0, 1.0, 0.0, 1.0, -1.0], 2, 2);
+        assert_eq!(b, [0.0, -2.0, 4.0, 2.0]);
+    }
+}

@@ -1,0 +1,285 @@
+//! [`RasterInfo`] → STAC Item (1.1) with the projection (v2), raster and eo extensions.
+
+use serde_json::{json, Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::info::{BandInfo, RasterInfo};
+
+/// STAC version of the Items we write.
+pub const STAC_VERSION: &str = "1.1.0";
+/// Projection extension schema.
+pub const PROJECTION: &str = "https://stac-extensions.github.io/projection/v2.0.0/schema.json";
+/// Raster extension schema.
+pub const RASTER: &str = "https://stac-extensions.github.io/raster/v1.1.0/schema.json";
+/// Electro-optical extension schema.
+pub const EO: &str = "https://stac-extensions.github.io/eo/v1.1.0/schema.json";
+
+/// What the Item says about where the raster lives.
+#[derive(Debug, Clone)]
+pub struct ItemSource<'a> {
+    /// Item id (e.g. the file name without extension).
+    pub id: &'a str,
+    /// The asset's href (the object's `s3://` URL or a path).
+    pub href: &'a str,
+    /// Last-modified time of the object (RFC 3339), used when the file has no date.
+    pub last_modified: Option<&'a str>,
+}
+
+/// Item id from a key or path: the file name without its extension.
+pub fn item_id(key: &str) -> String {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let stem = match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => name,
+    };
+    if stem.is_empty() {
+        key.to_string()
+    } else {
+        stem.to_string()
+    }
+}
+
+/// Media type for the driver (and COG-ness) of a raster.
+pub fn media_type(info: &RasterInfo) -> &'static str {
+    match info.driver.as_str() {
+        "GTiff" | "COG" if info.cog.as_ref().is_some_and(|c| c.valid) => {
+            "image/tiff; application=geotiff; profile=cloud-optimized"
+        }
+        "GTiff" | "COG" => "image/tiff; application=geotiff",
+        "PNG" => "image/png",
+        "JPEG" => "image/jpeg",
+        "JP2OpenJPEG" | "JP2ECW" | "JP2KAK" | "JPEG2000" => "image/jp2",
+        "WEBP" => "image/webp",
+        "GIF" => "image/gif",
+        "netCDF" => "application/x-netcdf",
+        "HDF5" | "HDF5Image" | "HDF4" | "HDF4Image" => "application/x-hdf5",
+        "GPKG" => "application/geopackage+sqlite3",
+        "Zarr" => "application/vnd+zarr",
+        "VRT" => "application/xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The acquisition time the file carries, as RFC 3339 (UTC when no zone is given).
+pub fn file_datetime(info: &RasterInfo) -> Option<String> {
+    let default = info.metadata.get("")?;
+    const KEYS: [&str; 6] = [
+        "ACQUISITIONDATETIME",
+        "ACQUISITION_DATETIME",
+        "DATETIME",
+        "ACQUISITION_DATE",
+        "DATE_ACQUIRED",
+        "TIFFTAG_DATETIME",
+    ];
+    KEYS.iter()
+        .filter_map(|k| default.get(*k))
+        .find_map(|v| parse_datetime(v))
+}
+
+/// Parse the date forms found in raster metadata: RFC 3339, `YYYY:MM:DD HH:MM:SS`
+/// (TIFF), `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DDTHH:MM:SS` and `YYYY-MM-DD`.
+pub fn parse_datetime(text: &str) -> Option<String> {
+    let t = text.trim();
+    if let Ok(dt) = OffsetDateTime::parse(t, &Rfc3339) {
+        return format(dt);
+    }
+    let forms = [
+        format_description!("[year]:[month]:[day] [hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+    ];
+    for f in forms {
+        if let Ok(dt) = PrimitiveDateTime::parse(t, &f) {
+            return format(dt.assume_utc());
+        }
+    }
+    time::Date::parse(t, &format_description!("[year]-[month]-[day]"))
+        .ok()
+        .and_then(|d| format(d.midnight().assume_utc()))
+}
+
+fn format(dt: OffsetDateTime) -> Option<String> {
+    dt.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok()
+}
+
+fn stac_data_type(gdal: &str) -> &'static str {
+    match gdal {
+        "Byte" => "uint8",
+        "Int8" => "int8",
+        "UInt16" => "uint16",
+        "Int16" => "int16",
+        "UInt32" => "uint32",
+        "Int32" => "int32",
+        "UInt64" => "uint64",
+        "Int64" => "int64",
+        "Float32" => "float32",
+        "Float64" => "float64",
+        "CInt16" => "cint16",
+        "CInt32" => "cint32",
+        "CFloat32" => "cfloat32",
+        "CFloat64" => "cfloat64",
+        _ => "other",
+    }
+}
+
+fn common_name(color: &str) -> Option<&'static str> {
+    Some(match color {
+        "Red" => "red",
+        "Green" => "green",
+        "Blue" => "blue",
+        "NIR" | "NIRBand" => "nir",
+        "Pan" | "PanBand" => "pan",
+        "Coastal" | "CoastalBand" => "coastal",
+        "RedEdge" | "RedEdgeBand" => "rededge",
+        "SWIR" | "SWIRBand" => "swir16",
+        _ => return None,
+    })
+}
+
+fn raster_band(info: &RasterInfo, band: &BandInfo) -> Value {
+    let mut b = Map::new();
+    b.insert("data_type".into(), json!(stac_data_type(&band.data_type)));
+    if let Some(nodata) = band.nodata {
+        b.insert("nodata".into(), json!(nodata));
+    }
+    if let Some(gt) = info.geotransform {
+        b.insert("spatial_resolution".into(), json!(gt[1].abs()));
+    }
+    if let Some(v) = band.scale.filter(|s| *s != 1.0) {
+        b.insert("scale".into(), json!(v));
+    }
+    if let Some(v) = band.offset.filter(|o| *o != 0.0) {
+        b.insert("offset".into(), json!(v));
+    }
+    if let Some(unit) = &band.unit {
+        b.insert("unit".into(), json!(unit));
+    }
+    let sampling = info
+        .metadata
+        .get("")
+        .and_then(|m| m.get("AREA_OR_POINT"))
+        .map(|v| v.to_ascii_lowercase());
+    if let Some(s) = sampling.filter(|s| s == "area" || s == "point") {
+        b.insert("sampling".into(), json!(s));
+    }
+    Value::Object(b)
+}
+
+fn eo_band(band: &BandInfo) -> Value {
+    let mut b = Map::new();
+    b.insert(
+        "name".into(),
+        json!(band
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("b{}", band.index))),
+    );
+    if let Some(c) = common_name(&band.color_interpretation) {
+        b.insert("common_name".into(), json!(c));
+    }
+    Value::Object(b)
+}
+
+/// Build the STAC Item for `info`. `now` is used as `datetime` when neither
+/// the file nor the object says when it was made (so callers control it).
+pub fn item(info: &RasterInfo, source: &ItemSource<'_>, now: &str) -> Value {
+    let datetime = file_datetime(info)
+        .or_else(|| source.last_modified.and_then(parse_datetime))
+        .unwrap_or_else(|| now.to_string());
+
+    let mut props = Map::new();
+    props.insert("datetime".into(), json!(datetime));
+    props.insert("created".into(), json!(now));
+    match &info.crs {
+        Some(crs) => {
+            props.insert(
+                "proj:code".into(),
+                json!(crs.epsg.map(|c| format!("EPSG:{c}"))),
+            );
+            if crs.epsg.is_none() {
+                props.insert("proj:wkt2".into(), json!(crs.wkt2));
+                if let Some(pj) = &crs.projjson {
+                    props.insert("proj:projjson".into(), pj.clone());
+                }
+            }
+        }
+        // No CRS: the projection extension's way to say so.
+        None => {
+            props.insert("proj:code".into(), Value::Null);
+        }
+    }
+    props.insert("proj:shape".into(), json!([info.height, info.width]));
+    if let Some(gt) = info.geotransform {
+        props.insert(
+            "proj:transform".into(),
+            json!([gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]]),
+        );
+    }
+    if let Some(b) = info.bbox {
+        props.insert("proj:bbox".into(), json!(b));
+    }
+
+    let mut asset = Map::new();
+    asset.insert("href".into(), json!(source.href));
+    asset.insert("type".into(), json!(media_type(info)));
+    asset.insert("roles".into(), json!(["data"]));
+    asset.insert(
+        "raster:bands".into(),
+        Value::Array(info.bands.iter().map(|b| raster_band(info, b)).collect()),
+    );
+    asset.insert(
+        "eo:bands".into(),
+        Value::Array(info.bands.iter().map(eo_band).collect()),
+    );
+
+    let mut item = Map::new();
+    item.insert("type".into(), json!("Feature"));
+    item.insert("stac_version".into(), json!(STAC_VERSION));
+    item.insert("stac_extensions".into(), json!([PROJECTION, RASTER, EO]));
+    item.insert("id".into(), json!(source.id));
+    match (&info.footprint, info.wgs84_bbox) {
+        (Some(geometry), Some(bbox)) => {
+            item.insert("geometry".into(), geometry.clone());
+            item.insert("bbox".into(), json!(bbox));
+        }
+        _ => {
+            item.insert("geometry".into(), Value::Null);
+        }
+    }
+    item.insert("properties".into(), Value::Object(props));
+    item.insert("links".into(), json!([]));
+    item.insert("assets".into(), json!({ "data": asset }));
+    Value::Object(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert_eq!(item_id("a/b/scene 1.tif"), "scene 1");
+        assert_eq!(item_id("x.tar.gz"), "x.tar");
+        assert_eq!(item_id("noext"), "noext");
+        assert_eq!(item_id(".hidden"), ".hidden");
+    }
+
+    #[test]
+    fn datetimes() {
+        assert_eq!(
+            parse_datetime("2024:03:05 10:11:12").as_deref(),
+            Some("2024-03-05T10:11:12Z")
+        );
+        assert_eq!(
+            parse_datetime("2024-03-05T10:11:12+02:00").as_deref(),
+            Some("2024-03-05T08:11:12Z")
+        );
+        assert_eq!(
+            parse_datetime("2024-03-05").as_deref(),
+            Some("2024-03-05T00:00:00Z")
+        );
+        assert_eq!(parse_datetime("yesterday"), None);
+    }
+}
