@@ -1,0 +1,305 @@
+//! The handler against moto S3, with events shaped like AWS's documented samples.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use aws_sdk_s3::primitives::ByteStream;
+use gdal_lambda::{handle, Config, Deps, HandlerError, Response, Status};
+use lambda_runtime::{Context, LambdaEvent};
+use local_aws::LocalAws;
+use raster_info::samples;
+use serde_json::{json, Value};
+use stratus_aws::{objects, S3Url};
+
+struct Rasters {
+    _dir: tempfile::TempDir,
+    cog: PathBuf,
+    png: PathBuf,
+    multi: PathBuf,
+}
+
+fn rasters() -> &'static Rasters {
+    static R: OnceLock<Rasters> = OnceLock::new();
+    R.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().to_path_buf();
+        Rasters {
+            cog: samples::cog(&p, "cog.tif", 1024, true),
+            png: samples::png_without_crs(&p, "plain.png"),
+            multi: samples::multiband_nodata(&p, "multi.tif"),
+            _dir: dir,
+        }
+    })
+}
+
+/// moto, with GDAL and the SDK pointed at it (before any GDAL use).
+fn aws() -> &'static LocalAws {
+    let aws = LocalAws::shared();
+    aws.export_env();
+    aws
+}
+
+async fn deps(output: &str) -> Deps {
+    let config = Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| output.to_string())).unwrap();
+    Deps {
+        config,
+        s3: aws().s3().await,
+    }
+}
+
+/// Form-encode a key the way S3 event notifications do.
+fn event_key(key: &str) -> String {
+    let mut out = String::new();
+    for b in key.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' | b'*' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// An event with one record per (event name, key, size), from the AWS sample fixture.
+fn s3_event(bucket: &str, records: &[(&str, &str, i64)]) -> Value {
+    let sample: Value = serde_json::from_str(include_str!("fixtures/s3-put.json")).unwrap();
+    let template = &sample["Records"][0];
+    let recs: Vec<Value> = records
+        .iter()
+        .map(|(name, key, size)| {
+            let mut r = template.clone();
+            r["eventName"] = json!(name);
+            r["s3"]["bucket"]["name"] = json!(bucket);
+            r["s3"]["bucket"]["arn"] = json!(format!("arn:aws:s3:::{bucket}"));
+            r["s3"]["object"]["key"] = json!(event_key(key));
+            r["s3"]["object"]["size"] = json!(size);
+            r
+        })
+        .collect();
+    json!({ "Records": recs })
+}
+
+async fn upload(bucket: &str, key: &str, body: Vec<u8>) -> i64 {
+    let len = body.len() as i64;
+    aws()
+        .s3()
+        .await
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .unwrap();
+    len
+}
+
+async fn invoke(payload: Value, deps: &Deps) -> Result<Response, HandlerError> {
+    handle(LambdaEvent::new(payload, Context::default()), deps).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rasters_with_odd_keys_get_items_and_bad_input_does_not_fail_the_invocation() {
+    let aws = aws();
+    let bucket = aws.new_bucket("in").await;
+    let out_bucket = aws.new_bucket("out").await;
+    let deps = deps(&format!("s3://{out_bucket}/stac/")).await;
+    let r = rasters();
+
+    let cog_key = "scenes/my scene+1 %2B é 日本.tif";
+    let png_key = "plain/picture.png";
+    let multi_key = "multi/4 bands.tif";
+    let cog_size = upload(&bucket, cog_key, std::fs::read(&r.cog).unwrap()).await;
+    let png_size = upload(&bucket, png_key, std::fs::read(&r.png).unwrap()).await;
+    let multi_size = upload(&bucket, multi_key, std::fs::read(&r.multi).unwrap()).await;
+    let corrupt_size = upload(&bucket, "bad/corrupt.tif", samples::corrupt_tiff()).await;
+    upload(&bucket, "bad/empty.tif", vec![]).await;
+    let text_size = upload(&bucket, "bad/readme.txt", b"hello, not a raster".to_vec()).await;
+
+    let event = s3_event(
+        &bucket,
+        &[
+            ("ObjectCreated:Put", cog_key, cog_size),
+            ("ObjectCreated:CompleteMultipartUpload", png_key, png_size),
+            ("ObjectCreated:Copy", multi_key, multi_size),
+            ("ObjectCreated:Put", "bad/corrupt.tif", corrupt_size),
+            ("ObjectCreated:Put", "bad/empty.tif", 0),
+            ("ObjectCreated:Put", "bad/readme.txt", text_size),
+            (
+                "ObjectCreated:Put",
+                "bad/deleted before processing.tif",
+                5000,
+            ),
+            ("ObjectRemoved:Delete", "scenes/old.tif", 0),
+        ],
+    );
+    let resp = invoke(event, &deps)
+        .await
+        .expect("bad input must not fail the invocation");
+    let got: Vec<(&str, Status, Option<&str>)> = resp
+        .records
+        .iter()
+        .map(|o| (o.key.as_str(), o.status, o.error_kind.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (cog_key, Status::Processed, None),
+            (png_key, Status::Processed, None),
+            (multi_key, Status::Processed, None),
+            ("bad/corrupt.tif", Status::Failed, Some("CorruptRaster")),
+            ("bad/empty.tif", Status::Failed, Some("EmptyObject")),
+            ("bad/readme.txt", Status::Failed, Some("NotARaster")),
+            (
+                "bad/deleted before processing.tif",
+                Status::Failed,
+                Some("NotFound")
+            ),
+            ("scenes/old.tif", Status::Skipped, None),
+        ]
+    );
+
+    let s3 = aws.s3().await;
+    let item_url = S3Url::new(&out_bucket, format!("stac/{cog_key}.json"));
+    assert_eq!(
+        resp.records[0].item_url.as_deref(),
+        Some(item_url.to_string().as_str())
+    );
+    let item: Value = objects::get_json(&s3, &item_url).await.unwrap();
+    samples::assert_valid_stac(&item);
+    assert_eq!(item["id"], "my scene+1 %2B é 日本");
+    assert_eq!(
+        item["assets"]["data"]["href"],
+        format!("s3://{bucket}/{cog_key}")
+    );
+    assert_eq!(item["properties"]["proj:code"], "EPSG:32633");
+    for key in [png_key, multi_key] {
+        let item: Value =
+            objects::get_json(&s3, &S3Url::new(&out_bucket, format!("stac/{key}.json")))
+                .await
+                .unwrap();
+        samples::assert_valid_stac(&item);
+    }
+    let png_item: Value = objects::get_json(
+        &s3,
+        &S3Url::new(&out_bucket, format!("stac/{png_key}.json")),
+    )
+    .await
+    .unwrap();
+    assert!(png_item["geometry"].is_null());
+    assert_eq!(
+        png_item["properties"]["datetime"], "2024-05-06T07:08:09.123Z",
+        "event time for undated files"
+    );
+    // No Item for what failed or was skipped.
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&out_bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.contents().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outputs_are_never_processed_and_test_events_are_acknowledged() {
+    let aws = aws();
+    let bucket = aws.new_bucket("same").await;
+    let deps = deps(&format!("s3://{bucket}/stac")).await;
+    let key = "stac/scenes/x.tif.json";
+    let size = upload(&bucket, key, b"{}".to_vec()).await;
+    let resp = invoke(
+        s3_event(&bucket, &[("ObjectCreated:Put", key, size)]),
+        &deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.records[0].status, Status::Skipped);
+    assert!(resp.records[0]
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("output location"));
+
+    let test_event: Value =
+        serde_json::from_str(include_str!("fixtures/s3-test-event.json")).unwrap();
+    let resp = invoke(test_event, &deps).await.unwrap();
+    assert!(resp.records.is_empty());
+
+    let err = invoke(json!({"hello": "world"}), &deps).await.unwrap_err();
+    assert!(matches!(err, HandlerError::InvalidPayload(_)), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn direct_invocation_with_urls() {
+    let aws = aws();
+    let bucket = aws.new_bucket("direct").await;
+    let out_bucket = aws.new_bucket("direct-out").await;
+    let deps = deps(&format!("s3://{out_bucket}/items/")).await;
+    upload(&bucket, "a.tif", std::fs::read(&rasters().cog).unwrap()).await;
+    let one = invoke(json!({"url": format!("s3://{bucket}/a.tif")}), &deps)
+        .await
+        .unwrap();
+    assert_eq!(one.records[0].status, Status::Processed);
+    let item: Value = objects::get_json(
+        &aws.s3().await,
+        &S3Url::new(&out_bucket, "items/a.tif.json"),
+    )
+    .await
+    .unwrap();
+    // The object's last-modified time is not used: the COG carries TIFFTAG_DATETIME.
+    assert_eq!(item["properties"]["datetime"], "2024-03-05T10:11:12Z");
+    let many = invoke(
+        json!({"urls": [format!("https://{bucket}.s3.amazonaws.com/a.tif"), format!("s3://{bucket}/missing.tif")]}),
+        &deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(many.records[0].status, Status::Processed);
+    assert_eq!(
+        (
+            many.records[1].status,
+            many.records[1].error_kind.as_deref()
+        ),
+        (Status::Failed, Some("NotFound"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_that_keeps_failing_fails_the_invocation_for_a_retry() {
+    let aws = aws();
+    let bucket = aws.new_bucket("transient").await;
+    upload(&bucket, "a.tif", std::fs::read(&rasters().cog).unwrap()).await;
+    // GDAL reads from moto; the SDK client writes to a port where nothing listens.
+    let dead = local_aws::free_port();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{dead}"))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "t",
+        ))
+        .retry_config(stratus_aws::config::retry_config().with_max_attempts(2))
+        .load()
+        .await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let config =
+        Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| "s3://out-bucket/stac/".to_string()))
+            .unwrap();
+    let deps = Deps { config, s3 };
+    let err = invoke(
+        s3_event(&bucket, &[("ObjectCreated:Put", "a.tif", 10)]),
+        &deps,
+    )
+    .await
+    .unwrap_err();
+    match err {
+        HandlerError::Transient { failed, total, .. } => assert_eq!((failed, total), (1, 1)),
+        other => panic!("expected a transient failure, got {other}"),
+    }
+}
