@@ -1,5 +1,7 @@
 //! The handler against moto S3, with events shaped like AWS's documented samples.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

@@ -1,5 +1,7 @@
 //! RasterInfo and STAC Items for rasters made by GDAL on local disk.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

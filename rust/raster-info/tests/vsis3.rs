@@ -1,5 +1,7 @@
 //! Reading rasters on S3 (moto) through /vsis3/: header only, whatever the size.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
+
 use aws_sdk_s3::primitives::ByteStream;
 use local_aws::{CountingProxy, LocalAws};
 use raster_info::{read_info, samples, ErrorKind, Source};

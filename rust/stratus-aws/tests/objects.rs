@@ -1,5 +1,7 @@
 //! S3 object helpers against moto and against a deliberately flaky server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};

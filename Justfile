@@ -1,0 +1,49 @@
+# Stratus: `just` lists the recipes; `just demo` runs the main job on a local
+# AWS (moto); `just test` runs everything CI runs.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export PATH := justfile_directory() / ".venv/bin" + ":" + env("PATH")
+
+import? 'just/run-lambda.just'
+import? 'just/terraform.just'
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Install what this machine lacks (apt: GDAL; .venv: moto, awslambdaric, …); safe to rerun
+setup:
+    scripts/setup
+
+# Upload a sample COG to a local S3 (moto) and run gdal-lambda on its S3 event through run-lambda
+demo: setup
+    scripts/demo
+
+# Run the whole suite: lint, Rust tests on moto, Terraform
+test: setup lint test-rust
+
+# Rust unit and integration tests (each test binary starts its own moto on loopback)
+test-rust:
+    cargo test --workspace --locked
+
+# Formatting and lints (rustfmt, clippy with warnings as errors)
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Format the Rust code
+fmt:
+    cargo fmt --all
+
+# Validate STAC Item files with stac-validator (offline: core schemas)
+validate-stac +items:
+    scripts/validate-stac {{items}}
+
+# Print a raster's metadata (local path or s3:// URL)
+info source:
+    cargo run -q -p gdal-lambda -- info {{quote(source)}}
+
+# Print a raster's STAC Item (local path or s3:// URL)
+stac source:
+    cargo run -q -p gdal-lambda -- stac {{quote(source)}}
