@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Deploys the root configuration (terraform/) to moto on loopback, checks that a
+# second plan has no changes, and destroys it again.
+#
+# The configuration is copied to a temporary directory with override files that
+# point the provider at moto (terraform/test/moto/*.tf): the real configuration
+# and any state next to it stay untouched. moto has no container registry, so the
+# images are digest-pinned placeholders and pushing is off.
+#
+# Usage: scripts/terraform/moto-roundtrip.sh      (from the repository root)
+# Env:   MOTO_SERVER (default .venv/bin/moto_server), TF_CLI_CONFIG_FILE as usual.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+moto_server="${MOTO_SERVER:-$repo/.venv/bin/moto_server}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/stratus-tf-moto.XXXXXX")"
+moto_pid=""
+
+cleanup() {
+  local rc=$?
+  if [[ -n "$moto_pid" ]] && kill -0 "$moto_pid" 2>/dev/null; then
+    kill "$moto_pid" 2>/dev/null || true
+    wait "$moto_pid" 2>/dev/null || true
+  fi
+  if [[ $rc -ne 0 && -f "$work/moto.log" ]]; then
+    echo "--- last lines of the moto log ---" >&2
+    tail -n 30 "$work/moto.log" >&2 || true
+  fi
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT INT TERM
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# --- moto on a free loopback port -------------------------------------------
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+endpoint="http://127.0.0.1:${port}"
+step "starting moto on ${endpoint}"
+# AWS managed policies (AmazonECSTaskExecutionRolePolicy, …) exist in moto only when asked for.
+MOTO_IAM_LOAD_MANAGED_POLICIES=true "$moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+for _ in $(seq 1 100); do
+  if curl -fsS -o /dev/null "${endpoint}/moto-api/" 2>/dev/null; then break; fi
+  if ! kill -0 "$moto_pid" 2>/dev/null; then echo "moto_server exited" >&2; exit 1; fi
+  sleep 0.1
+done
+# Without Docker, Lambda invocations echo their input and Batch jobs succeed at once.
+curl -fsS -X POST -H 'Content-Type: application/json' \
+  -d '{"lambda":{"use_docker":false},"batch":{"use_docker":false}}' \
+  "${endpoint}/moto-api/config" >/dev/null
+
+# --- a copy of the configuration, pointed at moto ---------------------------
+mkdir -p "$work/tf"
+cp "$repo"/terraform/*.tf "$work/tf/"
+cp -r "$repo/terraform/modules" "$work/tf/modules"
+rm -rf "$work"/tf/modules/*/.terraform "$work"/tf/modules/*/.terraform.lock.hcl
+for f in "$repo"/terraform/test/moto/*.tf; do
+  # <dir>__<name>_override.tf goes to modules/<dir>/<name>_override.tf; the rest to the root.
+  base="$(basename "$f")"
+  if [[ "$base" == *__* ]]; then
+    cp "$f" "$work/tf/modules/${base%%__*}/${base#*__}"
+  else
+    cp "$f" "$work/tf/$base"
+  fi
+done
+sed -i "s#http://127.0.0.1:MOTO_PORT#${endpoint}#g" "$work/tf/moto_override.tf"
+
+digest() { printf 'sha256:%s' "$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; }
+registry="123456789012.dkr.ecr.us-east-1.amazonaws.com"
+cat >"$work/tf/moto.tfvars.json" <<JSON
+{
+  "push_images": false,
+  "force_destroy": true,
+  "images": {
+    "gdal_lambda": "${registry}/stratus/gdal-lambda@$(digest gdal-lambda)",
+    "run_lambda": "${registry}/stratus/run-lambda@$(digest run-lambda)",
+    "run_geolambda": "${registry}/stratus/run-geolambda@$(digest run-geolambda)"
+  }
+}
+JSON
+
+export TF_IN_AUTOMATION=1 TF_INPUT=0
+tf() { terraform -chdir="$work/tf" "$@"; }
+
+step "terraform init"
+tf init -backend=false -input=false -no-color >/dev/null
+
+start=$SECONDS
+step "terraform apply"
+tf apply -auto-approve -no-color -var-file=moto.tfvars.json >"$work/apply.log" 2>&1 || { cat "$work/apply.log"; exit 1; }
+grep -E '^Apply complete' "$work/apply.log"
+echo "apply took $((SECONDS - start)) s"
+
+step "terraform plan (expecting no changes)"
+set +e
+tf plan -detailed-exitcode -no-color -var-file=moto.tfvars.json -out="$work/second.plan" >"$work/plan.log" 2>&1
+plan_rc=$?
+set -e
+case "$plan_rc" in
+  0) echo "No changes." ;;
+  2)
+    cat "$work/plan.log"
+    echo "second plan has changes: the configuration does not converge" >&2
+    destroy_anyway=1
+    ;;
+  *) cat "$work/plan.log"; destroy_anyway=1 ;;
+esac
+
+start=$SECONDS
+step "terraform destroy"
+tf destroy -auto-approve -no-color -var-file=moto.tfvars.json >"$work/destroy.log" 2>&1 || { cat "$work/destroy.log"; exit 1; }
+grep -E '^Destroy complete' "$work/destroy.log"
+echo "destroy took $((SECONDS - start)) s"
+
+if [[ -n "${destroy_anyway:-}" ]]; then exit 1; fi
+step "moto round trip: apply, no-change plan, destroy all passed"

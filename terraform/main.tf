@@ -1,0 +1,142 @@
+# The Stratus deployment: gdal-lambda on a raster bucket, and the run-geolambda
+# Batch job that runs a Lambda function's code as a Batch job.
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  repositories = {
+    gdal_lambda   = "${var.name}/gdal-lambda"
+    run_lambda    = "${var.name}/run-lambda"
+    run_geolambda = "${var.name}/run-geolambda"
+  }
+  image_uris = {
+    for k, image in var.images : k => var.push_images ? module.image[k].image_uri : image
+  }
+  use_default_vpc = var.subnet_ids == null
+}
+
+# --- Images ------------------------------------------------------------------
+
+module "ecr" {
+  source   = "./modules/ecr-repository"
+  for_each = local.repositories
+
+  name         = each.value
+  force_delete = var.force_destroy
+}
+
+module "image" {
+  source   = "./modules/image-push"
+  for_each = var.push_images ? local.repositories : {}
+
+  source_image   = var.images[each.key]
+  repository_url = module.ecr[each.key].repository_url
+  container_cli  = var.container_cli
+}
+
+# --- Buckets -----------------------------------------------------------------
+
+module "raster_bucket" {
+  source = "./modules/raster-bucket"
+
+  name          = "${var.name}-rasters-${local.account_id}"
+  force_destroy = var.force_destroy
+}
+
+module "payload_bucket" {
+  source = "./modules/raster-bucket"
+
+  name          = "${var.name}-payloads-${local.account_id}"
+  force_destroy = var.force_destroy
+  temporary_prefixes = [
+    { prefix = var.payload_prefix, expiration_days = var.payload_expiration_days },
+  ]
+}
+
+# --- gdal-lambda -------------------------------------------------------------
+
+module "gdal_lambda" {
+  source = "./modules/gdal-lambda"
+
+  function_name        = "${var.name}-gdal"
+  image_uri            = local.image_uris.gdal_lambda
+  memory_size          = var.gdal_lambda.memory_size
+  timeout              = var.gdal_lambda.timeout
+  ephemeral_storage_mb = var.gdal_lambda.ephemeral_storage_mb
+  log_retention_days   = var.gdal_lambda.log_retention_days
+
+  watch = {
+    bucket = module.raster_bucket.name
+    prefix = var.watch_prefix
+  }
+  output = {
+    prefix = var.output_prefix
+  }
+}
+
+# --- Batch -------------------------------------------------------------------
+
+data "aws_vpc" "default" {
+  count   = local.use_default_vpc ? 1 : 0
+  default = true
+}
+
+data "aws_subnets" "default" {
+  count = local.use_default_vpc ? 1 : 0
+
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.default[0].id]
+  }
+}
+
+data "aws_subnet" "first" {
+  count = var.security_group_ids == null ? 1 : 0
+  id    = local.use_default_vpc ? sort(data.aws_subnets.default[0].ids)[0] : var.subnet_ids[0]
+}
+
+resource "aws_security_group" "batch" {
+  count = var.security_group_ids == null ? 1 : 0
+
+  name        = "${var.name}-batch"
+  description = "Stratus Batch jobs: outbound HTTPS only"
+  vpc_id      = data.aws_subnet.first[0].vpc_id
+}
+
+resource "aws_vpc_security_group_egress_rule" "batch_https" {
+  count = var.security_group_ids == null ? 1 : 0
+
+  security_group_id = aws_security_group.batch[0].id
+  description       = "HTTPS to AWS APIs (S3, Lambda, ECR, CloudWatch Logs)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+module "batch" {
+  source = "./modules/batch-environment"
+
+  name               = var.name
+  compute_type       = var.batch.compute_type
+  max_vcpus          = var.batch.max_vcpus
+  subnet_ids         = local.use_default_vpc ? sort(data.aws_subnets.default[0].ids) : var.subnet_ids
+  security_group_ids = var.security_group_ids != null ? var.security_group_ids : aws_security_group.batch[*].id
+}
+
+module "run_geolambda_task" {
+  source = "./modules/lambda-batch-task"
+
+  name                = "${var.name}-run-geolambda"
+  image_uri           = local.image_uris.run_geolambda
+  lambda_function_arn = coalesce(var.batch_task_function_arn, module.gdal_lambda.function_arn)
+  payload = {
+    bucket = module.payload_bucket.name
+    prefix = var.payload_prefix
+  }
+  platform         = module.batch.compute_environment_is_fargate ? "FARGATE" : "EC2"
+  vcpus            = var.batch.job_vcpus
+  memory_mib       = var.batch.job_memory
+  assign_public_ip = local.use_default_vpc
+}

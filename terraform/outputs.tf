@@ -1,0 +1,49 @@
+output "raster_bucket" {
+  description = "Bucket whose uploads under `watch_prefix` trigger gdal-lambda; STAC Items appear under `output_prefix`."
+  value       = module.raster_bucket.name
+}
+
+output "payload_bucket" {
+  description = "Bucket for Cirrus payloads of Batch jobs."
+  value       = module.payload_bucket.name
+}
+
+output "gdal_lambda_function_name" {
+  description = "Name of the gdal-lambda function."
+  value       = module.gdal_lambda.function_name
+}
+
+output "gdal_lambda_failure_queue_url" {
+  description = "SQS queue holding events gdal-lambda failed on after all retries."
+  value       = module.gdal_lambda.failure_queue_url
+}
+
+output "gdal_lambda_log_group" {
+  description = "Log group of gdal-lambda."
+  value       = module.gdal_lambda.log_group_name
+}
+
+output "repository_urls" {
+  description = "ECR repositories of the three images."
+  value       = { for k, m in module.ecr : k => m.repository_url }
+}
+
+output "image_uris" {
+  description = "The deployed images, pinned by digest."
+  value       = local.image_uris
+}
+
+output "job_queue_arn" {
+  description = "Batch job queue to submit run-lambda jobs to."
+  value       = module.batch.job_queue_arn
+}
+
+output "run_geolambda_job_definition_arn" {
+  description = "The run-geolambda job definition."
+  value       = module.run_geolambda_task.job_definition_arn
+}
+
+output "batch" {
+  description = "The Batch environment in the shape of a filmdrop task-batch-compute `batch` output."
+  value       = module.batch.batch
+}

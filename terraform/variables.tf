@@ -1,0 +1,146 @@
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  default     = "us-east-1"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as us-east-1."
+  }
+}
+
+variable "name" {
+  description = "Prefix of every resource name (buckets also get the account id)."
+  type        = string
+  default     = "stratus"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,19}$", var.name))
+    error_message = "name must be 2-20 lowercase letters, digits or `-`, starting with a letter."
+  }
+}
+
+variable "images" {
+  description = <<-EOT
+    The three images. With `push_images` (the default) these are local image references by tag, written by
+    `just build` into `images.auto.tfvars.json`; the apply pushes them to the new ECR repositories and deploys
+    the pushed digests. Without `push_images` they must already be registry URIs pinned by digest.
+  EOT
+  type = object({
+    gdal_lambda   = string
+    run_lambda    = string
+    run_geolambda = string
+  })
+  nullable = false
+
+  validation {
+    condition = var.push_images || alltrue([
+      for uri in values(var.images) : can(regex("^[^@\\s]+@sha256:[0-9a-f]{64}$", uri))
+    ])
+    error_message = "With push_images = false, every image must be a registry URI pinned by digest (…@sha256:<64 hex digits>)."
+  }
+}
+
+variable "push_images" {
+  description = "Push `images` from the local container engine into the ECR repositories during apply. Turn off where there is no engine or registry (the images are then used as given)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "container_cli" {
+  description = "Container CLI that holds the built images (`docker`, or one taking the same commands)."
+  type        = string
+  default     = "docker"
+  nullable    = false
+}
+
+variable "watch_prefix" {
+  description = "Key prefix in the raster bucket whose uploads trigger gdal-lambda."
+  type        = string
+  default     = "rasters/"
+  nullable    = false
+}
+
+variable "output_prefix" {
+  description = "Key prefix in the raster bucket where gdal-lambda writes STAC Items (must not overlap `watch_prefix`)."
+  type        = string
+  default     = "stac/"
+  nullable    = false
+}
+
+variable "payload_prefix" {
+  description = "Key prefix of Cirrus payloads in the payload bucket."
+  type        = string
+  default     = "payloads/"
+  nullable    = false
+}
+
+variable "payload_expiration_days" {
+  description = "Days after which payloads expire."
+  type        = number
+  default     = 30
+  nullable    = false
+}
+
+variable "gdal_lambda" {
+  description = "Sizing of the gdal-lambda function."
+  type = object({
+    memory_size          = optional(number, 1024)
+    timeout              = optional(number, 60)
+    ephemeral_storage_mb = optional(number, 512)
+    log_retention_days   = optional(number, 30)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "batch_task_function_arn" {
+  description = <<-EOT
+    Lambda function (a zip-packaged Cirrus task, say) that the run-geolambda job definition runs in Batch.
+    Null points it at the deployed gdal-lambda function, as a placeholder to override at submission
+    (`lambda_function` parameter) or to replace with your task's ARN.
+  EOT
+  type        = string
+  default     = null
+}
+
+variable "batch" {
+  description = "Batch compute: type (FARGATE runs arm64 jobs), vCPU ceiling, and job size."
+  type = object({
+    compute_type = optional(string, "FARGATE")
+    max_vcpus    = optional(number, 16)
+    job_vcpus    = optional(number, 1)
+    job_memory   = optional(number, 4096)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "subnet_ids" {
+  description = "Subnets for Batch jobs. Null uses the default VPC's subnets and gives jobs a public IP to reach AWS APIs; pass private subnets with a NAT gateway or VPC endpoints in production."
+  type        = list(string)
+  default     = null
+}
+
+variable "security_group_ids" {
+  description = "Security groups for Batch jobs. Null creates one allowing only outbound HTTPS."
+  type        = list(string)
+  default     = null
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete non-empty buckets and ECR repositories."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "tags" {
+  description = "Tags applied to every resource."
+  type        = map(string)
+  default     = { Project = "stratus" }
+  nullable    = false
+}
