@@ -97,6 +97,7 @@ data "aws_subnet" "first" {
 }
 
 resource "aws_security_group" "batch" {
+  #checkov:skip=CKV2_AWS_5:Attached to the Batch compute environment through module.batch's security_group_ids, which the graph check does not follow into modules.
   count = var.security_group_ids == null ? 1 : 0
 
   name        = "${var.name}-batch"

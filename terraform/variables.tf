@@ -91,7 +91,7 @@ variable "gdal_lambda" {
     memory_size          = optional(number, 1024)
     timeout              = optional(number, 60)
     ephemeral_storage_mb = optional(number, 512)
-    log_retention_days   = optional(number, 30)
+    log_retention_days   = optional(number, 365)
   })
   default  = {}
   nullable = false

@@ -211,7 +211,7 @@ variable "environment_variables" {
 variable "log_retention_days" {
   description = "Retention of the function's log group in days."
   type        = number
-  default     = 30
+  default     = 365
   nullable    = false
 
   validation {

@@ -236,7 +236,7 @@ variable "assign_public_ip" {
 variable "log_retention_days" {
   description = "Retention of the job log group in days."
   type        = number
-  default     = 30
+  default     = 365
   nullable    = false
 
   validation {

@@ -80,7 +80,7 @@ run "function_is_pinned_arm64_json_logged" {
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.this.retention_in_days == 30
+    condition     = aws_cloudwatch_log_group.this.retention_in_days == 365
     error_message = "The log group must have a retention."
   }
 

@@ -118,8 +118,8 @@ run "temporary_prefixes_expire" {
   }
 
   assert {
-    condition     = !contains([for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.id], "expire-noncurrent-versions")
-    error_message = "No noncurrent-version rule without versioning."
+    condition     = [for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.noncurrent_version_expiration[0].noncurrent_days if r.id == "expire-noncurrent-versions"] == [30]
+    error_message = "Versions kept from before versioning was suspended must still expire."
   }
 
   assert {
