@@ -1,0 +1,111 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-west-2"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_data "aws_ecr_image" {
+    defaults = {
+      image_digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    }
+  }
+
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      repository_url = "123456789012.dkr.ecr.us-west-2.amazonaws.com/cirrus-dev/run-geolambda"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/cirrus-dev-stratus-arm64-ecs-task-execution"
+    }
+  }
+
+  mock_resource "aws_batch_compute_environment" {
+    defaults = {
+      arn = "arn:aws:batch:us-west-2:123456789012:compute-environment/tf-cirrus-dev"
+    }
+  }
+
+  mock_resource "aws_batch_job_queue" {
+    defaults = {
+      arn = "arn:aws:batch:us-west-2:123456789012:job-queue/cirrus-dev-stratus-arm64"
+    }
+  }
+}
+
+variables {
+  cirrus_prefix       = "cirrus-dev"
+  run_geolambda_image = "stratus/run-geolambda:0.1.0-3f2c1ab"
+  code_bucket         = "cirrus-dev-code"
+  code_key            = "tasks/geo-task.zip"
+  source_bucket       = "sentinel-cogs"
+  subnet_ids          = ["subnet-0123456789abcdef0"]
+  security_group_ids  = ["sg-0123456789abcdef0"]
+  # Stands in for the container CLI (succeeds at every step): a real push needs
+  # an engine and a registry.
+  container_cli = "true"
+}
+
+run "renders_a_filmdrop_task" {
+  command = apply
+
+  assert {
+    condition     = jsondecode(output.task_config.batch.container_properties).command == ["run", "Ref::lambda_function", "Ref::url", "--output", "Ref::url_out"]
+    error_message = "The Batch form must run the run-lambda command."
+  }
+
+  assert {
+    condition     = jsondecode(output.task_config.batch.container_properties).image == "123456789012.dkr.ecr.us-west-2.amazonaws.com/cirrus-dev/run-geolambda@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    error_message = "The Batch form must run the pushed run-geolambda image, pinned by digest."
+  }
+
+  assert {
+    condition = output.task_config.batch.parameters == {
+      lambda_function = "cirrus-dev-geo-task"
+      url             = "filler"
+      url_out         = "filler"
+    }
+    error_message = "The job must default to the task's own function and non-empty url placeholders."
+  }
+
+  assert {
+    condition = one([for s in output.task_config.batch.role_statements : s if s.sid == "ReadTaskFunction"]) == {
+      sid       = "ReadTaskFunction"
+      effect    = "Allow"
+      actions   = ["lambda:GetFunction"]
+      resources = ["arn:aws:lambda:us-west-2:123456789012:function:cirrus-dev-geo-task", "arn:aws:lambda:us-west-2:123456789012:function:cirrus-dev-geo-task:*"]
+    }
+    error_message = "The job role may read the task's function only."
+  }
+
+  assert {
+    condition     = output.task_config.batch.task_batch_compute_name == "cirrus-dev-stratus-arm64" && output.cirrus_task_batch_compute["cirrus-dev-stratus-arm64"].batch.compute_environment_is_fargate
+    error_message = "The task must point at the Stratus Batch environment, keyed as filmdrop expects."
+  }
+
+  assert {
+    condition     = output.task_config.lambda.architectures == ["arm64"] && output.task_config.lambda.s3_key == "tasks/geo-task.zip"
+    error_message = "The Lambda form must be the zip-packaged arm64 function."
+  }
+}
