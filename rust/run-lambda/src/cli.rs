@@ -1,0 +1,286 @@
+//! The command line: `run`, `exec` and `submit`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::{Args, Parser, Subcommand};
+
+use crate::code::Source;
+use crate::exec::ExecOptions;
+use crate::extract::Limits;
+use crate::launch::StdoutTo;
+use crate::run::RunOptions;
+use crate::submit::SubmitOptions;
+use crate::{payload, Error, Result};
+
+/// Run any AWS Lambda function's code as a Batch job, through a local Lambda Runtime API.
+#[derive(Debug, Parser)]
+#[command(name = "run-lambda", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a deployed function on the JSON payload at URL and write its response to URL_OUT.
+    Run(RunArgs),
+    /// Run local function code (directory, zip, URL of a zip, or an executable used as `bootstrap`).
+    Exec(ExecArgs),
+    /// Upload a payload and submit a Batch job that runs FUNCTION on it.
+    Submit(SubmitArgs),
+}
+
+/// Options shared by `run` and `exec`.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Kill the function and fail after SECS seconds (default: no limit; Batch's timeout governs).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Work directory for the code and layers (default: a temporary one).
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Keep the temporary work directory.
+    #[arg(long)]
+    pub keep_workdir: bool,
+    /// Largest total size the code and layer archives may expand to.
+    #[arg(long, value_name = "BYTES", env = "RUN_LAMBDA_MAX_UNZIPPED_BYTES", default_value_t = Limits::default().max_total_bytes)]
+    pub max_unzipped_bytes: u64,
+}
+
+impl CommonArgs {
+    fn timeout(&self) -> Result<Option<Duration>> {
+        match self.timeout {
+            None => Ok(None),
+            Some(t) if t.is_finite() && t > 0.0 => Ok(Some(Duration::from_secs_f64(t))),
+            Some(t) => Err(Error::Usage(format!("--timeout must be positive, not {t}"))),
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_total_bytes: self.max_unzipped_bytes,
+            ..Limits::default()
+        }
+    }
+}
+
+/// `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Function name, ARN or partial ARN; a qualifier (`:alias`, `:version`) is allowed.
+    pub function: String,
+    /// `s3://` or `https://` S3 URL of the JSON payload (gzip when the key ends in `.gz`).
+    pub url: String,
+    /// Where to write the response (default: URL with its last `.json` replaced by `_out.json`).
+    #[arg(long, value_name = "URL_OUT")]
+    pub output: Option<String>,
+    /// Use this code instead of the function's code location (s3://…, https://…, or a path).
+    #[arg(long, value_name = "SOURCE")]
+    pub code: Option<Source>,
+    /// Do not check the code (and layers) against the SHA-256 Lambda reports.
+    #[arg(long)]
+    pub no_verify_code: bool,
+    /// Use SOURCE for the layer version ARN (repeatable): `--layer-code ARN=SOURCE`.
+    #[arg(long, value_name = "ARN=SOURCE")]
+    pub layer_code: Vec<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonArgs,
+}
+
+/// `exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The code: a directory, a zip, an s3:// or https:// URL of a zip, or an executable (run as `bootstrap`).
+    pub code: Source,
+    /// Handler (`_HANDLER`), e.g. `app.handler` for Python.
+    #[arg(long)]
+    pub handler: Option<String>,
+    /// Runtime, e.g. `python3.12` or `provided.al2023` (default: provided.al2023 when there is a bootstrap).
+    #[arg(long)]
+    pub runtime: Option<String>,
+    /// The event: a file, an s3:// or https:// S3 URL, or `-` for stdin (default: `{}`).
+    #[arg(long, value_name = "FILE|URL|-")]
+    pub payload: Option<String>,
+    /// Where the response goes: a file, an S3 URL, or `-` for stdout.
+    #[arg(long, value_name = "FILE|URL|-", default_value = "-")]
+    pub output: String,
+    /// A function environment variable (repeatable).
+    #[arg(long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// A layer: directory, zip or URL of a zip (repeatable, in order).
+    #[arg(long, value_name = "SOURCE")]
+    pub layer: Vec<Source>,
+    /// Function name the code sees (`AWS_LAMBDA_FUNCTION_NAME`).
+    #[arg(long, default_value = "local")]
+    pub function_name: String,
+    /// Memory size the code sees (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
+    #[arg(long, value_name = "MB")]
+    pub memory: Option<i32>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonArgs,
+}
+
+/// `submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// Function name, ARN or partial ARN (the job's `lambda_function` parameter).
+    pub function: String,
+    /// The payload: a local file (`-` for stdin) or an s3:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub payload: String,
+    /// Batch job queue.
+    #[arg(long, value_name = "Q")]
+    pub job_queue: String,
+    /// Batch job definition.
+    #[arg(long, value_name = "D")]
+    pub job_definition: String,
+    /// Where a local payload is uploaded: s3://bucket/prefix.
+    #[arg(long, value_name = "S3_URL")]
+    pub payload_url_prefix: Option<String>,
+    /// Output URL (default: the payload URL with `_out.json`).
+    #[arg(long, value_name = "URL_OUT")]
+    pub output: Option<String>,
+    /// Job name (default: run-lambda-<function name>).
+    #[arg(long)]
+    pub job_name: Option<String>,
+}
+
+fn key_value(s: &str, what: &str) -> Result<(String, String)> {
+    s.split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| Error::Usage(format!("{what} expects K=V, not {s:?}")))
+}
+
+/// Execute a parsed command line.
+pub async fn execute(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => {
+            let opts = RunOptions {
+                timeout: args.common.timeout()?,
+                limits: args.common.limits(),
+                workdir: args.common.workdir.clone(),
+                keep_workdir: args.common.keep_workdir,
+                output: args.output,
+                code: args.code,
+                verify_code: !args.no_verify_code,
+                layer_code: args
+                    .layer_code
+                    .iter()
+                    .map(|s| {
+                        let (arn, source) = key_value(s, "--layer-code")?;
+                        Ok((arn, Source::parse(&source)?))
+                    })
+                    .collect::<Result<_>>()?,
+                ..RunOptions::new(args.function, args.url)
+            };
+            let report = crate::run::run(&opts).await?;
+            tracing::info!(
+                output = %report.output,
+                to_event_ms = report.to_event.map(|d| d.as_secs_f64() * 1000.0),
+                "done"
+            );
+            Ok(())
+        }
+        Command::Exec(args) => {
+            let env = args
+                .env
+                .iter()
+                .map(|s| key_value(s, "--env"))
+                .collect::<Result<Vec<_>>>()?;
+            let stdout = if args.output == "-" {
+                StdoutTo::Stderr
+            } else {
+                StdoutTo::Stdout
+            };
+            let opts = ExecOptions {
+                handler: args.handler,
+                runtime: args.runtime,
+                function_name: Some(args.function_name),
+                env,
+                layers: args.layer,
+                timeout: args.common.timeout()?,
+                memory_mb: args.memory,
+                workdir: args.common.workdir.clone(),
+                keep_workdir: args.common.keep_workdir,
+                limits: args.common.limits(),
+                stdout,
+                ..ExecOptions::new(args.code)
+            };
+            let event = read_event(args.payload.as_deref()).await?;
+            let invoked = crate::exec::exec(&opts, event).await?;
+            let json = payload::response_json(&invoked.response)?;
+            write_response(&args.output, &json).await
+        }
+        Command::Submit(args) => {
+            let submitted = crate::submit::submit(&SubmitOptions {
+                function: args.function,
+                payload: args.payload,
+                job_queue: args.job_queue,
+                job_definition: args.job_definition,
+                payload_url_prefix: args.payload_url_prefix,
+                output: args.output,
+                job_name: args.job_name,
+            })
+            .await?;
+            let line = serde_json::to_string(&submitted)
+                .map_err(|e| Error::Submit(format!("printing the job: {e}")))?;
+            println!("{line}");
+            Ok(())
+        }
+    }
+}
+
+fn is_url(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    l.starts_with("s3://") || l.starts_with("https://") || l.starts_with("http://")
+}
+
+async fn s3() -> aws_sdk_s3::Client {
+    stratus_aws::config::s3_client(&stratus_aws::config::sdk_config().await)
+}
+
+async fn read_event(source: Option<&str>) -> Result<Bytes> {
+    match source {
+        None => Ok(Bytes::from_static(b"{}")),
+        Some("-") => {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                .map_err(|e| Error::io("reading the payload from stdin", e))?;
+            Ok(buf.into())
+        }
+        Some(url) if is_url(url) => {
+            let (json, _) = payload::read(&s3().await, &payload::parse_url(url)?).await?;
+            Ok(Bytes::copy_from_slice(json.get().as_bytes()))
+        }
+        Some(path) => std::fs::read(path)
+            .map(Bytes::from)
+            .map_err(|e| Error::InvalidInput(format!("reading the payload {path}: {e}"))),
+    }
+}
+
+async fn write_response(output: &str, json: &serde_json::value::RawValue) -> Result<()> {
+    if output == "-" {
+        let mut out = std::io::stdout().lock();
+        return writeln!(out, "{}", json.get())
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::Output {
+                url: "stdout".into(),
+                source: Box::new(e),
+            });
+    }
+    if is_url(output) {
+        return payload::write(&s3().await, &payload::parse_url(output)?, json).await;
+    }
+    std::fs::write(output, json.get()).map_err(|e| Error::Output {
+        url: output.to_string(),
+        source: Box::new(e),
+    })
+}

@@ -1,0 +1,165 @@
+//! `exec`: run local function code (a directory, a zip, a URL of a zip, or an
+//! executable that is used as `bootstrap`) with no Lambda service — for local
+//! development, demos and tests.
+//!
+//! ```no_run
+//! # async fn demo() -> run_lambda::Result<()> {
+//! use run_lambda::exec::{exec, ExecOptions};
+//! let opts = ExecOptions::new("target/release/gdal-lambda".parse()?);
+//! let event = br#"{"Records":[]}"#.to_vec();
+//! let invoked = exec(&opts, event.into()).await?;
+//! println!("{}", String::from_utf8_lossy(&invoked.response));
+//! # Ok(()) }
+//! ```
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::code::{self, Expected, Source};
+use crate::extract::{Extractor, Limits};
+use crate::invoke::{invoke, InvokeOptions, Invoked};
+use crate::launch::StdoutTo;
+use crate::spec::FunctionSpec;
+use crate::workdir::Workdir;
+use crate::{Error, Result};
+
+impl FromStr for Source {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Source::parse(s)
+    }
+}
+
+/// How to run local code.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// The code.
+    pub code: Source,
+    /// `_HANDLER`; default `bootstrap` for provided runtimes.
+    pub handler: Option<String>,
+    /// Runtime; default `provided.al2023` when there is a `bootstrap`.
+    pub runtime: Option<String>,
+    /// `AWS_LAMBDA_FUNCTION_NAME`; default `local`.
+    pub function_name: Option<String>,
+    /// The function's environment variables.
+    pub env: Vec<(String, String)>,
+    /// Layers, in order.
+    pub layers: Vec<Source>,
+    /// Kill the runtime after this long.
+    pub timeout: Option<Duration>,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`; default 128.
+    pub memory_mb: Option<i32>,
+    /// Work directory (default: temporary).
+    pub workdir: Option<PathBuf>,
+    /// Keep the temporary work directory.
+    pub keep_workdir: bool,
+    /// Archive limits.
+    pub limits: Limits,
+    /// Where the runtime's stdout goes.
+    pub stdout: StdoutTo,
+}
+
+impl ExecOptions {
+    /// Defaults for `code`.
+    pub fn new(code: Source) -> Self {
+        ExecOptions {
+            code,
+            handler: None,
+            runtime: None,
+            function_name: None,
+            env: Vec::new(),
+            layers: Vec::new(),
+            timeout: None,
+            memory_mb: None,
+            workdir: None,
+            keep_workdir: false,
+            limits: Limits::default(),
+            stdout: StdoutTo::Stdout,
+        }
+    }
+}
+
+/// The region for local runs: `AWS_REGION`, `AWS_DEFAULT_REGION`, else `us-east-1`.
+pub fn local_region() -> String {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| "us-east-1".to_string())
+}
+
+/// Run the code on `payload` (a JSON event) and return its response.
+pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
+    crate::payload::validate_json(&payload, "the event")?;
+    let needs_s3 = std::iter::once(&opts.code)
+        .chain(&opts.layers)
+        .any(|s| matches!(s, Source::S3(_)));
+    let s3 = if needs_s3 {
+        Some(stratus_aws::config::s3_client(
+            &stratus_aws::config::sdk_config().await,
+        ))
+    } else {
+        None
+    };
+    let workdir = Workdir::new(opts.workdir.as_deref(), opts.keep_workdir)?;
+    let layout = workdir.layout();
+    let no_check = Expected {
+        sha256: None,
+        hint: "",
+    };
+    let mut task = Extractor::new(&layout.task_root, opts.limits)?;
+    code::install(
+        &opts.code,
+        &mut task,
+        &workdir.downloads(),
+        no_check,
+        s3.as_ref(),
+        "code",
+    )
+    .await?;
+    let mut opt = Extractor::new(&layout.opt, opts.limits)?;
+    for (i, layer) in opts.layers.iter().enumerate() {
+        code::install(
+            layer,
+            &mut opt,
+            &workdir.downloads(),
+            no_check,
+            s3.as_ref(),
+            &format!("layer {}", i + 1),
+        )
+        .await?;
+    }
+    let has_bootstrap =
+        layout.task_root.join("bootstrap").exists() || layout.opt.join("bootstrap").exists();
+    let runtime = match (&opts.runtime, has_bootstrap, &opts.handler) {
+        (Some(r), _, _) => r.clone(),
+        (None, true, _) => "provided.al2023".to_string(),
+        (None, false, Some(_)) => "python3".to_string(),
+        (None, false, None) => {
+            return Err(Error::Usage(format!(
+                "{} has no `bootstrap`; pass --runtime (e.g. python3.12) and --handler",
+                opts.code
+            )))
+        }
+    };
+    let handler = opts
+        .handler
+        .clone()
+        .unwrap_or_else(|| "bootstrap".to_string());
+    let name = opts.function_name.as_deref().unwrap_or("local");
+    let mut spec = FunctionSpec::local(name, &runtime, &handler, &local_region());
+    spec.environment = opts.env.iter().cloned().collect();
+    if let Some(m) = opts.memory_mb {
+        spec.memory_mb = m;
+    }
+    let invoke_opts = InvokeOptions {
+        timeout: opts.timeout,
+        stdout: opts.stdout,
+    };
+    let invoked = invoke(&spec, &layout, payload, &invoke_opts).await;
+    drop(workdir);
+    invoked
+}

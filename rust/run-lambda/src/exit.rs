@@ -1,0 +1,209 @@
+//! Exit codes and the last line of output.
+//!
+//! Cirrus' post-batch step reads the last line a Batch job logged and splits
+//! it at the first `": "` into an error type and a message; `InvalidInput`
+//! marks the payload invalid, anything else is a failure to retry or report.
+//! So on failure the runner's last line is always `ErrorType: message`, on a
+//! single line, and the exit code tells the failure class (table in
+//! `docs/run-lambda.md`, kept in sync with [`ExitClass::ALL`] by a test).
+
+use crate::Error;
+
+/// A documented class of outcome, with its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitClass {
+    /// The function succeeded and its response was written.
+    Success,
+    /// A failure of the runner itself (local I/O, the runtime API server).
+    Internal,
+    /// Bad command-line arguments.
+    Usage,
+    /// The handler reported an error.
+    FunctionError,
+    /// The runtime failed to initialise (`/runtime/init/error`).
+    InitError,
+    /// The runtime exited (or could not start) without a response.
+    RuntimeExit,
+    /// `--timeout` expired.
+    Timeout,
+    /// The response is not JSON.
+    InvalidResponse,
+    /// The response could not be written.
+    OutputError,
+    /// The payload is missing or not (gzipped) JSON.
+    InvalidInput,
+    /// The payload could not be read (access, network).
+    PayloadUnavailable,
+    /// The function or a layer does not exist.
+    FunctionNotFound,
+    /// The job's role may not read the function, a layer or the code.
+    AccessDenied,
+    /// Code download, checksum or archive failure.
+    CodeError,
+    /// Runtime, package type or architecture this runner cannot run.
+    Unsupported,
+    /// Another Lambda API failure.
+    LambdaApi,
+    /// `submit` could not upload the payload or submit the job.
+    SubmitError,
+    /// Stopped by SIGTERM/SIGINT.
+    Terminated,
+}
+
+impl ExitClass {
+    /// Every class, in table order.
+    pub const ALL: [ExitClass; 18] = [
+        ExitClass::Success,
+        ExitClass::Internal,
+        ExitClass::Usage,
+        ExitClass::FunctionError,
+        ExitClass::InitError,
+        ExitClass::RuntimeExit,
+        ExitClass::Timeout,
+        ExitClass::InvalidResponse,
+        ExitClass::OutputError,
+        ExitClass::InvalidInput,
+        ExitClass::PayloadUnavailable,
+        ExitClass::FunctionNotFound,
+        ExitClass::AccessDenied,
+        ExitClass::CodeError,
+        ExitClass::Unsupported,
+        ExitClass::LambdaApi,
+        ExitClass::SubmitError,
+        ExitClass::Terminated,
+    ];
+
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitClass::Success => 0,
+            ExitClass::Internal => 1,
+            ExitClass::Usage => 2,
+            ExitClass::FunctionError => 3,
+            ExitClass::InitError => 4,
+            ExitClass::RuntimeExit => 5,
+            ExitClass::Timeout => 6,
+            ExitClass::InvalidResponse => 7,
+            ExitClass::OutputError => 8,
+            ExitClass::InvalidInput => 9,
+            ExitClass::PayloadUnavailable => 10,
+            ExitClass::FunctionNotFound => 11,
+            ExitClass::AccessDenied => 12,
+            ExitClass::CodeError => 13,
+            ExitClass::Unsupported => 14,
+            ExitClass::LambdaApi => 15,
+            ExitClass::SubmitError => 16,
+            ExitClass::Terminated => 143,
+        }
+    }
+}
+
+/// The class, `ErrorType` and message of an error.
+pub fn classify(err: &Error) -> (ExitClass, String, String) {
+    let own = |class, ty: &str| (class, ty.to_string(), err.to_string());
+    match err {
+        Error::Function {
+            error_type,
+            message,
+        } => (
+            ExitClass::FunctionError,
+            error_type.clone(),
+            message.clone(),
+        ),
+        Error::Init {
+            error_type,
+            message,
+        } => (ExitClass::InitError, error_type.clone(), message.clone()),
+        Error::RuntimeExit { .. } => own(ExitClass::RuntimeExit, "Runtime.ExitError"),
+        Error::Spawn { .. } => own(ExitClass::RuntimeExit, "Runtime.InvalidEntrypoint"),
+        Error::Timeout { .. } => own(ExitClass::Timeout, "Sandbox.Timedout"),
+        Error::Terminated { .. } => own(ExitClass::Terminated, "Runner.Terminated"),
+        Error::InvalidResponse { .. } => own(ExitClass::InvalidResponse, "Runtime.InvalidResponse"),
+        Error::Output { .. } => own(ExitClass::OutputError, "OutputWriteError"),
+        Error::InvalidInput(_) => own(ExitClass::InvalidInput, "InvalidInput"),
+        Error::PayloadUnavailable(_) => own(ExitClass::PayloadUnavailable, "PayloadUnavailable"),
+        Error::FunctionNotFound(_) => own(ExitClass::FunctionNotFound, "ResourceNotFound"),
+        Error::AccessDenied(_) => own(ExitClass::AccessDenied, "AccessDenied"),
+        Error::LambdaApi(_) => own(ExitClass::LambdaApi, "LambdaApiError"),
+        Error::CodeDownload(_) => own(ExitClass::CodeError, "CodeDownloadError"),
+        Error::ChecksumMismatch { .. } => own(ExitClass::CodeError, "CodeChecksumMismatch"),
+        Error::UnsafeArchive { .. } => own(ExitClass::CodeError, "UnsafeArchive"),
+        Error::Unsupported(_) => own(ExitClass::Unsupported, "UnsupportedFunction"),
+        Error::Submit(_) => own(ExitClass::SubmitError, "SubmitError"),
+        Error::Usage(_) => own(ExitClass::Usage, "UsageError"),
+        Error::Io { .. } | Error::Server(_) => own(ExitClass::Internal, "Runner.Error"),
+    }
+}
+
+/// The single line `ErrorType: message` (newlines in the message folded into
+/// spaces, so that it stays the last line of the log).
+pub fn last_line(err: &Error) -> String {
+    let (_, ty, message) = classify(err);
+    let ty = one_line(&ty);
+    let message = one_line(&message);
+    if message.is_empty() {
+        ty
+    } else {
+        format!("{ty}: {message}")
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split(['\n', '\r'])
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim()
+        .to_string()
+}
+
+/// Print the last line to stderr and return the exit code for `err`.
+pub fn report(err: &Error) -> u8 {
+    use std::io::Write;
+    let (class, _, _) = classify(err);
+    let line = last_line(err);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.flush();
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
+    let _ = stderr.flush();
+    class.code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct() {
+        let mut codes: Vec<u8> = ExitClass::ALL.iter().map(|c| c.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ExitClass::ALL.len());
+    }
+
+    #[test]
+    fn function_errors_keep_their_type() {
+        let e = Error::Function {
+            error_type: "InvalidInput".into(),
+            message: "no features\nin payload".into(),
+        };
+        assert_eq!(last_line(&e), "InvalidInput: no features in payload");
+        assert_eq!(classify(&e).0.code(), 3);
+    }
+
+    #[test]
+    fn runner_errors_have_a_type() {
+        let e = Error::InvalidInput("s3://b/k.json is not valid JSON".into());
+        assert_eq!(
+            last_line(&e),
+            "InvalidInput: s3://b/k.json is not valid JSON"
+        );
+        let e = Error::Timeout { secs: 2.0 };
+        assert_eq!(
+            last_line(&e),
+            "Sandbox.Timedout: Task timed out after 2.00 seconds"
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! One invocation: serve the Runtime API, start the runtime, wait for its
+//! result, a crash, the timeout or a stop signal, then kill the runtime's
+//! process tree. Shared by `run` and `exec`.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::launch::{self, Layout, StdoutTo};
+use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
+use crate::spec::FunctionSpec;
+use crate::{Error, Result};
+
+/// With no `--timeout`, the deadline the function is told (its
+/// "remaining time"): far enough not to matter, as Batch's own timeout governs.
+pub const NO_TIMEOUT_DEADLINE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How to run one invocation.
+#[derive(Debug, Clone, Default)]
+pub struct InvokeOptions {
+    /// Kill the runtime and fail after this long; `None`: no limit.
+    pub timeout: Option<Duration>,
+    /// Where the runtime's stdout goes.
+    pub stdout: StdoutTo,
+}
+
+/// The function's response and when things happened.
+#[derive(Debug, Clone)]
+pub struct Invoked {
+    /// The response body, as the runtime posted it.
+    pub response: Bytes,
+    /// The request id the invocation had.
+    pub request_id: String,
+    /// From starting the runtime to the runtime taking the event.
+    pub to_event: Option<Duration>,
+    /// From starting the runtime to its response.
+    pub total: Duration,
+}
+
+/// Run `spec`'s runtime from `layout` on `payload` and return its response.
+pub async fn invoke(
+    spec: &FunctionSpec,
+    layout: &Layout,
+    payload: Bytes,
+    options: &InvokeOptions,
+) -> Result<Invoked> {
+    let start = Instant::now();
+    let deadline_in = options.timeout.unwrap_or(NO_TIMEOUT_DEADLINE);
+    let deadline_ms = SystemTime::now()
+        .checked_add(deadline_in)
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(u64::MAX);
+    let invocation = Invocation::new(payload, &spec.arn, deadline_ms);
+    let request_id = invocation.request_id.clone();
+    let mut api = RuntimeApi::start(invocation).await?;
+    let mut sigterm = signal(SignalKind::terminate())
+        .map_err(|e| Error::io("installing a SIGTERM handler", e))?;
+    let mut sigint =
+        signal(SignalKind::interrupt()).map_err(|e| Error::io("installing a SIGINT handler", e))?;
+    let mut runtime = launch::spawn(spec, layout, api.addr(), options.stdout)?;
+    let timeout = async {
+        match options.timeout {
+            Some(t) => tokio::time::sleep_until((start + t).into()).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(timeout);
+    let mut to_event = None;
+    let outcome = loop {
+        tokio::select! {
+            biased;
+            event = api.recv() => match event {
+                Some(ApiEvent::Delivered(at)) => {
+                    to_event = Some(at.duration_since(start));
+                    tracing::debug!(elapsed = ?to_event, "event delivered to the handler");
+                }
+                Some(ApiEvent::Response(body)) => break Ok(body),
+                Some(ApiEvent::FunctionError(r)) => break Err(Error::Function {
+                    error_type: r.error_type,
+                    message: r.message,
+                }),
+                Some(ApiEvent::InitError(r)) => break Err(Error::Init {
+                    error_type: r.error_type,
+                    message: r.message,
+                }),
+                None => break Err(Error::Server("the runtime API stopped".into())),
+            },
+            status = runtime.wait() => {
+                // A result posted just before the exit wins.
+                match api.try_recv() {
+                    Some(ApiEvent::Response(body)) => break Ok(body),
+                    Some(ApiEvent::FunctionError(r)) => break Err(Error::Function {
+                        error_type: r.error_type,
+                        message: r.message,
+                    }),
+                    Some(ApiEvent::InitError(r)) => break Err(Error::Init {
+                        error_type: r.error_type,
+                        message: r.message,
+                    }),
+                    _ => break Err(Error::RuntimeExit {
+                        status: format!("RequestId: {request_id} Error: Runtime exited with error: {status}"),
+                    }),
+                }
+            }
+            () = &mut timeout => break Err(Error::Timeout {
+                secs: options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default(),
+            }),
+            _ = sigterm.recv() => break Err(Error::Terminated { signal: "SIGTERM" }),
+            _ = sigint.recv() => break Err(Error::Terminated { signal: "SIGINT" }),
+        }
+    };
+    // Lambda would freeze the sandbox after the result; there is no next
+    // invocation here, so the runtime and anything it started are killed.
+    runtime.kill().await;
+    drop(api);
+    let total = start.elapsed();
+    let response = outcome?;
+    tracing::info!(
+        request_id = %request_id,
+        to_event_ms = to_event.map(|d| d.as_secs_f64() * 1000.0),
+        total_ms = total.as_secs_f64() * 1000.0,
+        bytes = response.len(),
+        "function returned"
+    );
+    Ok(Invoked {
+        response,
+        request_id,
+        to_event,
+        total,
+    })
+}

@@ -1,0 +1,38 @@
+#![doc = r#"
+Run any AWS Lambda function's code as a Batch job — a drop-in replacement for
+Cirrus' `cirrusgeo/run-lambda` (`run <function> <url>`), done the way Lambda
+itself runs code: through a local Lambda Runtime API.
+
+`run` looks the function up (`GetFunction`), downloads its code and layers
+(checking `CodeSha256`, extracting safely), reads the payload from S3, serves
+the Runtime API on 127.0.0.1 for exactly one invocation, starts the function's
+runtime (`bootstrap` for `provided.*`, `awslambdaric` for `python3.*`) with the
+environment a Lambda function sees, and writes the response back to S3. Any
+failure ends with a documented exit code and a last line `ErrorType: message`
+(see [`exit`]). `exec` runs local code without any Lambda service, and
+`submit` sends a payload to Batch.
+
+Modules: [`cli`] (arguments), [`run`], [`exec`], [`submit`] (the three
+commands), [`function`] (`GetFunction` → [`spec::FunctionSpec`]), [`code`]
+(download + SHA-256), [`extract`] (safe unzip), [`payload`] (Cirrus I/O
+contract), [`runtime_api`] (the Runtime API server), [`launch`] (runtime
+process and environment), [`invoke`] (one invocation), [`exit`] (exit codes).
+"#]
+
+pub mod cli;
+pub mod code;
+mod error;
+pub mod exec;
+pub mod exit;
+pub mod extract;
+pub mod function;
+pub mod invoke;
+pub mod launch;
+pub mod payload;
+pub mod run;
+pub mod runtime_api;
+pub mod spec;
+pub mod submit;
+pub mod workdir;
+
+pub use error::{Error, Result};

@@ -1,0 +1,242 @@
+//! `run`: run a deployed function's code on a payload from S3, the way Cirrus
+//! runs a Lambda task as a Batch job, and write its response back to S3.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use stratus_aws::S3Url;
+
+use crate::code::{self, Expected, Source};
+use crate::extract::{Extractor, Limits};
+use crate::function::{self, Deployment};
+use crate::invoke::{invoke, InvokeOptions, Invoked};
+use crate::launch::StdoutTo;
+use crate::payload;
+use crate::spec::{host_architecture, FunctionSpec, RuntimeKind};
+use crate::workdir::Workdir;
+use crate::{Error, Result};
+
+/// How to run a deployed function.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Function name, ARN or partial ARN, qualifier allowed.
+    pub function: String,
+    /// `s3://` or `https://` S3 URL of the payload.
+    pub url: String,
+    /// Where to write the response (default: Cirrus' `_out.json` convention).
+    pub output: Option<String>,
+    /// Replaces the function's code location.
+    pub code: Option<Source>,
+    /// Check the code against the function's `CodeSha256`.
+    pub verify_code: bool,
+    /// Replaces a layer's content location (`(layer version ARN, source)`).
+    pub layer_code: Vec<(String, Source)>,
+    /// Kill the function and fail after this long.
+    pub timeout: Option<Duration>,
+    /// Work directory (default: temporary).
+    pub workdir: Option<PathBuf>,
+    /// Keep the temporary work directory.
+    pub keep_workdir: bool,
+    /// Archive limits.
+    pub limits: Limits,
+}
+
+impl RunOptions {
+    /// Defaults for `function` on the payload at `url`.
+    pub fn new(function: impl Into<String>, url: impl Into<String>) -> Self {
+        RunOptions {
+            function: function.into(),
+            url: url.into(),
+            output: None,
+            code: None,
+            verify_code: true,
+            layer_code: Vec::new(),
+            timeout: None,
+            workdir: None,
+            keep_workdir: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// What a successful run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Where the response was written.
+    pub output: S3Url,
+    /// The invocation.
+    pub invoked: Invoked,
+    /// From the start of `run` to the runtime taking the event.
+    pub to_event: Option<Duration>,
+}
+
+const CODE_HINT: &str =
+    "; pass --no-verify-code to run other code with this function's configuration";
+
+/// Run the function and write its response.
+pub async fn run(opts: &RunOptions) -> Result<RunReport> {
+    let started = Instant::now();
+    let input = payload::parse_url(&opts.url)?;
+    let output = match &opts.output {
+        Some(o) => payload::parse_url(o)?,
+        None => payload::default_output_url(&input)?,
+    };
+    if output == input {
+        return Err(Error::Usage(format!(
+            "the output URL is the input URL ({input}); the payload is never overwritten"
+        )));
+    }
+    let config = stratus_aws::config::sdk_config().await;
+    let s3 = stratus_aws::config::s3_client(&config);
+    let lambda = function::client(&config, &opts.function);
+
+    let (spec, deployment) = function::get_function(&lambda, &opts.function).await?;
+    let kind = spec.runtime_kind()?;
+    check_architecture(&spec, &kind)?;
+    tracing::info!(
+        function = %spec.arn,
+        runtime = %spec.runtime,
+        handler = %spec.handler,
+        layers = deployment.layers.len(),
+        "function found"
+    );
+
+    let workdir = Workdir::new(opts.workdir.as_deref(), opts.keep_workdir)?;
+    let layout = workdir.layout();
+    // The payload and the code come from different places: fetch both at once.
+    let (payload, ()) = tokio::try_join!(payload::read(&s3, &input), async {
+        install_code(opts, &deployment, &workdir, &s3).await?;
+        install_layers(opts, &lambda, &deployment, &workdir, &s3).await
+    })?;
+    let (payload_json, payload_url) = payload;
+    if payload_url != input {
+        tracing::info!(payload = %payload_url, "payload resolved");
+    }
+    let prepared = started.elapsed();
+    let invoke_opts = InvokeOptions {
+        timeout: opts.timeout,
+        stdout: StdoutTo::Stdout,
+    };
+    let body = bytes::Bytes::copy_from_slice(payload_json.get().as_bytes());
+    let invoked = invoke(&spec, &layout, body, &invoke_opts).await?;
+    let json = payload::response_json(&invoked.response)?;
+    payload::write(&s3, &output, &json).await?;
+    tracing::info!(output = %output, bytes = invoked.response.len(), "response written");
+    drop(workdir);
+    Ok(RunReport {
+        output,
+        to_event: invoked.to_event.map(|d| d + prepared),
+        invoked,
+    })
+}
+
+fn check_architecture(spec: &FunctionSpec, kind: &RuntimeKind) -> Result<()> {
+    let host = host_architecture();
+    if spec.architectures.is_empty() || spec.architectures.iter().any(|a| a == host) {
+        return Ok(());
+    }
+    let wanted = spec.architectures.join(", ");
+    match kind {
+        RuntimeKind::Provided => Err(Error::Unsupported(format!(
+            "function {} is built for {wanted} but this machine is {host}; run the job on a {wanted} \
+             compute environment",
+            spec.name
+        ))),
+        RuntimeKind::Python { .. } => {
+            tracing::warn!(function = %spec.name, %wanted, %host, "architecture differs; native Python packages may fail to load");
+            Ok(())
+        }
+    }
+}
+
+async fn install_code(
+    opts: &RunOptions,
+    deployment: &Deployment,
+    workdir: &Workdir,
+    s3: &aws_sdk_s3::Client,
+) -> Result<()> {
+    let layout = workdir.layout();
+    let mut task = Extractor::new(&layout.task_root, opts.limits)?;
+    let (source, expected) = match &opts.code {
+        Some(source) => (
+            source.clone(),
+            Expected {
+                sha256: deployment
+                    .code_sha256
+                    .as_deref()
+                    .filter(|_| opts.verify_code),
+                hint: CODE_HINT,
+            },
+        ),
+        None => (
+            deployment.code.clone().ok_or_else(|| {
+                Error::CodeDownload(
+                    "GetFunction gave no code location; pass --code <s3://…|https://…|path>".into(),
+                )
+            })?,
+            Expected {
+                sha256: deployment.code_sha256.as_deref(),
+                hint: "",
+            },
+        ),
+    };
+    if matches!(&source, Source::Path(p) if p.is_dir()) && expected.sha256.is_some() {
+        tracing::warn!(code = %source, "a directory cannot be checked against CodeSha256");
+    }
+    code::install(
+        &source,
+        &mut task,
+        &workdir.downloads(),
+        expected,
+        Some(s3),
+        "code",
+    )
+    .await
+    .map_err(|e| match e {
+        Error::CodeDownload(m) if opts.code.is_none() => Error::CodeDownload(format!(
+            "{m} (pass --code <s3://…|https://…|path> where the code location is not reachable)"
+        )),
+        other => other,
+    })
+}
+
+async fn install_layers(
+    opts: &RunOptions,
+    lambda: &aws_sdk_lambda::Client,
+    deployment: &Deployment,
+    workdir: &Workdir,
+    s3: &aws_sdk_s3::Client,
+) -> Result<()> {
+    if deployment.layers.is_empty() {
+        return Ok(());
+    }
+    let layout = workdir.layout();
+    let mut opt = Extractor::new(&layout.opt, opts.limits)?;
+    for arn in &deployment.layers {
+        let content = function::get_layer(lambda, arn).await?;
+        let replaced = opts
+            .layer_code
+            .iter()
+            .find(|(a, _)| a == arn)
+            .map(|(_, s)| s.clone());
+        let source = replaced.or(content.location).ok_or_else(|| {
+            Error::CodeDownload(format!(
+                "layer {arn} has no downloadable location; pass --layer-code {arn}=<s3://…|https://…|path>"
+            ))
+        })?;
+        let expected = Expected {
+            sha256: content.sha256.as_deref().filter(|_| opts.verify_code),
+            hint: CODE_HINT,
+        };
+        code::install(
+            &source,
+            &mut opt,
+            &workdir.downloads(),
+            expected,
+            Some(s3),
+            &format!("layer {arn}"),
+        )
+        .await?;
+    }
+    Ok(())
+}

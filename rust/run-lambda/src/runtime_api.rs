@@ -1,0 +1,442 @@
+//! A Lambda Runtime API (`2018-06-01`) server for exactly one invocation.
+//!
+//! It listens on an ephemeral port of 127.0.0.1 and answers the way Lambda
+//! answers a runtime:
+//!
+//! - `GET  /2018-06-01/runtime/invocation/next`: the event, with the
+//!   `Lambda-Runtime-Aws-Request-Id`, `-Deadline-Ms`, `-Invoked-Function-Arn`
+//!   and `-Trace-Id` headers. Later calls wait forever (Lambda would freeze
+//!   the sandbox; we stop the runtime instead).
+//! - `POST …/invocation/{id}/response`: the result, `202`. Streamed responses
+//!   (`Lambda-Runtime-Function-Response-Mode: streaming`) are collected, and
+//!   an error in the trailers is reported as a function error.
+//! - `POST …/invocation/{id}/error`: `{"errorMessage","errorType","stackTrace"}`,
+//!   or just the `Lambda-Runtime-Function-Error-Type` header, `202`.
+//! - `POST /2018-06-01/runtime/init/error`: initialisation failed, `202`.
+//! - an unknown request id is `400 InvalidRequestID`, a second result for the
+//!   invocation or an init error after it started `403 InvalidStateTransition`,
+//!   anything else `404` (or `405` for a known path with the wrong method).
+//!
+//! What happened is sent to the owner as [`ApiEvent`]s.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::{Error, Result};
+
+const PREFIX: &str = "/2018-06-01/runtime";
+
+/// The invocation the server hands out.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// `Lambda-Runtime-Aws-Request-Id`.
+    pub request_id: String,
+    /// The event (JSON).
+    pub payload: Bytes,
+    /// `Lambda-Runtime-Deadline-Ms`: milliseconds since the Unix epoch.
+    pub deadline_ms: u64,
+    /// `Lambda-Runtime-Invoked-Function-Arn`.
+    pub invoked_function_arn: String,
+    /// `Lambda-Runtime-Trace-Id`.
+    pub trace_id: String,
+}
+
+impl Invocation {
+    /// A new invocation of `function_arn` with a fresh request id and trace id,
+    /// due `deadline_ms` (Unix epoch milliseconds).
+    pub fn new(payload: Bytes, function_arn: &str, deadline_ms: u64) -> Self {
+        Invocation {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            payload,
+            deadline_ms,
+            invoked_function_arn: function_arn.to_string(),
+            trace_id: new_trace_id(),
+        }
+    }
+}
+
+/// An X-Ray trace header value, as Lambda sends it (not sampled).
+pub fn new_trace_id() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let root = uuid::Uuid::new_v4().simple().to_string();
+    let parent = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
+        &root[..24],
+        &parent[..16]
+    )
+}
+
+/// An error as a runtime reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorReport {
+    /// `errorType` (or the `Lambda-Runtime-Function-Error-Type` header).
+    pub error_type: String,
+    /// `errorMessage`.
+    pub message: String,
+    /// `stackTrace` lines, when given.
+    pub stack_trace: Vec<String>,
+}
+
+/// What the runtime did.
+#[derive(Debug)]
+pub enum ApiEvent {
+    /// The runtime took the event (`next` answered).
+    Delivered(Instant),
+    /// The handler's result.
+    Response(Bytes),
+    /// The handler failed.
+    FunctionError(ErrorReport),
+    /// Initialisation failed.
+    InitError(ErrorReport),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Init,
+    Invoking,
+    Done,
+}
+
+struct State {
+    invocation: Invocation,
+    phase: Mutex<Phase>,
+    events: mpsc::UnboundedSender<ApiEvent>,
+}
+
+/// The running server; stops when dropped.
+pub struct RuntimeApi {
+    addr: SocketAddr,
+    events: mpsc::UnboundedReceiver<ApiEvent>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RuntimeApi {
+    /// Listen on `127.0.0.1:0` and serve `invocation`.
+    pub async fn start(invocation: Invocation) -> Result<RuntimeApi> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| Error::Server(format!("cannot listen on 127.0.0.1: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Server(e.to_string()))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let state = Arc::new(State {
+            invocation,
+            phase: Mutex::new(Phase::Init),
+            events: tx,
+        });
+        let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                connections.spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+                // Reap finished connections so the set does not grow.
+                while connections.try_join_next().is_some() {}
+            }
+        });
+        Ok(RuntimeApi {
+            addr,
+            events: rx,
+            task,
+        })
+    }
+
+    /// `127.0.0.1:PORT`, the value of `AWS_LAMBDA_RUNTIME_API`.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The next thing the runtime did (`None` once the server is gone).
+    pub async fn recv(&mut self) -> Option<ApiEvent> {
+        self.events.recv().await
+    }
+
+    /// A result already received, without waiting.
+    pub fn try_recv(&mut self) -> Option<ApiEvent> {
+        self.events.try_recv().ok()
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        // Aborting the accept loop drops the JoinSet, which aborts every connection.
+        self.task.abort();
+    }
+}
+
+type Resp = Response<Full<Bytes>>;
+
+fn json(status: StatusCode, body: impl Into<Bytes>) -> Resp {
+    let mut resp = Response::new(Full::new(body.into()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn api_error(status: StatusCode, error_type: &str, message: &str) -> Resp {
+    let body = serde_json::json!({ "errorMessage": message, "errorType": error_type });
+    json(status, body.to_string())
+}
+
+fn accepted() -> Resp {
+    json(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
+}
+
+async fn handle(state: &State, req: Request<Incoming>) -> Resp {
+    let path = req.uri().path().to_string();
+    let Some(rest) = path.strip_prefix(PREFIX) else {
+        return api_error(StatusCode::NOT_FOUND, "NotFound", "unknown path");
+    };
+    let method = req.method().clone();
+    match rest.split('/').collect::<Vec<_>>().as_slice() {
+        ["", "invocation", "next"] => {
+            if method != Method::GET {
+                return method_not_allowed();
+            }
+            next(state).await
+        }
+        ["", "invocation", id, kind @ ("response" | "error")] => {
+            if method != Method::POST {
+                return method_not_allowed();
+            }
+            if *id != state.invocation.request_id {
+                return api_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestID",
+                    "Invalid request ID",
+                );
+            }
+            let is_error = *kind == "error";
+            result(state, req, is_error).await
+        }
+        ["", "init", "error"] => {
+            if method != Method::POST {
+                return method_not_allowed();
+            }
+            init_error(state, req).await
+        }
+        _ => api_error(StatusCode::NOT_FOUND, "NotFound", "unknown path"),
+    }
+}
+
+fn method_not_allowed() -> Resp {
+    api_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        "method not allowed",
+    )
+}
+
+fn invalid_state() -> Resp {
+    api_error(
+        StatusCode::FORBIDDEN,
+        "InvalidStateTransition",
+        "State transition is not allowed",
+    )
+}
+
+/// Move from `from` to `to`; false when the phase is another one.
+fn transition(state: &State, from: Phase, to: Phase) -> bool {
+    let Ok(mut phase) = state.phase.lock() else {
+        return false;
+    };
+    if *phase == from {
+        *phase = to;
+        true
+    } else {
+        false
+    }
+}
+
+async fn next(state: &State) -> Resp {
+    if !transition(state, Phase::Init, Phase::Invoking) {
+        // One invocation only: Lambda would freeze the sandbox here.
+        std::future::pending::<()>().await;
+    }
+    let _ = state.events.send(ApiEvent::Delivered(Instant::now()));
+    let inv = &state.invocation;
+    let mut resp = json(StatusCode::OK, inv.payload.clone());
+    let headers = resp.headers_mut();
+    let pairs = [
+        ("lambda-runtime-aws-request-id", inv.request_id.clone()),
+        ("lambda-runtime-deadline-ms", inv.deadline_ms.to_string()),
+        (
+            "lambda-runtime-invoked-function-arn",
+            inv.invoked_function_arn.clone(),
+        ),
+        ("lambda-runtime-trace-id", inv.trace_id.clone()),
+    ];
+    for (name, value) in pairs {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    resp
+}
+
+async fn result(state: &State, req: Request<Incoming>, is_error: bool) -> Resp {
+    let header_type = header(&req, "lambda-runtime-function-error-type");
+    let collected = match req.into_body().collect().await {
+        Ok(c) => c,
+        Err(e) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequest",
+                &format!("cannot read the body: {e}"),
+            )
+        }
+    };
+    // A streamed response reports a mid-stream failure in its trailers.
+    let trailer_error = collected.trailers().and_then(|t| {
+        let ty = t
+            .get("lambda-runtime-function-error-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)?;
+        let body = t
+            .get("lambda-runtime-function-error-body")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+            .unwrap_or_default();
+        Some(parse_error(&body, Some(ty)))
+    });
+    let body = collected.to_bytes();
+    if !transition(state, Phase::Invoking, Phase::Done) {
+        return invalid_state();
+    }
+    let event = match (is_error, trailer_error) {
+        (true, _) => ApiEvent::FunctionError(parse_error(&body, header_type)),
+        (false, Some(report)) => ApiEvent::FunctionError(report),
+        (false, None) => ApiEvent::Response(body),
+    };
+    let _ = state.events.send(event);
+    accepted()
+}
+
+async fn init_error(state: &State, req: Request<Incoming>) -> Resp {
+    let header_type = header(&req, "lambda-runtime-function-error-type");
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    if !transition(state, Phase::Init, Phase::Done) {
+        return invalid_state();
+    }
+    let _ = state
+        .events
+        .send(ApiEvent::InitError(parse_error(&body, header_type)));
+    accepted()
+}
+
+fn header(req: &Request<Incoming>, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody {
+    #[serde(default)]
+    error_message: Option<String>,
+    #[serde(default)]
+    error_type: Option<String>,
+    #[serde(default)]
+    stack_trace: Option<serde_json::Value>,
+}
+
+/// Read an error body; tolerate anything (a runtime may post plain text).
+fn parse_error(body: &[u8], header_type: Option<String>) -> ErrorReport {
+    let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+    let (message, body_type, stack) = match parsed {
+        Some(b) => (
+            b.error_message.unwrap_or_default(),
+            b.error_type,
+            b.stack_trace,
+        ),
+        None => (String::from_utf8_lossy(body).trim().to_string(), None, None),
+    };
+    let error_type = body_type
+        .filter(|t| !t.is_empty())
+        .or(header_type.filter(|t| !t.is_empty()))
+        .unwrap_or_else(|| "Unhandled".to_string());
+    let stack_trace = match stack {
+        Some(serde_json::Value::Array(lines)) => lines
+            .into_iter()
+            .map(|l| match l {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            })
+            .collect(),
+        Some(serde_json::Value::String(s)) => s.lines().map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    ErrorReport {
+        error_type,
+        message,
+        stack_trace,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies() {
+        let r = parse_error(
+            br#"{"errorMessage":"bad","errorType":"ValueError","stackTrace":["a","b"]}"#,
+            Some("Runtime.Other".into()),
+        );
+        assert_eq!(r.error_type, "ValueError");
+        assert_eq!(r.message, "bad");
+        assert_eq!(r.stack_trace, vec!["a", "b"]);
+        let r = parse_error(b"plain text", Some("Custom".into()));
+        assert_eq!(
+            (r.error_type.as_str(), r.message.as_str()),
+            ("Custom", "plain text")
+        );
+        let r = parse_error(b"", None);
+        assert_eq!(r.error_type, "Unhandled");
+    }
+
+    #[test]
+    fn trace_ids_look_like_xray() {
+        let t = new_trace_id();
+        assert!(t.starts_with("Root=1-"), "{t}");
+        assert!(t.ends_with(";Sampled=0"), "{t}");
+    }
+}
