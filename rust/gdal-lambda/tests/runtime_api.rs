@@ -1,0 +1,131 @@
+//! The gdal-lambda binary as a Lambda function: its `lambda_runtime` client
+//! talks to run-lambda's local Runtime API, reads from moto S3 and writes there.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use aws_sdk_s3::primitives::ByteStream;
+use local_aws::LocalAws;
+use raster_info::samples;
+use serde_json::{json, Value};
+use stratus_aws::{objects, S3Url};
+
+/// The run-lambda binary of this workspace (built on demand: `cargo test -p gdal-lambda` alone does not build it).
+fn run_lambda() -> PathBuf {
+    let target = PathBuf::from(env!("CARGO_BIN_EXE_gdal-lambda"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let bin = target.join("run-lambda");
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "run-lambda"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot build run-lambda");
+    }
+    bin
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_event_through_the_runtime_api() {
+    let aws = LocalAws::shared();
+    let bucket = aws.new_bucket("e2e").await;
+    let dir = tempfile::tempdir().unwrap();
+    let cog = samples::cog(dir.path(), "scene.tif", 1024, true);
+    let key = "uploads/e2e scene+1.tif";
+    let s3 = aws.s3().await;
+    s3.put_object()
+        .bucket(&bucket)
+        .key(key)
+        .body(ByteStream::from_path(&cog).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("uploads/notes.txt")
+        .body(ByteStream::from_static(b"text"))
+        .send()
+        .await
+        .unwrap();
+
+    let record = |k: &str, size: u64| {
+        json!({"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+               "eventTime": "2024-05-06T07:08:09.000Z", "eventName": "ObjectCreated:Put",
+               "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+               "responseElements": {"x-amz-request-id": "X", "x-amz-id-2": "X"},
+               "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+                      "bucket": {"name": bucket, "ownerIdentity": {"principalId": "X"}, "arn": format!("arn:aws:s3:::{bucket}")},
+                      "object": {"key": k, "size": size, "eTag": "e", "sequencer": "0"}}})
+    };
+    let size = std::fs::metadata(&cog).unwrap().len();
+    let event = json!({"Records": [record("uploads/e2e+scene%2B1.tif", size), record("uploads/notes.txt", 4)]});
+    let event_file = dir.path().join("event.json");
+    std::fs::write(&event_file, event.to_string()).unwrap();
+    let response_file = dir.path().join("response.json");
+
+    let out = Command::new(run_lambda())
+        .args([
+            "exec",
+            env!("CARGO_BIN_EXE_gdal-lambda"),
+            "--runtime",
+            "provided.al2023",
+            "--payload",
+        ])
+        .arg(&event_file)
+        .arg("--output")
+        .arg(&response_file)
+        .args([
+            "--env",
+            &format!("OUTPUT_URL=s3://{bucket}/stac/"),
+            "--env",
+            "AWS_LAMBDA_LOG_FORMAT=JSON",
+        ])
+        .envs(aws.env())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "run-lambda failed:\n{stdout}\n{stderr}"
+    );
+
+    let response: Value = serde_json::from_slice(&std::fs::read(&response_file).unwrap()).unwrap();
+    assert_eq!(
+        response["records"][0]["status"], "processed",
+        "{response:#}"
+    );
+    assert_eq!(response["records"][1]["status"], "failed");
+    assert_eq!(response["records"][1]["error_kind"], "NotARaster");
+
+    // Exactly one JSON metadata record per raster, and one error record for the text file.
+    let logs = format!("{stdout}\n{stderr}");
+    let records: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect();
+    let meta: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["message"] == "raster metadata")
+        .collect();
+    assert_eq!(meta.len(), 1, "{logs}");
+    assert_eq!(meta[0]["key"], key);
+    assert_eq!(meta[0]["size"], size);
+    assert_eq!(meta[0]["raster"]["crs"]["epsg"], 32633);
+    let errors: Vec<&Value> = records.iter().filter(|r| r["level"] == "ERROR").collect();
+    assert_eq!(errors.len(), 1, "{logs}");
+    assert_eq!(errors[0]["error_kind"], "NotARaster");
+
+    let item: Value = objects::get_json(&s3, &S3Url::new(&bucket, format!("stac/{key}.json")))
+        .await
+        .unwrap();
+    samples::assert_valid_stac(&item);
+    assert_eq!(
+        item["assets"]["data"]["href"],
+        format!("s3://{bucket}/{key}")
+    );
+}
