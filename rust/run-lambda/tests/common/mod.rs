@@ -1,0 +1,297 @@
+//! Helpers shared by the integration tests: the binary, the test functions,
+//! zips, and moto (S3, Lambda, IAM, Batch on loopback).
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use local_aws::LocalAws;
+
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+/// The runner binary.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_run-lambda")
+}
+
+/// The `echo-function` example (a `lambda_runtime` function); built if missing.
+pub fn echo_function() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        // target/debug/deps/<test> → target/debug/examples/echo-function
+        let exe = std::env::current_exe().unwrap();
+        let path = exe
+            .parent()
+            .and_then(Path::parent)
+            .unwrap()
+            .join("examples/echo-function");
+        if !path.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "-p", "run-lambda", "--example", "echo-function"])
+                .status()
+                .unwrap();
+            assert!(status.success(), "building echo-function failed");
+        }
+        path
+    })
+    .clone()
+}
+
+/// The project's Python (with awslambdaric and boto3).
+pub fn python() -> PathBuf {
+    local_aws::python()
+}
+
+/// The result of running the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The last non-empty line the runner printed (on stderr).
+    pub fn last_line(&self) -> &str {
+        self.stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+    }
+
+    pub fn assert_code(&self, code: i32) {
+        assert_eq!(
+            self.code, code,
+            "exit code {} (want {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+    }
+}
+
+/// Run `run-lambda ARGS` with the moto environment and our Python.
+pub fn run_lambda(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .envs(LocalAws::shared().env())
+        .env("STRATUS_PYTHON", python())
+        .env_remove("RUST_BACKTRACE")
+        .envs(env.iter().copied())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    let out: Output = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A zip of `(name, content, mode)` entries.
+pub fn zip_of(entries: &[(&str, &[u8], u32)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, content, mode) in entries {
+        let opts = zip::write::SimpleFileOptions::default().unix_permissions(*mode);
+        w.start_file(*name, opts).unwrap();
+        w.write_all(content).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// The Python test function as a zip.
+pub fn python_zip() -> Vec<u8> {
+    let task = std::fs::read(format!("{FIXTURES}/python/task.py")).unwrap();
+    zip_of(&[("task.py", &task, 0o644)])
+}
+
+/// A layer zip with `python/layerlib.py`.
+pub fn layer_zip() -> Vec<u8> {
+    let lib = std::fs::read(format!("{FIXTURES}/layer/python/layerlib.py")).unwrap();
+    zip_of(&[("python/layerlib.py", &lib, 0o644)])
+}
+
+/// A provided.al2023 code zip whose `bootstrap` starts echo-function.
+pub fn provided_zip() -> Vec<u8> {
+    let script = format!("#!/bin/sh\nexec {} \"$@\"\n", echo_function().display());
+    zip_of(&[("bootstrap", script.as_bytes(), 0o755)])
+}
+
+/// The base64 SHA-256 Lambda reports.
+pub fn sha256_b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+}
+
+/// A tokio runtime for SDK calls in synchronous tests.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// An IAM role moto accepts for CreateFunction (created once, with boto3).
+pub fn role_arn() -> String {
+    static ROLE: OnceLock<String> = OnceLock::new();
+    ROLE.get_or_init(|| {
+        let aws = LocalAws::shared();
+        let script = r#"
+import boto3, sys
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="test", aws_secret_access_key="test")
+try:
+    role = iam.create_role(RoleName="run-lambda-test", AssumeRolePolicyDocument="{}")
+except iam.exceptions.EntityAlreadyExistsException:
+    role = iam.get_role(RoleName="run-lambda-test")
+print(role["Role"]["Arn"])
+"#;
+        let out = Command::new(python())
+            .args(["-c", script, &aws.endpoint()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+    .clone()
+}
+
+pub async fn lambda_client() -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::new(&LocalAws::shared().sdk_config().await)
+}
+
+/// A function definition for moto.
+pub struct NewFunction<'a> {
+    pub name: &'a str,
+    pub runtime: aws_sdk_lambda::types::Runtime,
+    pub handler: &'a str,
+    pub zip: &'a [u8],
+    pub env: &'a [(&'a str, &'a str)],
+    pub layers: &'a [String],
+}
+
+/// Create a function in moto (code uploaded as a zip).
+pub async fn create_function(f: NewFunction<'_>) -> String {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{Environment, FunctionCode};
+    let mut env = Environment::builder();
+    for (k, v) in f.env {
+        env = env.variables(*k, *v);
+    }
+    let out = lambda_client()
+        .await
+        .create_function()
+        .function_name(f.name)
+        .runtime(f.runtime)
+        .role(role_arn())
+        .handler(f.handler)
+        .memory_size(512)
+        .timeout(30)
+        .environment(env.build())
+        .set_layers(Some(f.layers.to_vec()))
+        .code(FunctionCode::builder().zip_file(Blob::new(f.zip)).build())
+        .send()
+        .await
+        .unwrap();
+    out.function_arn().unwrap().to_string()
+}
+
+/// Publish a layer version in moto; returns its version ARN.
+pub async fn publish_layer(name: &str, zip: &[u8]) -> String {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::LayerVersionContentInput;
+    let out = lambda_client()
+        .await
+        .publish_layer_version()
+        .layer_name(name)
+        .content(
+            LayerVersionContentInput::builder()
+                .zip_file(Blob::new(zip))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    out.layer_version_arn().unwrap().to_string()
+}
+
+/// Put bytes on moto S3; returns `s3://bucket/key`.
+pub async fn put(bucket: &str, key: &str, body: Vec<u8>) -> String {
+    LocalAws::shared()
+        .s3()
+        .await
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await
+        .unwrap();
+    format!("s3://{bucket}/{key}")
+}
+
+/// Read an object from moto S3 (None when missing).
+pub async fn get(bucket: &str, key: &str) -> Option<Vec<u8>> {
+    let out = LocalAws::shared()
+        .s3()
+        .await
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .ok()?;
+    Some(out.body.collect().await.unwrap().into_bytes().to_vec())
+}
+
+/// A presigned GET URL of an object on moto (what `Code.Location` is in AWS).
+pub async fn presigned(bucket: &str, key: &str) -> String {
+    let config =
+        aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(600)).unwrap();
+    LocalAws::shared()
+        .s3()
+        .await
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .presigned(config)
+        .await
+        .unwrap()
+        .uri()
+        .to_string()
+}
+
+/// Whether a process id is still alive (and not a zombie).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// Wait up to `secs` for `pid` to be gone.
+pub fn gone_within(pid: u32, secs: u64) -> bool {
+    for _ in 0..secs * 20 {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}

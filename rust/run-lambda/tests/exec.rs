@@ -1,0 +1,448 @@
+//! `run-lambda exec` with real runtime clients against our Runtime API: a Rust
+//! function on `lambda_runtime` (provided.al2023 `bootstrap`) and a Python
+//! handler under `awslambdaric`, in every way they can end.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn echo() -> String {
+    echo_function().display().to_string()
+}
+
+fn python_dir() -> String {
+    format!("{FIXTURES}/python")
+}
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("{e}: {s}"))
+}
+
+// ---- Rust, lambda_runtime ----
+
+#[test]
+fn rust_function_gets_the_event_context_and_lambda_environment() {
+    let r = run_lambda(
+        &[
+            "exec",
+            &echo(),
+            "--payload",
+            "-",
+            "--function-name",
+            "echo",
+            "--memory",
+            "1024",
+            "--env",
+            "MY_SETTING=on",
+        ],
+        &[],
+        Some(br#"{"hello":"world"}"#),
+    );
+    r.assert_code(0);
+    let out = json(&r.stdout);
+    assert_eq!(out["echo"], serde_json::json!({"hello": "world"}));
+    let ctx = &out["context"];
+    assert!(ctx["request_id"].as_str().unwrap().len() >= 32);
+    assert_eq!(
+        ctx["invoked_function_arn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:echo"
+    );
+    assert!(ctx["xray_trace_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("Root=1-"));
+    // No --timeout: a deadline far away, as Batch's timeout governs.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    assert!(ctx["deadline"].as_u64().unwrap() > now_ms + 24 * 3600 * 1000);
+    let env = &out["env"];
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "echo");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "1024");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");
+    assert_eq!(env["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/echo");
+    assert_eq!(env["_HANDLER"], "bootstrap");
+    assert_eq!(env["TZ"], ":UTC");
+    assert_eq!(env["MY_SETTING"], "on");
+    let task_root = env["LAMBDA_TASK_ROOT"].as_str().unwrap();
+    assert_eq!(out["cwd"], task_root);
+    assert!(env["LD_LIBRARY_PATH"].as_str().unwrap().contains(task_root));
+    // The function's own output went to stderr, keeping stdout for the response.
+    assert!(
+        r.stderr.contains("echo-function: mode echo"),
+        "{}",
+        r.stderr
+    );
+    // The work directory is gone.
+    assert!(!std::path::Path::new(task_root).exists());
+}
+
+#[test]
+fn rust_function_error_keeps_its_type() {
+    let r = run_lambda(
+        &["exec", &echo(), "--payload", "-"],
+        &[],
+        Some(br#"{"mode":"error"}"#),
+    );
+    r.assert_code(3);
+    assert_eq!(r.last_line(), "InvalidInput: the payload has no features");
+}
+
+#[test]
+fn rust_panic_is_a_function_error() {
+    let r = run_lambda(
+        &["exec", &echo(), "--payload", "-"],
+        &[],
+        Some(br#"{"mode":"panic"}"#),
+    );
+    r.assert_code(3);
+    assert!(
+        r.last_line().contains("the handler panicked"),
+        "{}",
+        r.last_line()
+    );
+}
+
+#[test]
+fn rust_crash_mid_invocation() {
+    let r = run_lambda(
+        &["exec", &echo(), "--payload", "-"],
+        &[],
+        Some(br#"{"mode":"exit"}"#),
+    );
+    r.assert_code(5);
+    assert!(
+        r.last_line().starts_with("Runtime.ExitError: RequestId: ")
+            && r.last_line()
+                .ends_with("Runtime exited with error: exit status 7"),
+        "{}",
+        r.last_line()
+    );
+}
+
+#[test]
+fn rust_init_error_is_reported() {
+    let r = run_lambda(
+        &["exec", &echo()],
+        &[("ECHO_FUNCTION_INIT", "report")],
+        None,
+    );
+    r.assert_code(4);
+    assert_eq!(r.last_line(), "Runtime.InitError: missing configuration");
+}
+
+#[test]
+fn rust_exit_during_init() {
+    let r = run_lambda(&["exec", &echo()], &[("ECHO_FUNCTION_INIT", "exit")], None);
+    r.assert_code(5);
+    assert!(r.last_line().contains("exit status 3"), "{}", r.last_line());
+}
+
+#[test]
+fn rust_timeout_kills_the_process_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("pid");
+    let event = serde_json::json!({"mode": "sleep", "secs": 60, "pid_file": pid_file});
+    let started = std::time::Instant::now();
+    let r = run_lambda(
+        &["exec", &echo(), "--payload", "-", "--timeout", "1.5"],
+        &[],
+        Some(event.to_string().as_bytes()),
+    );
+    r.assert_code(6);
+    assert!(started.elapsed().as_secs() < 10);
+    assert_eq!(
+        r.last_line(),
+        "Sandbox.Timedout: Task timed out after 1.50 seconds"
+    );
+    let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(gone_within(pid, 5), "the function's child {pid} survived");
+}
+
+#[test]
+fn rust_unserializable_response_fails() {
+    let r = run_lambda(
+        &["exec", &echo(), "--payload", "-"],
+        &[],
+        Some(br#"{"mode":"unserializable"}"#),
+    );
+    // lambda_runtime gives up and exits when it cannot serialise the response.
+    assert_ne!(r.code, 0);
+    assert!(r.last_line().starts_with("Runtime."), "{}", r.last_line());
+}
+
+#[test]
+fn response_that_is_not_json_fails() {
+    let r = run_lambda(
+        &["exec", &echo(), "--payload", "-"],
+        &[],
+        Some(br#"{"mode":"raw"}"#),
+    );
+    r.assert_code(7);
+    assert!(
+        r.last_line().starts_with("Runtime.InvalidResponse: "),
+        "{}",
+        r.last_line()
+    );
+}
+
+#[test]
+fn rust_big_output_streams_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out.json");
+    let r = run_lambda(
+        &[
+            "exec",
+            &echo(),
+            "--payload",
+            "-",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        &[],
+        Some(br#"{"mode":"big","lines":50000,"bytes":8000000}"#),
+    );
+    r.assert_code(0);
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with("log line "))
+            .count(),
+        50000
+    );
+    let v: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["data"].as_str().unwrap().len(), 8_000_000);
+}
+
+#[test]
+fn payload_must_be_json() {
+    let r = run_lambda(
+        &["exec", &echo(), "--payload", "-"],
+        &[],
+        Some(b"{not json"),
+    );
+    r.assert_code(9);
+    assert!(
+        r.last_line().starts_with("InvalidInput: "),
+        "{}",
+        r.last_line()
+    );
+}
+
+#[test]
+fn unsupported_runtime_is_explained() {
+    let r = run_lambda(
+        &[
+            "exec",
+            &python_dir(),
+            "--runtime",
+            "nodejs20.x",
+            "--handler",
+            "index.handler",
+        ],
+        &[],
+        None,
+    );
+    r.assert_code(14);
+    assert!(r.last_line().contains("nodejs20.x"), "{}", r.last_line());
+}
+
+// ---- Python, awslambdaric ----
+
+fn py(args: &[&str], env: &[(&str, &str)], event: &str) -> Run {
+    let dir = python_dir();
+    let mut all = vec![
+        "exec",
+        dir.as_str(),
+        "--runtime",
+        "python3.11",
+        "--handler",
+        "task.handler",
+        "--payload",
+        "-",
+    ];
+    all.extend_from_slice(args);
+    run_lambda(&all, env, Some(event.as_bytes()))
+}
+
+#[test]
+fn python_handler_gets_the_event_and_context() {
+    let r = py(
+        &["--env", "MY_SETTING=py", "--function-name", "task"],
+        &[],
+        r#"{"a":[1,2]}"#,
+    );
+    r.assert_code(0);
+    let out = json(&r.stdout);
+    assert_eq!(out["echo"], serde_json::json!({"a": [1, 2]}));
+    assert_eq!(out["function_name"], "task");
+    assert_eq!(out["memory_limit_in_mb"], "128");
+    assert!(out["remaining_ms"].as_i64().unwrap() > 3600 * 1000);
+    assert_eq!(out["env"]["MY_SETTING"], "py");
+    assert_eq!(out["env"]["_HANDLER"], "task.handler");
+    assert_eq!(out["cwd"], out["env"]["LAMBDA_TASK_ROOT"]);
+}
+
+#[test]
+fn python_exception_type_is_the_last_line() {
+    let r = py(&[], &[], r#"{"mode":"error"}"#);
+    r.assert_code(3);
+    assert_eq!(r.last_line(), "InvalidInput: the payload has no features");
+}
+
+#[test]
+fn python_import_failure_is_an_init_error() {
+    let r = py(&[], &[], "{}");
+    r.assert_code(0);
+    let r = py(&["--env", "TASK_INIT_FAIL=1"], &[], "{}");
+    r.assert_code(4);
+    assert!(
+        r.last_line()
+            .contains("cannot initialise: TASK_INIT_FAIL is set"),
+        "{}",
+        r.last_line()
+    );
+    let r = run_lambda(
+        &[
+            "exec",
+            &python_dir(),
+            "--runtime",
+            "python3.11",
+            "--handler",
+            "missing.handler",
+        ],
+        &[],
+        None,
+    );
+    r.assert_code(4);
+    assert!(
+        r.last_line().starts_with("Runtime.ImportModuleError: "),
+        "{}",
+        r.last_line()
+    );
+}
+
+#[test]
+fn python_crash_mid_invocation() {
+    let r = py(&[], &[], r#"{"mode":"crash"}"#);
+    r.assert_code(5);
+    assert!(
+        r.last_line().ends_with("exit status 9"),
+        "{}",
+        r.last_line()
+    );
+}
+
+#[test]
+fn python_timeout_kills_the_process_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("pid");
+    let event = serde_json::json!({"mode": "sleep", "secs": 60, "pid_file": pid_file});
+    let r = py(&["--timeout", "2"], &[], &event.to_string());
+    r.assert_code(6);
+    assert_eq!(
+        r.last_line(),
+        "Sandbox.Timedout: Task timed out after 2.00 seconds"
+    );
+    let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(gone_within(pid, 5), "the handler's child {pid} survived");
+}
+
+#[test]
+fn python_unserializable_response() {
+    let r = py(&[], &[], r#"{"mode":"unserializable"}"#);
+    r.assert_code(3);
+    assert!(
+        r.last_line().starts_with("Runtime.MarshalError: "),
+        "{}",
+        r.last_line()
+    );
+}
+
+#[test]
+fn python_prints_a_lot() {
+    let r = py(&[], &[], r#"{"mode":"big","lines":30000,"bytes":2000000}"#);
+    r.assert_code(0);
+    // exec keeps stdout for the response: the handler's prints are on stderr.
+    assert_eq!(
+        r.stderr
+            .lines()
+            .filter(|l| l.starts_with("log line "))
+            .count(),
+        30000
+    );
+    assert_eq!(json(&r.stdout)["data"].as_str().unwrap().len(), 2_000_000);
+}
+
+#[test]
+fn python_layer_is_on_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layer = tmp.path().join("layer.zip");
+    std::fs::write(&layer, layer_zip()).unwrap();
+    let r = py(
+        &["--layer", layer.to_str().unwrap()],
+        &[],
+        r#"{"mode":"layer"}"#,
+    );
+    r.assert_code(0);
+    assert_eq!(json(&r.stdout)["layer"], "from the layer");
+    let r = py(&[], &[], r#"{"mode":"layer"}"#);
+    r.assert_code(3);
+    assert!(
+        r.last_line().starts_with("ModuleNotFoundError: "),
+        "{}",
+        r.last_line()
+    );
+}
+
+#[test]
+fn python_code_as_a_zip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let code = tmp.path().join("code.zip");
+    std::fs::write(&code, python_zip()).unwrap();
+    let r = run_lambda(
+        &[
+            "exec",
+            code.to_str().unwrap(),
+            "--runtime",
+            "python3.11",
+            "--handler",
+            "task.handler",
+            "--payload",
+            "-",
+        ],
+        &[],
+        Some(br#"{"x":1}"#),
+    );
+    r.assert_code(0);
+    assert_eq!(json(&r.stdout)["echo"]["x"], 1);
+}
+
+// ---- payload and output on S3 ----
+
+#[test]
+fn exec_reads_and_writes_s3() {
+    let rt = rt();
+    let bucket = rt.block_on(local_aws::LocalAws::shared().new_bucket("exec"));
+    let mut gz = flate2_gzip(br#"{"from":"s3"}"#);
+    let url = rt.block_on(put(&bucket, "in/event.json.gz", std::mem::take(&mut gz)));
+    let out_url = format!("s3://{bucket}/out/response.json");
+    let r = run_lambda(
+        &["exec", &echo(), "--payload", &url, "--output", &out_url],
+        &[],
+        None,
+    );
+    r.assert_code(0);
+    let body = rt.block_on(get(&bucket, "out/response.json")).unwrap();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["echo"]["from"], "s3");
+}
+
+fn flate2_gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
