@@ -142,8 +142,8 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = merge(var.environment_variables, {
-      OUTPUT_BUCKET = local.output_bucket
-      OUTPUT_PREFIX = var.output.prefix
+      # Where STAC Items go: s3://<bucket>/<prefix>; the handler also skips objects there.
+      OUTPUT_URL = "s3://${local.output_bucket}/${var.output.prefix}"
     })
   }
 

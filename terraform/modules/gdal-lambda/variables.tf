@@ -197,14 +197,14 @@ variable "bucket_kms_key_arns" {
 }
 
 variable "environment_variables" {
-  description = "Extra environment variables for the function (e.g. GDAL configuration options). `OUTPUT_BUCKET` and `OUTPUT_PREFIX` are set from `output`."
+  description = "Extra environment variables for the function (e.g. `MAX_CONCURRENCY`, GDAL configuration options). `OUTPUT_URL` is set from `output`."
   type        = map(string)
   default     = {}
   nullable    = false
 
   validation {
-    condition     = alltrue([for k in keys(var.environment_variables) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_")])
-    error_message = "Environment variable names must be identifiers and must not start with AWS_ (reserved by Lambda)."
+    condition     = alltrue([for k in keys(var.environment_variables) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_") && k != "OUTPUT_URL"])
+    error_message = "Environment variable names must be identifiers, must not start with AWS_ (reserved by Lambda) and must not be OUTPUT_URL (set from `output`)."
   }
 }
 

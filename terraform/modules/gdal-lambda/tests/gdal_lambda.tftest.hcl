@@ -85,7 +85,7 @@ run "function_is_pinned_arm64_json_logged" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables == tomap({ OUTPUT_BUCKET = "stratus-rasters", OUTPUT_PREFIX = "stac/" })
+    condition     = aws_lambda_function.this.environment[0].variables == tomap({ OUTPUT_URL = "s3://stratus-rasters/stac/" })
     error_message = "The function must be told where to write STAC Items."
   }
 
