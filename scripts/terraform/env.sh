@@ -6,7 +6,8 @@
 # TF_PLUGIN_MIRROR overrides the mirror directory (default /opt/tf-plugins).
 
 stratus_tf_mirror="${TF_PLUGIN_MIRROR:-/opt/tf-plugins}"
-stratus_tf_rc="${STRATUS_ROOT:-$PWD}/target/terraform/terraformrc"
+stratus_tf_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+stratus_tf_rc="$stratus_tf_root/target/terraform/terraformrc"
 
 if [[ -d "$stratus_tf_mirror/registry.terraform.io" ]]; then
   mkdir -p "$(dirname "$stratus_tf_rc")"
