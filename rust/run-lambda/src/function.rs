@@ -59,16 +59,24 @@ where
 {
     let status = err.raw_response().map(|r| r.status().as_u16());
     let code = err.code().unwrap_or_default().to_string();
-    let message = err
-        .message()
-        .map(str::to_string)
-        .unwrap_or_else(|| aws_smithy_types::error::display::DisplayErrorContext(&err).to_string());
+    let message = match (err.message(), status) {
+        (Some(m), _) => m.to_string(),
+        (None, Some(s)) => format!("HTTP {s}"),
+        (None, None) => aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),
+    };
     if status == Some(404) || code == "ResourceNotFoundException" {
         Error::FunctionNotFound(format!("{what} not found: {message}"))
     } else if status == Some(403) || code.contains("AccessDenied") {
         Error::AccessDenied(format!("{what}: access denied: {message}"))
     } else {
-        Error::LambdaApi(format!("{what}: {code} {message}"))
+        Error::LambdaApi(format!(
+            "{what}: {}{message}",
+            if code.is_empty() {
+                String::new()
+            } else {
+                format!("{code}: ")
+            }
+        ))
     }
 }
 
@@ -179,11 +187,21 @@ pub fn qualifier(function: &str) -> Option<&str> {
     }
 }
 
-/// `GetLayerVersionByArn`.
+/// A layer version's archive location and checksum.
+///
+/// This is `GetLayerVersion` with the layer ARN and version number split from
+/// the version ARN: the same answer and IAM action (`lambda:GetLayerVersion`)
+/// as `GetLayerVersionByArn`, which local emulators such as moto lack.
 pub async fn get_layer(client: &aws_sdk_lambda::Client, arn: &str) -> Result<LayerContent> {
+    let (layer, version) = split_layer_version_arn(arn).ok_or_else(|| {
+        Error::LambdaApi(format!(
+            "{arn:?} is not a layer version ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)"
+        ))
+    })?;
     let out = client
-        .get_layer_version_by_arn()
-        .arn(arn)
+        .get_layer_version()
+        .layer_name(layer)
+        .version_number(version)
         .send()
         .await
         .map_err(|e| lambda_error(&format!("layer {arn}"), e))?;
@@ -195,6 +213,13 @@ pub async fn get_layer(client: &aws_sdk_lambda::Client, arn: &str) -> Result<Lay
             .map(|l| Source::Http(l.to_string())),
         sha256: content.and_then(|c| c.code_sha256()).map(str::to_string),
     })
+}
+
+/// `arn:…:layer:NAME:VERSION` → (`arn:…:layer:NAME`, VERSION).
+pub fn split_layer_version_arn(arn: &str) -> Option<(&str, i64)> {
+    let (layer, version) = arn.rsplit_once(':')?;
+    let version = version.parse().ok()?;
+    layer.contains(":layer:").then_some((layer, version))
 }
 
 #[cfg(test)]
@@ -214,6 +239,14 @@ mod tests {
         assert_eq!(qualifier("123456789012:function:f:3"), Some("3"));
         assert_eq!(
             qualifier("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            None
+        );
+        assert_eq!(
+            split_layer_version_arn("arn:aws:lambda:us-east-1:123456789012:layer:gdal:7"),
+            Some(("arn:aws:lambda:us-east-1:123456789012:layer:gdal", 7))
+        );
+        assert_eq!(
+            split_layer_version_arn("arn:aws:lambda:us-east-1:1:layer:gdal"),
             None
         );
         assert_eq!(

@@ -2,6 +2,9 @@
 //! function on `lambda_runtime` (provided.al2023 `bootstrap`) and a Python
 //! handler under `awslambdaric`, in every way they can end.
 
+// Setup helpers in this test crate panic on failure, like the tests do.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -426,8 +429,7 @@ fn python_code_as_a_zip() {
 fn exec_reads_and_writes_s3() {
     let rt = rt();
     let bucket = rt.block_on(local_aws::LocalAws::shared().new_bucket("exec"));
-    let mut gz = flate2_gzip(br#"{"from":"s3"}"#);
-    let url = rt.block_on(put(&bucket, "in/event.json.gz", std::mem::take(&mut gz)));
+    let url = rt.block_on(put(&bucket, "in/event.json.gz", gzip(br#"{"from":"s3"}"#)));
     let out_url = format!("s3://{bucket}/out/response.json");
     let r = run_lambda(
         &["exec", &echo(), "--payload", &url, "--output", &out_url],
@@ -438,11 +440,4 @@ fn exec_reads_and_writes_s3() {
     let body = rt.block_on(get(&bucket, "out/response.json")).unwrap();
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["echo"]["from"], "s3");
-}
-
-fn flate2_gzip(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
 }

@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests: the binary, the test functions,
 //! zips, and moto (S3, Lambda, IAM, Batch on loopback).
 
-#![allow(dead_code)]
+// Test helpers: a failed setup step should panic with its error, like the tests themselves.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -294,4 +295,11 @@ pub fn gone_within(pid: u32, secs: u64) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     false
+}
+
+/// Gzip bytes (payloads stored as `.json.gz`).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
 }
