@@ -13,7 +13,6 @@
 //! ```
 
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -25,13 +24,6 @@ use crate::launch::StdoutTo;
 use crate::spec::FunctionSpec;
 use crate::workdir::Workdir;
 use crate::{Error, Result};
-
-impl FromStr for Source {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Source::parse(s)
-    }
-}
 
 /// How to run local code.
 #[derive(Debug, Clone)]

@@ -59,6 +59,7 @@ pub async fn invoke(
         .map_err(|e| Error::io("installing a SIGTERM handler", e))?;
     let mut sigint =
         signal(SignalKind::interrupt()).map_err(|e| Error::io("installing a SIGINT handler", e))?;
+    warn_about_extensions(layout);
     let mut runtime = launch::spawn(spec, layout, api.addr(), options.stdout)?;
     let timeout = async {
         match options.timeout {
@@ -130,4 +131,19 @@ pub async fn invoke(
         to_event,
         total,
     })
+}
+
+/// Layers may carry Lambda extensions (`/opt/extensions/*`); the runner does
+/// not start them (there is no Extensions API here), so say so.
+fn warn_about_extensions(layout: &Layout) {
+    let dir = layout.opt.join("extensions");
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        if !names.is_empty() {
+            tracing::warn!(extensions = ?names, "layer extensions are not started by run-lambda");
+        }
+    }
 }

@@ -433,6 +433,112 @@ mod tests {
         assert_eq!(r.error_type, "Unhandled");
     }
 
+    /// One HTTP/1.1 request on a fresh connection: (status, lower-cased head, body).
+    async fn request(
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> (u16, String, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        let (head, body) = out.split_once("\r\n\r\n").unwrap();
+        let status = head[9..12].parse().unwrap();
+        (status, head.to_ascii_lowercase(), body.to_string())
+    }
+
+    #[tokio::test]
+    async fn answers_like_lambda() {
+        let inv = Invocation::new(
+            Bytes::from_static(b"{\"k\":1}"),
+            "arn:aws:lambda:r:1:function:f",
+            42,
+        );
+        let id = inv.request_id.clone();
+        let mut api = RuntimeApi::start(inv).await.unwrap();
+        let addr = api.addr();
+        assert!(addr.ip().is_loopback());
+        let base = "/2018-06-01/runtime";
+        let (status, _, _) = request(addr, "GET", "/nope", "").await;
+        assert_eq!(status, 404);
+        let (status, _, _) = request(addr, "POST", &format!("{base}/invocation/next"), "").await;
+        assert_eq!(status, 405);
+        let (status, head, body) =
+            request(addr, "GET", &format!("{base}/invocation/next"), "").await;
+        assert_eq!(status, 200);
+        assert_eq!(body, r#"{"k":1}"#);
+        assert!(
+            head.contains(&format!("lambda-runtime-aws-request-id: {id}")),
+            "{head}"
+        );
+        assert!(head.contains("lambda-runtime-deadline-ms: 42"), "{head}");
+        assert!(head.contains("lambda-runtime-invoked-function-arn: arn:aws:lambda:r:1:function:f"));
+        assert!(head.contains("lambda-runtime-trace-id: root=1-"), "{head}");
+        assert!(matches!(api.recv().await, Some(ApiEvent::Delivered(_))));
+        let (status, _, body) = request(
+            addr,
+            "POST",
+            &format!("{base}/invocation/other/response"),
+            "{}",
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert!(body.contains("InvalidRequestID"), "{body}");
+        // Too late for an init error.
+        let (status, _, _) = request(addr, "POST", &format!("{base}/init/error"), "{}").await;
+        assert_eq!(status, 403);
+        let (status, _, _) = request(
+            addr,
+            "POST",
+            &format!("{base}/invocation/{id}/response"),
+            "[1]",
+        )
+        .await;
+        assert_eq!(status, 202);
+        match api.recv().await {
+            Some(ApiEvent::Response(b)) => assert_eq!(&b[..], b"[1]"),
+            other => panic!("{other:?}"),
+        }
+        // One result per invocation.
+        let (status, _, body) =
+            request(addr, "POST", &format!("{base}/invocation/{id}/error"), "{}").await;
+        assert_eq!(status, 403);
+        assert!(body.contains("InvalidStateTransition"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn error_type_header_alone_is_enough() {
+        let inv = Invocation::new(Bytes::from_static(b"{}"), "arn", 0);
+        let id = inv.request_id.clone();
+        let mut api = RuntimeApi::start(inv).await.unwrap();
+        let addr = api.addr();
+        request(addr, "GET", "/2018-06-01/runtime/invocation/next", "").await;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!(
+            "POST /2018-06-01/runtime/invocation/{id}/error HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Error-Type: Custom.Type\r\nContent-Length: 4\r\nConnection: close\r\n\r\noops"
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        s.read_to_string(&mut String::new()).await.unwrap();
+        let _delivered = api.recv().await;
+        match api.recv().await {
+            Some(ApiEvent::FunctionError(r)) => {
+                assert_eq!(
+                    (r.error_type.as_str(), r.message.as_str()),
+                    ("Custom.Type", "oops")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn trace_ids_look_like_xray() {
         let t = new_trace_id();

@@ -441,3 +441,39 @@ fn exec_reads_and_writes_s3() {
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["echo"]["from"], "s3");
 }
+
+#[test]
+fn sigterm_stops_the_function_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("pid");
+    let event = tmp.path().join("event.json");
+    let body = serde_json::json!({"mode": "sleep", "secs": 60, "pid_file": pid_file});
+    std::fs::write(&event, body.to_string()).unwrap();
+    // What `docker stop` (a Batch job cancelled or timed out) sends.
+    let child = std::process::Command::new(bin())
+        .args(["exec", &echo(), "--payload", event.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut waited = 0;
+    while !pid_file.exists() && waited < 200 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        waited += 1;
+    }
+    let grandchild: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("Runner.Terminated: "), "{last}");
+    assert!(
+        gone_within(grandchild, 5),
+        "the function's child {grandchild} survived"
+    );
+}
