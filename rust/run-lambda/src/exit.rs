@@ -20,9 +20,9 @@ pub enum ExitClass {
     Usage,
     /// The handler reported an error.
     FunctionError,
-    /// The runtime failed to initialise (`/runtime/init/error`).
+    /// The runtime failed to initialise (`/runtime/init/error`) or could not be started.
     InitError,
-    /// The runtime exited (or could not start) without a response.
+    /// The runtime exited without a response.
     RuntimeExit,
     /// `--timeout` expired.
     Timeout,
@@ -115,7 +115,7 @@ pub fn classify(err: &Error) -> (ExitClass, String, String) {
             message,
         } => (ExitClass::InitError, error_type.clone(), message.clone()),
         Error::RuntimeExit { .. } => own(ExitClass::RuntimeExit, "Runtime.ExitError"),
-        Error::Spawn { .. } => own(ExitClass::RuntimeExit, "Runtime.InvalidEntrypoint"),
+        Error::Spawn { .. } => own(ExitClass::InitError, "Runtime.InvalidEntrypoint"),
         Error::Timeout { .. } => own(ExitClass::Timeout, "Sandbox.Timedout"),
         Error::Terminated { .. } => own(ExitClass::Terminated, "Runner.Terminated"),
         Error::InvalidResponse { .. } => own(ExitClass::InvalidResponse, "Runtime.InvalidResponse"),
@@ -181,6 +181,67 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), ExitClass::ALL.len());
+    }
+
+    /// The documented table lists every class with its code and `ErrorType`.
+    #[test]
+    fn docs_table_matches() {
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/run-lambda.md"
+        ))
+        .unwrap();
+        let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| ")).collect();
+        let samples = [
+            Error::Io {
+                context: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Error::Usage("x".into()),
+            Error::RuntimeExit { status: "x".into() },
+            Error::Spawn {
+                program: "x".into(),
+                source: std::io::Error::other("x"),
+            },
+            Error::Timeout { secs: 1.0 },
+            Error::InvalidResponse { reason: "x".into() },
+            Error::Output {
+                url: "x".into(),
+                source: "x".into(),
+            },
+            Error::InvalidInput("x".into()),
+            Error::PayloadUnavailable("x".into()),
+            Error::FunctionNotFound("x".into()),
+            Error::AccessDenied("x".into()),
+            Error::CodeDownload("x".into()),
+            Error::ChecksumMismatch {
+                what: "x".into(),
+                expected: "x".into(),
+                actual: "x".into(),
+                hint: "",
+            },
+            Error::UnsafeArchive {
+                archive: "x".into(),
+                reason: "x".into(),
+            },
+            Error::Unsupported("x".into()),
+            Error::LambdaApi("x".into()),
+            Error::Submit("x".into()),
+            Error::Terminated { signal: "SIGTERM" },
+        ];
+        for err in &samples {
+            let (class, ty, _) = classify(err);
+            let prefix = format!("| {} |", class.code());
+            let row = rows
+                .iter()
+                .find(|r| r.starts_with(&prefix))
+                .unwrap_or_else(|| panic!("no row for exit code {}", class.code()));
+            assert!(row.contains(&format!("`{ty}`")), "{ty} missing from {row}");
+        }
+        for class in ExitClass::ALL {
+            let prefix = format!("| {} |", class.code());
+            assert!(rows.iter().any(|r| r.starts_with(&prefix)), "{class:?}");
+        }
     }
 
     #[test]

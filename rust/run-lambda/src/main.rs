@@ -7,7 +7,7 @@ use run_lambda::cli::Cli;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(run_lambda::cli::args(std::env::args_os()));
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("RUN_LAMBDA_LOG").unwrap_or_else(|_| EnvFilter::new("info")),

@@ -492,3 +492,26 @@ fn unsupported_functions_are_explained() {
         r.last_line()
     );
 }
+
+#[test]
+fn cirrus_command_line_through_a_run_link() {
+    // The images link the binary as `run`: ["run", "Ref::lambda_function", "Ref::url"].
+    let rt = rt();
+    let f = rt.block_on(python_function(&[], &[]));
+    let url = rt.block_on(put(&f.bucket, "legacy/x.json", cirrus_payload()));
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    std::os::unix::fs::symlink(bin(), &run).unwrap();
+    let out = std::process::Command::new(&run)
+        .args([&f.name, &url, "--code", &f.code_url])
+        .envs(LocalAws::shared().env())
+        .env("STRATUS_PYTHON", python())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(rt.block_on(get(&f.bucket, "legacy/x_out.json")).is_some());
+}
