@@ -63,21 +63,67 @@ pub fn sha256_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
 }
 
+/// Attempts for a download that fails on the network or with a 5xx answer.
+const DOWNLOAD_ATTEMPTS: u32 = 3;
+
 /// Download `source` to `dest`, streaming, and return its base64 SHA-256.
+/// Network failures and 5xx answers are retried (the S3 client retries on
+/// its own as well).
 pub async fn download(
     source: &Source,
     dest: &Path,
     s3: Option<&aws_sdk_s3::Client>,
 ) -> Result<String> {
+    let mut attempt = 1;
+    loop {
+        match download_once(source, dest, s3).await {
+            Err(Transient(e)) if attempt < DOWNLOAD_ATTEMPTS => {
+                tracing::warn!(attempt, error = %e, "download failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt)))
+                    .await;
+                attempt += 1;
+            }
+            Err(Transient(e)) | Err(Final(e)) => return Err(e),
+            Ok(sha) => return Ok(sha),
+        }
+    }
+}
+
+/// A failed download attempt: worth retrying or not.
+enum Attempt {
+    Transient(Error),
+    Final(Error),
+}
+use Attempt::{Final, Transient};
+
+impl From<Error> for Attempt {
+    fn from(e: Error) -> Self {
+        Final(e)
+    }
+}
+
+fn http_client() -> std::result::Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(15))
+        .read_timeout(std::time::Duration::from_secs(120))
+        .build()
+}
+
+async fn download_once(
+    source: &Source,
+    dest: &Path,
+    s3: Option<&aws_sdk_s3::Client>,
+) -> std::result::Result<String, Attempt> {
     let mut file = tokio::fs::File::create(dest)
         .await
         .map_err(|e| Error::io(format!("creating {}", dest.display()), e))?;
     let mut hasher = Sha256::new();
     let what = source.to_string();
-    let failed = |e: &dyn fmt::Display| Error::CodeDownload(format!("downloading {what}: {e}"));
+    let failed =
+        |e: &dyn fmt::Display| Transient(Error::CodeDownload(format!("downloading {what}: {e}")));
     match source {
         Source::S3(url) => {
-            let client = s3.ok_or_else(|| Error::Usage("no S3 client".into()))?;
+            let client = s3.ok_or_else(|| Final(Error::Usage("no S3 client".into())))?;
             let out = client
                 .get_object()
                 .bucket(&url.bucket)
@@ -85,10 +131,13 @@ pub async fn download(
                 .send()
                 .await
                 .map_err(|e| match stratus_aws::objects::classify(url, e) {
-                    stratus_aws::Error::AccessDenied { .. } => {
-                        Error::AccessDenied(format!("reading code at {url}: access denied"))
+                    stratus_aws::Error::AccessDenied { .. } => Final(Error::AccessDenied(format!(
+                        "reading code at {url}: access denied"
+                    ))),
+                    other if other.is_transient() => {
+                        Transient(Error::CodeDownload(format!("downloading {url}: {other}")))
                     }
-                    other => Error::CodeDownload(format!("downloading {url}: {other}")),
+                    other => Final(Error::CodeDownload(format!("downloading {url}: {other}"))),
                 })?;
             let mut body = out.body;
             while let Some(chunk) = body.try_next().await.map_err(|e| failed(&e))? {
@@ -99,17 +148,25 @@ pub async fn download(
             }
         }
         Source::Http(url) => {
-            let resp = reqwest::get(url)
+            let client = http_client().map_err(|e| Final(Error::CodeDownload(e.to_string())))?;
+            let resp = client
+                .get(url)
+                .send()
                 .await
                 .map_err(|e| failed(&e.without_url()))?;
             let status = resp.status();
             if status == reqwest::StatusCode::FORBIDDEN {
-                return Err(Error::AccessDenied(format!(
+                return Err(Final(Error::AccessDenied(format!(
                     "downloading {what}: 403 Forbidden (an expired presigned URL?)"
-                )));
+                ))));
+            }
+            if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                return Err(failed(&status));
             }
             if !status.is_success() {
-                return Err(failed(&status));
+                return Err(Final(Error::CodeDownload(format!(
+                    "downloading {what}: {status}"
+                ))));
             }
             let mut stream = resp.bytes_stream();
             while let Some(chunk) = stream.next().await {
@@ -121,16 +178,21 @@ pub async fn download(
             }
         }
         Source::Path(path) => {
-            let mut src = tokio::fs::File::open(path)
-                .await
-                .map_err(|e| Error::CodeDownload(format!("reading {}: {e}", path.display())))?;
+            let mut src = tokio::fs::File::open(path).await.map_err(|e| {
+                Final(Error::CodeDownload(format!(
+                    "reading {}: {e}",
+                    path.display()
+                )))
+            })?;
             let mut buf = vec![0u8; 1 << 16];
             loop {
                 use tokio::io::AsyncReadExt;
-                let n = src
-                    .read(&mut buf)
-                    .await
-                    .map_err(|e| Error::CodeDownload(format!("reading {}: {e}", path.display())))?;
+                let n = src.read(&mut buf).await.map_err(|e| {
+                    Final(Error::CodeDownload(format!(
+                        "reading {}: {e}",
+                        path.display()
+                    )))
+                })?;
                 if n == 0 {
                     break;
                 }

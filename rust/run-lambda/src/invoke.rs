@@ -9,7 +9,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::launch::{self, Layout, StdoutTo};
 use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
-use crate::spec::FunctionSpec;
+use crate::spec::{FunctionSpec, RuntimeKind};
 use crate::{Error, Result};
 
 /// With no `--timeout`, the deadline the function is told (its
@@ -100,9 +100,19 @@ pub async fn invoke(
                         error_type: r.error_type,
                         message: r.message,
                     }),
-                    _ => break Err(Error::RuntimeExit {
-                        status: format!("RequestId: {request_id} Error: Runtime exited with error: {status}"),
-                    }),
+                    _ => {
+                        let hint = if to_event.is_none() && matches!(spec.runtime_kind(), Ok(RuntimeKind::Python { .. })) {
+                            format!(
+                                " (before taking the event: does {} have awslambdaric? set STRATUS_PYTHON to an interpreter that does)",
+                                launch::python().display()
+                            )
+                        } else {
+                            String::new()
+                        };
+                        break Err(Error::RuntimeExit {
+                            status: format!("RequestId: {request_id} Error: Runtime exited with error: {status}{hint}"),
+                        });
+                    }
                 }
             }
             () = &mut timeout => break Err(Error::Timeout {
