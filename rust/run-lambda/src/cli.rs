@@ -200,6 +200,9 @@ pub async fn execute(cli: Cli) -> Result<()> {
             tracing::info!(
                 output = %report.output,
                 to_event_ms = report.to_event.map(|d| d.as_secs_f64() * 1000.0),
+                get_function_ms = report.lookup.as_secs_f64() * 1000.0,
+                fetch_ms = report.fetch.as_secs_f64() * 1000.0,
+                runtime_to_event_ms = report.invoked.to_event.map(|d| d.as_secs_f64() * 1000.0),
                 "done"
             );
             Ok(())

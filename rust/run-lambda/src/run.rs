@@ -68,6 +68,10 @@ pub struct RunReport {
     pub invoked: Invoked,
     /// From the start of `run` to the runtime taking the event.
     pub to_event: Option<Duration>,
+    /// Time spent in `GetFunction`.
+    pub lookup: Duration,
+    /// Time spent fetching the payload, code and layers (concurrently).
+    pub fetch: Duration,
 }
 
 const CODE_HINT: &str =
@@ -89,8 +93,11 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     let config = stratus_aws::config::sdk_config().await;
     let s3 = stratus_aws::config::s3_client(&config);
     let lambda = function::client(&config, &opts.function);
+    tracing::debug!(elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "AWS config loaded");
 
+    let lookup_started = Instant::now();
     let (spec, deployment) = function::get_function(&lambda, &opts.function).await?;
+    let lookup = lookup_started.elapsed();
     let kind = spec.runtime_kind()?;
     check_architecture(&spec, &kind)?;
     tracing::info!(
@@ -103,11 +110,14 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
 
     let workdir = Workdir::new(opts.workdir.as_deref(), opts.keep_workdir)?;
     let layout = workdir.layout();
+    tracing::debug!(elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "work directory ready");
     // The payload and the code come from different places: fetch both at once.
+    let fetch_started = Instant::now();
     let (payload, ()) = tokio::try_join!(payload::read(&s3, &input), async {
         install_code(opts, &deployment, &workdir, &s3).await?;
         install_layers(opts, &lambda, &deployment, &workdir, &s3).await
     })?;
+    let fetch = fetch_started.elapsed();
     let (payload_json, payload_url) = payload;
     if payload_url != input {
         tracing::info!(payload = %payload_url, "payload resolved");
@@ -127,6 +137,8 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
         output,
         to_event: invoked.to_event.map(|d| d + prepared),
         invoked,
+        lookup,
+        fetch,
     })
 }
 
