@@ -320,12 +320,22 @@ impl Runtime {
 
     /// Kill the runtime and everything it started (its process group), and reap it.
     pub async fn kill(&mut self) {
-        if let Some(pgid) = self.pgid {
+        if let Some(pgid) = self.pgid.take() {
             let _ = killpg(pgid, Signal::SIGKILL);
         }
         let _ = self.child.kill().await;
         for f in self.forwarders.drain(..) {
             let _ = tokio::time::timeout(DRAIN, f).await;
+        }
+    }
+}
+
+impl Drop for Runtime {
+    /// A runtime dropped without [`Runtime::kill`] (the run was abandoned)
+    /// must not leave its process tree behind.
+    fn drop(&mut self) {
+        if let Some(pgid) = self.pgid {
+            let _ = killpg(pgid, Signal::SIGKILL);
         }
     }
 }

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             return ExitCode::from(run_lambda::exit::report(&err));
         }
     };
-    match runtime.block_on(run_lambda::cli::execute(cli)) {
+    match runtime.block_on(run_lambda::cli::execute_until_stopped(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => ExitCode::from(run_lambda::exit::report(&err)),
     }

@@ -93,7 +93,10 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     let config = stratus_aws::config::sdk_config().await;
     let s3 = stratus_aws::config::s3_client(&config);
     let lambda = function::client(&config, &opts.function);
-    tracing::debug!(elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "AWS config loaded");
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "AWS config loaded"
+    );
 
     let lookup_started = Instant::now();
     let (spec, deployment) = function::get_function(&lambda, &opts.function).await?;
@@ -110,7 +113,10 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
 
     let workdir = Workdir::new(opts.workdir.as_deref(), opts.keep_workdir)?;
     let layout = workdir.layout();
-    tracing::debug!(elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "work directory ready");
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "work directory ready"
+    );
     // The payload and the code come from different places: fetch both at once.
     let fetch_started = Instant::now();
     let (payload, ()) = tokio::try_join!(payload::read(&s3, &input), async {
