@@ -515,3 +515,29 @@ fn cirrus_command_line_through_a_run_link() {
     );
     assert!(rt.block_on(get(&f.bucket, "legacy/x_out.json")).is_some());
 }
+
+#[test]
+fn qualified_function_names() {
+    let rt = rt();
+    let f = rt.block_on(python_function(&[], &[]));
+    let version = rt.block_on(async {
+        lambda_client()
+            .await
+            .publish_version()
+            .function_name(&f.name)
+            .send()
+            .await
+            .unwrap()
+            .version()
+            .unwrap()
+            .to_string()
+    });
+    let url = rt.block_on(put(&f.bucket, "q.json", b"{}".to_vec()));
+    let qualified = format!("{}:{version}", f.name);
+    let r = run_lambda(&["run", &qualified, &url, "--code", &f.code_url], &[], None);
+    r.assert_code(0);
+    let out: Value =
+        serde_json::from_slice(&rt.block_on(get(&f.bucket, "q_out.json")).unwrap()).unwrap();
+    assert_eq!(out["function_arn"], format!("{}:{version}", f.arn));
+    assert_eq!(out["function_version"], version.as_str());
+}
