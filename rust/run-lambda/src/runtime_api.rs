@@ -545,6 +545,47 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn streamed_responses_and_their_error_trailers() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        for (trailer, expect_error) in [("", false), ("with error", true)] {
+            let inv = Invocation::new(Bytes::from_static(b"{}"), "arn", 0);
+            let id = inv.request_id.clone();
+            let mut api = RuntimeApi::start(inv).await.unwrap();
+            let addr = api.addr();
+            request(addr, "GET", "/2018-06-01/runtime/invocation/next", "").await;
+            let trailers = if trailer.is_empty() {
+                String::new()
+            } else {
+                let body = base64::engine::general_purpose::STANDARD
+                    .encode(r#"{"errorMessage":"broke mid-stream","errorType":"Stream.Broken"}"#);
+                format!(
+                    "Lambda-Runtime-Function-Error-Type: Stream.Broken\r\nLambda-Runtime-Function-Error-Body: {body}\r\n"
+                )
+            };
+            let req = format!(
+                "POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: x\r\n\
+                 Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\
+                 Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\
+                 Connection: close\r\n\r\n3\r\n[1,\r\n2\r\n2]\r\n0\r\n{trailers}\r\n"
+            );
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut answer = String::new();
+            s.read_to_string(&mut answer).await.unwrap();
+            assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+            let _delivered = api.recv().await;
+            match (api.recv().await, expect_error) {
+                (Some(ApiEvent::Response(b)), false) => assert_eq!(&b[..], b"[1,2]"),
+                (Some(ApiEvent::FunctionError(r)), true) => {
+                    assert_eq!(r.error_type, "Stream.Broken");
+                    assert_eq!(r.message, "broke mid-stream");
+                }
+                (other, _) => panic!("{trailer}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn trace_ids_look_like_xray() {
         let t = new_trace_id();
