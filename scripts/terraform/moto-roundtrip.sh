@@ -5,7 +5,10 @@
 # The configuration is copied to a temporary directory with override files that
 # point the provider at moto (terraform/test/moto/*.tf): the real configuration
 # and any state next to it stay untouched. moto has no container registry, so the
-# images are digest-pinned placeholders and pushing is off.
+# first apply has pushing off and digest-pinned placeholder images. Then pushing
+# is switched on with a stand-in container CLI (moto-container-cli.py) that stores
+# manifests through ECR's API: the apply must pin the function and the job
+# definition to the pushed digest, plan empty again, and roll a re-tagged build out.
 #
 # Usage: scripts/terraform/moto-roundtrip.sh      (from the repository root)
 # Env:   MOTO_SERVER (default .venv/bin/moto_server), TF_CLI_CONFIG_FILE as usual.
@@ -94,24 +97,97 @@ echo "apply took $((SECONDS - start)) s"
 
 step "terraform plan (expecting no changes)"
 set +e
-tf plan -detailed-exitcode -no-color -var-file=moto.tfvars.json -out="$work/second.plan" >"$work/plan.log" 2>&1
+tf plan -detailed-exitcode -no-color -var-file=moto.tfvars.json >"$work/plan.log" 2>&1
 plan_rc=$?
 set -e
-case "$plan_rc" in
-  0) echo "No changes." ;;
-  2)
-    cat "$work/plan.log"
-    echo "second plan has changes: the configuration does not converge" >&2
-    destroy_anyway=1
-    ;;
-  *) cat "$work/plan.log"; destroy_anyway=1 ;;
-esac
+expect_no_changes() {
+  case "$1" in
+    0) echo "No changes." ;;
+    2)
+      cat "$work/plan.log"
+      echo "the plan after apply has changes: the configuration does not converge" >&2
+      failed=1
+      ;;
+    *) cat "$work/plan.log"; failed=1 ;;
+  esac
+}
+failed=""
+expect_no_changes "$plan_rc"
+var_files=(-var-file=moto.tfvars.json)
+
+if [[ -z "$failed" ]]; then
+  # --- pushing on: a stand-in CLI "pushes" into moto's ECR --------------------
+  python="$repo/.venv/bin/python"
+  cat >"$work/container-cli" <<CLI
+#!/usr/bin/env bash
+exec "$python" "$repo/scripts/terraform/moto-container-cli.py" "\$@"
+CLI
+  chmod +x "$work/container-cli"
+  export STRATUS_MOTO_ENDPOINT="$endpoint" STRATUS_MOTO_TAGS="$work/tags.jsonl"
+  push_vars() {
+    cat >"$work/tf/push.tfvars.json" <<JSON
+{
+  "push_images": true,
+  "container_cli": "$work/container-cli",
+  "images": {
+    "gdal_lambda": "stratus/gdal-lambda:$1",
+    "run_lambda": "stratus/run-lambda:$1",
+    "run_geolambda": "stratus/run-geolambda:$1"
+  }
+}
+JSON
+  }
+  # The digest moto holds for a tag, and what the function and job definition run.
+  registry_digest() {
+    "$python" - "$endpoint" "$1" "$2" <<'PY'
+import sys, boto3
+ecr = boto3.client("ecr", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="test", aws_secret_access_key="test")
+print(ecr.describe_images(repositoryName=sys.argv[2], imageIds=[{"imageTag": sys.argv[3]}])["imageDetails"][0]["imageDigest"])
+PY
+  }
+  check_pinned() {
+    local tag=$1 digest uris
+    uris="$(tf output -json image_uris)"
+    for image in gdal-lambda run-lambda run-geolambda; do
+      digest="$(registry_digest "stratus/$image" "$tag")"
+      if ! grep -q "stratus/$image@$digest" <<<"$uris"; then
+        echo "stratus/$image:$tag is $digest in the registry, but deployed: $uris" >&2
+        return 1
+      fi
+    done
+    # (Into files, not pipes: grep -q would end the pipe early, and pipefail fail it.)
+    tf state show -no-color module.gdal_lambda.aws_lambda_function.this >"$work/function.txt"
+    grep -qE "^ +image_uri += \"[^\"]*@$(registry_digest stratus/gdal-lambda "$tag")\"" "$work/function.txt" ||
+      { cat "$work/function.txt"; echo "the function does not run the digest pushed as $tag" >&2; return 1; }
+    tf state show -no-color module.run_geolambda_task.aws_batch_job_definition.this >"$work/jobdef.txt"
+    grep -q "stratus/run-geolambda@$(registry_digest stratus/run-geolambda "$tag")" "$work/jobdef.txt" ||
+      { cat "$work/jobdef.txt"; echo "the job definition does not run the digest pushed as $tag" >&2; return 1; }
+    echo "function and job definition run the digests pushed as $tag"
+  }
+
+  var_files=(-var-file=moto.tfvars.json -var-file=push.tfvars.json)
+  for tag in 0.1.0-moto1 0.1.0-moto2; do
+    step "terraform apply with pushing on, images tagged $tag"
+    push_vars "$tag"
+    tf apply -auto-approve -no-color "${var_files[@]}" >"$work/apply.log" 2>&1 || { cat "$work/apply.log"; failed=1; break; }
+    grep -E '^Apply complete' "$work/apply.log"
+    check_pinned "$tag" || { failed=1; break; }
+    step "terraform plan (expecting no changes)"
+    set +e
+    tf plan -detailed-exitcode -no-color "${var_files[@]}" >"$work/plan.log" 2>&1
+    plan_rc=$?
+    set -e
+    expect_no_changes "$plan_rc"
+    [[ -z "$failed" ]] || break
+  done
+fi
 
 start=$SECONDS
 step "terraform destroy"
-tf destroy -auto-approve -no-color -var-file=moto.tfvars.json >"$work/destroy.log" 2>&1 || { cat "$work/destroy.log"; exit 1; }
+tf destroy -auto-approve -no-color "${var_files[@]}" >"$work/destroy.log" 2>&1 || { cat "$work/destroy.log"; exit 1; }
 grep -E '^Destroy complete' "$work/destroy.log"
 echo "destroy took $((SECONDS - start)) s"
 
-if [[ -n "${destroy_anyway:-}" ]]; then exit 1; fi
-step "moto round trip: apply, no-change plan, destroy all passed"
+if [[ -n "$failed" ]]; then exit 1; fi
+step "moto round trip passed: apply, empty plan, push and pin, re-tag and roll out, destroy"
