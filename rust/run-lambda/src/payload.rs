@@ -41,7 +41,10 @@ struct Pointer {
     features: Option<serde::de::IgnoredAny>,
 }
 
-/// If the document is a `{"url": …}` pointer, the URL it points at.
+/// If the document is a `{"url": …}` pointer, the URL it points at: an
+/// object with a string `url` naming a `.json` or `.json.gz` S3 key, and no
+/// `features`. (Other functions take `{"url": …}` events that name data, such
+/// as a raster; those are passed on as they are.)
 pub fn pointer(json: &RawValue) -> Option<String> {
     let text = json.get().trim_start();
     if !text.starts_with('{') {
@@ -51,6 +54,12 @@ pub fn pointer(json: &RawValue) -> Option<String> {
         .ok()
         .filter(|p| p.features.is_none())
         .map(|p| p.url)
+        .filter(|url| {
+            S3Url::parse(url).is_ok_and(|u| {
+                let key = u.key.to_ascii_lowercase();
+                key.ends_with(".json") || key.ends_with(".json.gz")
+            })
+        })
 }
 
 /// Check that bytes are one JSON document.
@@ -155,8 +164,8 @@ mod tests {
     fn pointers() {
         let raw = |s: &str| serde_json::from_str::<Box<RawValue>>(s).unwrap();
         assert_eq!(
-            pointer(&raw(r#"{"url":"s3://b/k.json"}"#)).as_deref(),
-            Some("s3://b/k.json")
+            pointer(&raw(r#"{"url":"s3://b-1/k.json"}"#)).as_deref(),
+            Some("s3://b-1/k.json")
         );
         assert_eq!(
             pointer(&raw(
@@ -169,6 +178,15 @@ mod tests {
             None
         );
         assert_eq!(pointer(&raw(r#"[1]"#)), None);
+        assert_eq!(
+            pointer(&raw(
+                r#"{"url":"s3://b-1/p.json.gz","url_out":"s3://b-1/o.json"}"#
+            ))
+            .as_deref(),
+            Some("s3://b-1/p.json.gz")
+        );
+        // A function's own {"url": …} event naming data is not a payload pointer.
+        assert_eq!(pointer(&raw(r#"{"url":"s3://rasters/scene.tif"}"#)), None);
     }
 
     #[test]
