@@ -1,0 +1,44 @@
+# Helpers shared by scripts/images/*.sh (sourced).
+
+# This machine's architecture in Docker's naming (amd64, arm64).
+host_arch() {
+  case $(uname -m) in
+    x86_64) echo amd64 ;;
+    aarch64 | arm64) echo arm64 ;;
+    *) uname -m ;;
+  esac
+}
+
+rust_triple() {
+  case $1 in
+    amd64) echo x86_64-unknown-linux-gnu ;;
+    arm64) echo aarch64-unknown-linux-gnu ;;
+    *) echo "unsupported architecture: $1 (amd64 or arm64)" >&2; return 1 ;;
+  esac
+}
+
+gnu_triple() {
+  case $1 in
+    amd64) echo x86_64-linux-gnu ;;
+    arm64) echo aarch64-linux-gnu ;;
+    *) echo "unsupported architecture: $1 (amd64 or arm64)" >&2; return 1 ;;
+  esac
+}
+
+# The most recently modified of the given paths (that exist), or nothing.
+newest() {
+  local p
+  for p in "$@"; do [[ -e $p ]] && printf '%s\t%s\n' "$(stat -c %Y "$p")" "$p"; done | sort -rn | head -n1 | cut -f2
+}
+
+# Version and commit tag of the images: <workspace version>-<short sha>[-dirty-<hash of the changes>].
+image_tag() {
+  local version sha dirty
+  version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
+  sha=$(git rev-parse --short=8 HEAD 2>/dev/null || echo nogit)
+  dirty=""
+  if [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+    dirty=-dirty-$(git diff HEAD 2>/dev/null | sha256sum | cut -c1-8)
+  fi
+  echo "${version:-0.0.0}-$sha$dirty"
+}
