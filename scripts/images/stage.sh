@@ -9,6 +9,8 @@
 # `cargo lambda build --release` (zig), gdal-lambda with Debian's gcc cross toolchain.
 # Cargo's output goes to target/images/cargo so the images' release/static builds do not evict
 # the everyday debug build. CARGO_BUILD_JOBS (default 2) bounds the parallelism.
+# STRATUS_GDAL=system (this machine's architecture only) links gdal-lambda with the system's
+# libgdal instead and stages its data: build that image with --build-arg GDAL_PACKAGES=libgdal32.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -34,7 +36,16 @@ for arch in "$@"; do
   dst=$ctx/$arch
   mkdir -p "$dst/bin"
   start=$SECONDS
-  if [[ $arch == "$(host_arch)" ]]; then
+  if [[ ${STRATUS_GDAL:-bundled} == system ]]; then
+    [[ $arch == "$(host_arch)" ]] || { echo "stage: STRATUS_GDAL=system builds for this machine only" >&2; exit 1; }
+    echo "stage: building run-lambda and gdal-lambda (system GDAL) for $arch"
+    cargo build --release --locked -j "$jobs" --target-dir "$out" -p run-lambda -p gdal-lambda
+    cp "$out/release/run-lambda" "$out/release/gdal-lambda" "$dst/bin/"
+    rm -rf "$dst/share" && mkdir -p "$dst/share"
+    cp -a /usr/share/gdal /usr/share/proj "$dst/share/"
+    echo "stage: $dst ready in $((SECONDS - start)) s (system GDAL)"
+    continue
+  elif [[ $arch == "$(host_arch)" ]]; then
     echo "stage: building run-lambda and gdal-lambda (bundled GDAL) for $arch"
     cargo build --release --locked -j "$jobs" --target-dir "$out" \
       -p run-lambda -p gdal-lambda --features gdal-lambda/bundled-gdal

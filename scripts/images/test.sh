@@ -50,7 +50,9 @@ fi
 for name in gdal-lambda run-lambda run-geolambda; do
   step "building $name"
   s=$SECONDS
-  buildah bud --isolation chroot --layers --quiet --format docker --platform "linux/$arch" "${ca_args[@]}" \
+  gdal_args=()
+  [[ ${STRATUS_GDAL:-bundled} == system ]] && gdal_args=(--build-arg GDAL_PACKAGES=libgdal32)
+  buildah bud --isolation chroot --layers --quiet --format docker --platform "linux/$arch" "${ca_args[@]}" "${gdal_args[@]}" \
     --build-arg "BASE_IMAGE=$base" -f "images/$name/Dockerfile" -t "localhost/stratus/$name:test" \
     target/images/context >"$work/build-$name.log" 2>&1 \
     || { cat "$work/build-$name.log"; fail "building $name failed"; }
