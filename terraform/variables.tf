@@ -55,6 +55,11 @@ variable "container_cli" {
   type        = string
   default     = "docker"
   nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_./-]+$", var.container_cli))
+    error_message = "container_cli must be a command name or path."
+  }
 }
 
 variable "watch_prefix" {
@@ -62,6 +67,11 @@ variable "watch_prefix" {
   type        = string
   default     = "rasters/"
   nullable    = false
+
+  validation {
+    condition     = length(var.watch_prefix) > 0 && !startswith(var.watch_prefix, "/")
+    error_message = "watch_prefix must be non-empty and must not start with `/` (S3 keys have no leading slash)."
+  }
 }
 
 variable "output_prefix" {
@@ -69,6 +79,16 @@ variable "output_prefix" {
   type        = string
   default     = "stac/"
   nullable    = false
+
+  validation {
+    condition     = length(var.output_prefix) > 0 && !startswith(var.output_prefix, "/")
+    error_message = "output_prefix must be non-empty and must not start with `/` (S3 keys have no leading slash)."
+  }
+
+  validation {
+    condition     = !startswith(var.output_prefix, var.watch_prefix) && !startswith(var.watch_prefix, var.output_prefix)
+    error_message = "output_prefix and watch_prefix must not overlap (neither may start with the other): STAC Items written under output_prefix would trigger gdal-lambda again."
+  }
 }
 
 variable "payload_prefix" {
@@ -76,6 +96,11 @@ variable "payload_prefix" {
   type        = string
   default     = "payloads/"
   nullable    = false
+
+  validation {
+    condition     = length(var.payload_prefix) > 0 && !startswith(var.payload_prefix, "/")
+    error_message = "payload_prefix must be non-empty and must not start with `/` (S3 keys have no leading slash)."
+  }
 }
 
 variable "payload_expiration_days" {
@@ -83,6 +108,11 @@ variable "payload_expiration_days" {
   type        = number
   default     = 30
   nullable    = false
+
+  validation {
+    condition     = var.payload_expiration_days >= 1 && floor(var.payload_expiration_days) == var.payload_expiration_days
+    error_message = "payload_expiration_days must be a whole number of at least 1."
+  }
 }
 
 variable "gdal_lambda" {
@@ -95,6 +125,11 @@ variable "gdal_lambda" {
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = var.gdal_lambda.memory_size >= 128 && var.gdal_lambda.memory_size <= 10240 && var.gdal_lambda.timeout >= 1 && var.gdal_lambda.timeout <= 900
+    error_message = "gdal_lambda.memory_size must be 128-10240 MB and gdal_lambda.timeout 1-900 s."
+  }
 }
 
 variable "batch_task_function_arn" {
@@ -105,6 +140,11 @@ variable "batch_task_function_arn" {
   EOT
   type        = string
   default     = null
+
+  validation {
+    condition     = var.batch_task_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}$", var.batch_task_function_arn))
+    error_message = "batch_task_function_arn must be an unqualified Lambda function ARN."
+  }
 }
 
 variable "batch" {
@@ -117,18 +157,33 @@ variable "batch" {
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = contains(["FARGATE", "FARGATE_SPOT", "EC2", "SPOT"], var.batch.compute_type)
+    error_message = "batch.compute_type must be FARGATE, FARGATE_SPOT, EC2 or SPOT (arm64 jobs need FARGATE, or EC2/SPOT with Graviton instances)."
+  }
 }
 
 variable "subnet_ids" {
   description = "Subnets for Batch jobs. Null uses the default VPC's subnets and gives jobs a public IP to reach AWS APIs; pass private subnets with a NAT gateway or VPC endpoints in production."
   type        = list(string)
   default     = null
+
+  validation {
+    condition     = var.subnet_ids == null ? true : length(var.subnet_ids) > 0 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "subnet_ids must be null or list subnet ids (subnet-…)."
+  }
 }
 
 variable "security_group_ids" {
   description = "Security groups for Batch jobs. Null creates one allowing only outbound HTTPS."
   type        = list(string)
   default     = null
+
+  validation {
+    condition     = var.security_group_ids == null ? true : length(var.security_group_ids) > 0 && alltrue([for s in var.security_group_ids : can(regex("^sg-[0-9a-f]+$", s))])
+    error_message = "security_group_ids must be null or list security group ids (sg-…)."
+  }
 }
 
 variable "force_destroy" {

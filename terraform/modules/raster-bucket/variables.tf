@@ -80,6 +80,11 @@ variable "access_log_bucket" {
   description = "Name of a bucket that receives server access logs for this bucket (under `access_log_prefix`). Null turns access logging off."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.access_log_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket))
+    error_message = "access_log_bucket must be a bucket name (not an ARN)."
+  }
 }
 
 variable "access_log_prefix" {

@@ -1,0 +1,190 @@
+# The root configuration's wiring, on a mocked provider with pushing off (no engine,
+# no registry): the moto round trip (`just tf-moto`) covers the real API calls.
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_data "aws_subnets" {
+    defaults = {
+      ids = ["subnet-0bbbbbbbbbbbbbbbb", "subnet-0aaaaaaaaaaaaaaaa"]
+    }
+  }
+
+  mock_data "aws_subnet" {
+    defaults = {
+      vpc_id = "vpc-0123456789abcdef0"
+    }
+  }
+
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn = "arn:aws:s3:::stratus-rasters-123456789012"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/stratus"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:stratus"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:stratus-gdal-failures"
+    }
+  }
+
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn = "arn:aws:lambda:us-east-1:123456789012:function:stratus-gdal"
+    }
+  }
+
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/image"
+    }
+  }
+
+  mock_resource "aws_security_group" {
+    defaults = {
+      id = "sg-0123456789abcdef0"
+    }
+  }
+
+  mock_resource "aws_batch_compute_environment" {
+    defaults = {
+      arn = "arn:aws:batch:us-east-1:123456789012:compute-environment/tf-stratus"
+    }
+  }
+
+  mock_resource "aws_batch_job_definition" {
+    defaults = {
+      arn = "arn:aws:batch:us-east-1:123456789012:job-definition/stratus-run-geolambda:1"
+    }
+  }
+}
+
+variables {
+  push_images = false
+  images = {
+    gdal_lambda   = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/gdal-lambda@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+    run_lambda    = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+    run_geolambda = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda@sha256:3333333333333333333333333333333333333333333333333333333333333333"
+  }
+}
+
+run "deploys_the_given_digests_without_pushing" {
+  command = apply
+
+  assert {
+    condition     = length(module.image) == 0
+    error_message = "push_images = false must push nothing."
+  }
+
+  assert {
+    condition     = module.gdal_lambda.image_uri == var.images.gdal_lambda
+    error_message = "The function must run the given gdal-lambda digest."
+  }
+
+  assert {
+    condition     = jsondecode(module.run_geolambda_task.container_properties).image == var.images.run_geolambda
+    error_message = "The job definition must run the given run-geolambda digest."
+  }
+
+  assert {
+    condition     = keys(module.ecr) == ["gdal_lambda", "run_geolambda", "run_lambda"]
+    error_message = "There must be a repository per image."
+  }
+}
+
+run "wiring" {
+  command = apply
+
+  assert {
+    condition     = module.raster_bucket.name == "stratus-rasters-123456789012" && module.payload_bucket.name == "stratus-payloads-123456789012"
+    error_message = "Buckets are named after the prefix and the account."
+  }
+
+  assert {
+    condition = alltrue([
+      for f in module.gdal_lambda.notification : f.filter_prefix == "rasters/" && !startswith(var.output_prefix, f.filter_prefix)
+    ])
+    error_message = "The trigger watches rasters/ and never the STAC output."
+  }
+
+  assert {
+    condition     = jsondecode(module.run_geolambda_task.container_properties).networkConfiguration.assignPublicIp == "ENABLED"
+    error_message = "In the default VPC (no NAT), Fargate jobs need a public IP to reach AWS APIs."
+  }
+
+  assert {
+    condition     = output.batch.compute_environment_is_fargate && output.job_queue_arn != null
+    error_message = "The Batch environment is Fargate by default."
+  }
+}
+
+run "private_subnets_get_no_public_ip" {
+  command = plan
+
+  variables {
+    subnet_ids         = ["subnet-0123456789abcdef0"]
+    security_group_ids = ["sg-0123456789abcdef0"]
+  }
+
+  assert {
+    condition     = length(aws_security_group.batch) == 0 && length(data.aws_vpc.default) == 0
+    error_message = "Given subnets and security groups are used as they are."
+  }
+}
+
+run "rejects_unpinned_images_without_pushing" {
+  command = plan
+
+  variables {
+    images = {
+      gdal_lambda   = "stratus/gdal-lambda:0.1.0-3f2c1ab"
+      run_lambda    = "stratus/run-lambda:0.1.0-3f2c1ab"
+      run_geolambda = "stratus/run-geolambda:0.1.0-3f2c1ab"
+    }
+  }
+
+  expect_failures = [var.images]
+}
+
+run "rejects_overlapping_prefixes" {
+  command = plan
+
+  variables {
+    output_prefix = "rasters/stac/"
+  }
+
+  expect_failures = [var.output_prefix]
+}
