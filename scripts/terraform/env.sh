@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the Terraform recipes (bash). When the provider mirror of the build
 # machines exists, writes a CLI config that installs hashicorp/* providers from it
 # and exports TF_CLI_CONFIG_FILE for the calling recipe only. Without a mirror the
