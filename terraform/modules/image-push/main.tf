@@ -20,12 +20,16 @@ resource "terraform_data" "push" {
     command     = "${path.module}/push.sh"
     interpreter = ["bash"]
     environment = {
-      CONTAINER_CLI     = var.container_cli
-      SOURCE_IMAGE      = var.source_image
-      TARGET_IMAGE      = local.target
-      REGISTRY          = local.registry
-      REGISTRY_USER     = data.aws_ecr_authorization_token.this.user_name
-      REGISTRY_PASSWORD = data.aws_ecr_authorization_token.this.password
+      CONTAINER_CLI = var.container_cli
+      SOURCE_IMAGE  = var.source_image
+      TARGET_IMAGE  = local.target
+      REGISTRY      = local.registry
+      REGISTRY_USER = data.aws_ecr_authorization_token.this.user_name
+      # Terraform hides all of a provisioner's output (errors included) when its
+      # configuration holds a sensitive value. push.sh never prints the token, which
+      # goes to `login` on stdin and expires after 12 hours; it stays sensitive in
+      # the data source.
+      REGISTRY_PASSWORD = nonsensitive(data.aws_ecr_authorization_token.this.password)
     }
   }
 }
