@@ -43,15 +43,22 @@ step "starting moto on ${endpoint}"
 # AWS managed policies (AmazonECSTaskExecutionRolePolicy, …) exist in moto only when asked for.
 MOTO_IAM_LOAD_MANAGED_POLICIES=true "$moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 moto_pid=$!
-for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null "${endpoint}/moto-api/" 2>/dev/null; then break; fi
+http() { # http URL [JSON body to POST]
+  python3 -c '
+import sys, urllib.request
+body = sys.argv[2].encode() if len(sys.argv) > 2 else None
+req = urllib.request.Request(sys.argv[1], data=body, headers={"Content-Type": "application/json"})
+urllib.request.urlopen(req, timeout=5).read()
+' "$@" 2>/dev/null
+}
+for _ in $(seq 1 150); do
+  if http "${endpoint}/moto-api/"; then break; fi
   if ! kill -0 "$moto_pid" 2>/dev/null; then echo "moto_server exited" >&2; exit 1; fi
   sleep 0.1
 done
 # Without Docker, Lambda invocations echo their input and Batch jobs succeed at once.
-curl -fsS -X POST -H 'Content-Type: application/json' \
-  -d '{"lambda":{"use_docker":false},"batch":{"use_docker":false}}' \
-  "${endpoint}/moto-api/config" >/dev/null
+http "${endpoint}/moto-api/config" '{"lambda":{"use_docker":false},"batch":{"use_docker":false}}' \
+  || { echo "could not configure moto at ${endpoint}" >&2; exit 1; }
 
 # --- a copy of the configuration, pointed at moto ---------------------------
 mkdir -p "$work/tf"
