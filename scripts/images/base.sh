@@ -42,15 +42,28 @@ echo "base: debootstrap bookworm from $mirror"
 debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
   || { tail -n 30 "$rootfs.log" >&2; rm -f "$rootfs.log"; echo "base: debootstrap failed" >&2; exit 1; }
 rm -f "$rootfs.log"
-# As in Docker's debian:*-slim images: no apt caches, no docs or man pages installed later.
+# As in Docker's debian:*-slim images: no apt caches (also after later installs), no docs,
+# man pages or translations (also of packages installed later).
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'CFG'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+CFG
 cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'CFG'
 path-exclude /usr/share/doc/*
 path-include /usr/share/doc/*/copyright
 path-exclude /usr/share/man/*
 path-exclude /usr/share/info/*
 path-exclude /usr/share/locale/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/lintian/*
 CFG
+find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
+rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/* \
+  "$rootfs"/usr/share/groff/* "$rootfs"/usr/share/lintian/*
 
 ctr=$(buildah from scratch)
 cp -a "$rootfs/." "$(buildah mount "$ctr")/"
