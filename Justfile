@@ -5,6 +5,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 export PATH := justfile_directory() / ".venv/bin" + ":" + env("PATH")
 
+import? 'just/images.just'
 import? 'just/run-lambda.just'
 import? 'just/terraform.just'
 
@@ -20,17 +21,21 @@ setup:
 demo: setup
     scripts/demo
 
-# Run the whole suite: lint, Rust tests on moto, Terraform
-test: setup lint test-rust
+# Run the whole suite: lint, Rust tests on moto, Terraform (fmt, validate, tests, checkov, moto round trip), images (buildah)
+test: setup lint test-rust test-terraform test-images
 
 # Rust unit and integration tests (each test binary starts its own moto on loopback)
 test-rust:
-    cargo test --workspace --locked
+    STRATUS_PYTHON="$PWD/.venv/bin/python" cargo test --workspace --locked
 
 # Formatting and lints (rustfmt, clippy with warnings as errors)
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Benchmarks side by side with the alternatives (see docs/benchmarks.md; `just bench --help`)
+bench *args: setup
+    scripts/bench {{args}}
 
 # Format the Rust code
 fmt:

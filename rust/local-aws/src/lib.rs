@@ -7,7 +7,7 @@
 //! The server exits by itself when the test process ends: it watches its
 //! stdin, which is a pipe held by this process.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -289,34 +289,44 @@ fn proxy_conn(client: TcpStream, upstream: u16, traffic: Arc<Mutex<Traffic>>) {
         return;
     };
     let t = traffic.clone();
-    // client → server: record request lines and Range headers.
+    // client → server: forward raw bytes (bodies need not end in a newline),
+    // and scan complete lines on the side for request lines and Range headers.
     let up = std::thread::spawn(move || {
-        let mut reader = BufReader::new(client_r);
-        let mut line = String::new();
+        let mut client_r = client_r;
+        let mut buf = [0u8; 16384];
+        let mut pending: Vec<u8> = Vec::new();
         let mut current: Option<usize> = None;
         loop {
-            line.clear();
-            match reader.read_line(&mut line) {
+            let n = match client_r.read(&mut buf) {
                 Ok(0) | Err(_) => break,
-                Ok(_) => {}
+                Ok(n) => n,
+            };
+            if server_w.write_all(&buf[..n]).is_err() {
+                break;
             }
-            let trimmed = line.trim_end();
-            if let Ok(mut t) = t.lock() {
-                if ["GET ", "HEAD ", "PUT ", "POST ", "DELETE "]
-                    .iter()
-                    .any(|m| trimmed.starts_with(m))
-                {
-                    t.requests.push(trimmed.to_string());
-                    current = Some(t.requests.len() - 1);
-                } else if trimmed.to_ascii_lowercase().starts_with("range:") {
-                    if let Some(i) = current {
-                        let range = trimmed.to_string();
-                        t.requests[i].push_str(&format!(" [{range}]"));
+            pending.extend_from_slice(&buf[..n]);
+            while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=pos).collect();
+                let text = String::from_utf8_lossy(&line);
+                let trimmed = text.trim_end();
+                if let Ok(mut t) = t.lock() {
+                    if ["GET ", "HEAD ", "PUT ", "POST ", "DELETE "]
+                        .iter()
+                        .any(|m| trimmed.starts_with(m))
+                    {
+                        t.requests.push(trimmed.to_string());
+                        current = Some(t.requests.len() - 1);
+                    } else if trimmed.to_ascii_lowercase().starts_with("range:") {
+                        if let Some(i) = current {
+                            let range = trimmed.to_string();
+                            t.requests[i].push_str(&format!(" [{range}]"));
+                        }
                     }
                 }
             }
-            if server_w.write_all(line.as_bytes()).is_err() {
-                break;
+            // Bodies without newlines: keep only a bounded tail.
+            if pending.len() > 65536 {
+                pending.clear();
             }
         }
         let _ = server_w.shutdown(std::net::Shutdown::Write);

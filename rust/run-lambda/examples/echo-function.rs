@@ -1,7 +1,7 @@
 //! A `provided.al2023` Lambda function on the real `lambda_runtime` crate,
 //! for run-lambda's tests: the event's `mode` says what to do.
 //!
-//! - `echo` (default): return `{"echo": <event>, "context": …, "env": …}`;
+//! - `echo` (default): return `{"echo": <event>, "context": …, "env": …, "received_at_ns": …}`;
 //! - `error`: fail with error type `InvalidInput`;
 //! - `panic`: panic in the handler;
 //! - `exit`: exit the process mid-invocation (status 7);
@@ -55,6 +55,11 @@ fn post(path: &str, body: &str, error_type: Option<&str>) {
 }
 
 async fn handle(event: LambdaEvent<Value>) -> Result<Response, Diagnostic> {
+    // When the event arrived, for the runner-overhead benchmark.
+    let received_at_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
     let (payload, ctx) = event.into_parts();
     let mode = payload["mode"].as_str().unwrap_or("echo").to_string();
     println!("echo-function: mode {mode}");
@@ -125,6 +130,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Response, Diagnostic> {
                 },
                 "env": env,
                 "cwd": std::env::current_dir().ok(),
+                "received_at_ns": received_at_ns,
             })))
         }
     }

@@ -1,0 +1,118 @@
+//! What the handler fetches for a large COG: one ranged GET of the header
+//! (and the PUT of its Item), counted by a proxy in front of moto that both
+//! GDAL and the AWS SDK go through.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
+
+use aws_sdk_s3::primitives::ByteStream;
+use gdal_lambda::{handle, Config, Deps, Status};
+use lambda_runtime::{Context, LambdaEvent};
+use local_aws::{CountingProxy, LocalAws};
+use raster_info::samples;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_cog_costs_one_ranged_get() {
+    let aws = LocalAws::shared();
+    let proxy = CountingProxy::start(aws.port());
+    for (k, v) in aws.env() {
+        std::env::set_var(k, v);
+    }
+    let via_proxy = format!("http://{}", proxy.host_port());
+    std::env::set_var("AWS_S3_ENDPOINT", proxy.host_port());
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let cog = tokio::task::spawn_blocking(move || samples::cog(&d, "big.tif", 10240, false))
+        .await
+        .unwrap();
+    let size = std::fs::metadata(&cog).unwrap().len();
+    assert!(size > 100_000_000, "{size}");
+    let bucket = aws.new_bucket("big").await;
+    let key = "scenes/big one.tif";
+    aws.s3()
+        .await
+        .put_object()
+        .bucket(&bucket)
+        .key(key)
+        .body(ByteStream::from_path(&cog).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+
+    // The handler's SDK client also goes through the proxy.
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&via_proxy)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "t",
+        ))
+        .load()
+        .await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let config =
+        Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| format!("s3://{bucket}/stac/")))
+            .unwrap();
+    let deps = Deps { config, s3 };
+
+    let event = json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2024-05-06T07:08:09.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": "X", "x-amz-id-2": "X"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+               "bucket": {"name": bucket, "ownerIdentity": {"principalId": "X"}, "arn": format!("arn:aws:s3:::{bucket}")},
+               "object": {"key": "scenes/big+one.tif", "size": size, "eTag": "e", "sequencer": "0"}}}]});
+    proxy.reset();
+    let resp = handle(LambdaEvent::new(event, Context::default()), &deps)
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.records[0].status,
+        Status::Processed,
+        "{:?}",
+        resp.records[0]
+    );
+
+    let traffic = proxy.traffic();
+    let gets: Vec<&String> = traffic
+        .requests
+        .iter()
+        .filter(|r| r.starts_with("GET "))
+        .collect();
+    let others: Vec<&String> = traffic
+        .requests
+        .iter()
+        .filter(|r| !r.starts_with("GET "))
+        .collect();
+    assert_eq!(gets.len(), 1, "one GET: {:#?}", traffic.requests);
+    assert!(
+        gets[0].contains("/scenes/big%20one.tif")
+            && gets[0]
+                .to_ascii_lowercase()
+                .contains("range: bytes=0-32767"),
+        "{}",
+        gets[0]
+    );
+    assert_eq!(
+        others.len(),
+        1,
+        "and the PUT of the Item: {:#?}",
+        traffic.requests
+    );
+    assert!(
+        others[0].starts_with("PUT ") && others[0].contains("/stac/scenes/big%20one.tif.json"),
+        "{}",
+        others[0]
+    );
+    // 32 KiB of header, the PUT's small answer and HTTP headers; not the 100+ MB object.
+    assert!(
+        traffic.bytes_down < 40 * 1024,
+        "fetched {} bytes",
+        traffic.bytes_down
+    );
+}
