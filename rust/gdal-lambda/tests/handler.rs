@@ -2,10 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use aws_sdk_s3::primitives::ByteStream;
+use common::s3_event;
 use gdal_lambda::{handle, Config, Deps, HandlerError, Response, Status};
 use lambda_runtime::{Context, LambdaEvent};
 use local_aws::LocalAws;
@@ -49,42 +52,8 @@ async fn deps(output: &str) -> Deps {
     }
 }
 
-/// Form-encode a key the way S3 event notifications do.
-fn event_key(key: &str) -> String {
-    let mut out = String::new();
-    for b in key.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' | b'*' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// An event with one record per (event name, key, size), from the AWS sample fixture.
-fn s3_event(bucket: &str, records: &[(&str, &str, i64)]) -> Value {
-    let sample: Value = serde_json::from_str(include_str!("fixtures/s3-put.json")).unwrap();
-    let template = &sample["Records"][0];
-    let recs: Vec<Value> = records
-        .iter()
-        .map(|(name, key, size)| {
-            let mut r = template.clone();
-            r["eventName"] = json!(name);
-            r["s3"]["bucket"]["name"] = json!(bucket);
-            r["s3"]["bucket"]["arn"] = json!(format!("arn:aws:s3:::{bucket}"));
-            r["s3"]["object"]["key"] = json!(event_key(key));
-            r["s3"]["object"]["size"] = json!(size);
-            r
-        })
-        .collect();
-    json!({ "Records": recs })
-}
-
-async fn upload(bucket: &str, key: &str, body: Vec<u8>) -> i64 {
-    let len = body.len() as i64;
+async fn upload(bucket: &str, key: &str, body: Vec<u8>) -> u64 {
+    let len = body.len() as u64;
     aws()
         .s3()
         .await

@@ -4,12 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
 
+mod common;
+
 use aws_sdk_s3::primitives::ByteStream;
 use gdal_lambda::{handle, Config, Deps, Status};
 use lambda_runtime::{Context, LambdaEvent};
 use local_aws::{CountingProxy, LocalAws};
 use raster_info::samples;
-use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_large_cog_costs_one_ranged_get() {
@@ -59,14 +60,7 @@ async fn a_large_cog_costs_one_ranged_get() {
             .unwrap();
     let deps = Deps { config, s3 };
 
-    let event = json!({"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2024-05-06T07:08:09.000Z", "eventName": "ObjectCreated:Put",
-        "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": "X", "x-amz-id-2": "X"},
-        "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
-               "bucket": {"name": bucket, "ownerIdentity": {"principalId": "X"}, "arn": format!("arn:aws:s3:::{bucket}")},
-               "object": {"key": "scenes/big+one.tif", "size": size, "eTag": "e", "sequencer": "0"}}}]});
+    let event = common::s3_event(&bucket, &[("ObjectCreated:Put", key, size)]);
     proxy.reset();
     let resp = handle(LambdaEvent::new(event, Context::default()), &deps)
         .await

@@ -3,13 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 use aws_sdk_s3::primitives::ByteStream;
 use local_aws::LocalAws;
 use raster_info::samples;
-use serde_json::{json, Value};
+use serde_json::Value;
 use stratus_aws::{objects, S3Url};
 
 /// The run-lambda binary of this workspace (built on demand: `cargo test -p gdal-lambda` alone does not build it).
@@ -52,17 +54,14 @@ async fn s3_event_through_the_runtime_api() {
         .await
         .unwrap();
 
-    let record = |k: &str, size: u64| {
-        json!({"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-               "eventTime": "2024-05-06T07:08:09.000Z", "eventName": "ObjectCreated:Put",
-               "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-               "responseElements": {"x-amz-request-id": "X", "x-amz-id-2": "X"},
-               "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
-                      "bucket": {"name": bucket, "ownerIdentity": {"principalId": "X"}, "arn": format!("arn:aws:s3:::{bucket}")},
-                      "object": {"key": k, "size": size, "eTag": "e", "sequencer": "0"}}})
-    };
     let size = std::fs::metadata(&cog).unwrap().len();
-    let event = json!({"Records": [record("uploads/e2e+scene%2B1.tif", size), record("uploads/notes.txt", 4)]});
+    let event = common::s3_event(
+        &bucket,
+        &[
+            ("ObjectCreated:Put", key, size),
+            ("ObjectCreated:Put", "uploads/notes.txt", 4),
+        ],
+    );
     let event_file = dir.path().join("event.json");
     std::fs::write(&event_file, event.to_string()).unwrap();
     let response_file = dir.path().join("response.json");

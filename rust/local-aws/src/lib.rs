@@ -189,10 +189,7 @@ impl LocalAws {
 
     /// An S3 client (path-style) for this server.
     pub async fn s3(&self) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
+        s3_client(&self.endpoint(), None).await
     }
 
     /// Create a bucket with a unique name starting with `prefix`.
@@ -212,6 +209,34 @@ impl LocalAws {
             .unwrap_or_else(|e| panic!("create bucket {name}: {e:?}"));
         name
     }
+}
+
+/// A path-style S3 client with test credentials for any endpoint (moto, a
+/// proxy in front of it, a deliberately broken server), with an optional
+/// retry policy.
+pub async fn s3_client(
+    endpoint: &str,
+    retry: Option<aws_config::retry::RetryConfig>,
+) -> aws_sdk_s3::Client {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "local-aws",
+        ));
+    if let Some(retry) = retry {
+        loader = loader.retry_config(retry);
+    }
+    let sdk = loader.load().await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    )
 }
 
 /// Minimal blocking HTTP/1.0 request to 127.0.0.1 (harness use only).

@@ -12,11 +12,7 @@ use serde_json::{json, Value};
 use stratus_aws::{config, objects, S3Url};
 
 async fn client(aws: &LocalAws) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(&aws.sdk_config().await)
-        .force_path_style(true)
-        .retry_config(config::retry_config())
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
+    local_aws::s3_client(&aws.endpoint(), Some(config::retry_config())).await
 }
 
 #[tokio::test]
