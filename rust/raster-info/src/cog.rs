@@ -72,10 +72,19 @@ pub(crate) fn check(ds: &Dataset) -> CogCheck {
         errors.push("overviews are in an external .ovr file".into());
     }
 
-    // IFDs: main first, then overviews in order.
+    // Data offsets live in the tile index, which for large files lies past the
+    // header GDAL read at open: reading them costs more ranged GETs. Files with
+    // GDAL's COG layout marker were written data-ordered by construction, so
+    // only unmarked files have their data order checked.
+    let check_data = !cog_layout;
+    // IFDs (from the header): main first, then overviews in order.
     let main_ifd = offset(&band, "IFD_OFFSET");
     let mut ifds = vec![main_ifd];
-    let mut data = vec![offset(&band, "BLOCK_OFFSET_0_0")];
+    let mut data = vec![if check_data {
+        offset(&band, "BLOCK_OFFSET_0_0")
+    } else {
+        None
+    }];
     for i in 0..n_ovr {
         if let Ok(ovr) = band.overview(i) {
             let (obx, oby) = ovr.block_size();
@@ -85,7 +94,11 @@ pub(crate) fn check(ds: &Dataset) -> CogCheck {
                 ));
             }
             ifds.push(offset(&ovr, "IFD_OFFSET"));
-            data.push(offset(&ovr, "BLOCK_OFFSET_0_0"));
+            data.push(if check_data {
+                offset(&ovr, "BLOCK_OFFSET_0_0")
+            } else {
+                None
+            });
         }
     }
     if let Some(main) = main_ifd {
