@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # Make the local stand-in for the Debian base image: a `debootstrap --variant=minbase`
-# bookworm rootfs committed as a buildah image (default localhost/stratus-base:bookworm).
+# bookworm rootfs committed as a buildah image (default localhost/stratus-base:bookworm, or
+# localhost/stratus-base:bookworm-<arch> for another architecture, which runs under qemu:
+# scripts/images/emulation.sh).
 # Real builds use the pinned registry image (images/*/Dockerfile, BASE_IMAGE); here
 # nothing can be pulled, so `just test-images` passes this one as BASE_IMAGE instead.
 # Reuses an existing image unless --force; the mirror is the one apt uses on this machine.
+#   scripts/images/base.sh [--force] [--arch=ARCH] [--image=NAME]
 set -euo pipefail
-image=localhost/stratus-base:bookworm
+source "$(dirname "$0")/lib.sh"
+arch=$(host_arch)
+image=""
 force=false
 for a in "$@"; do
   case $a in
     --force) force=true ;;
+    --arch=*) arch=${a#--arch=} ;;
     --image=*) image=${a#--image=} ;;
-    *) echo "usage: $0 [--force] [--image=NAME]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--force] [--arch=ARCH] [--image=NAME]" >&2; exit 2 ;;
   esac
 done
+if [[ -z $image ]]; then
+  image=localhost/stratus-base:bookworm
+  [[ $arch == "$(host_arch)" ]] || image+=-$arch
+fi
 
 if ! $force && buildah inspect --type image "$image" >/dev/null 2>&1; then
   echo "base: reusing $image"
@@ -38,8 +48,9 @@ cleanup() {
 trap cleanup EXIT
 
 start=$SECONDS
-echo "base: debootstrap bookworm from $mirror"
-debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
+echo "base: debootstrap bookworm ($arch) from $mirror"
+"$(dirname "$0")/emulation.sh" "$arch"
+debootstrap --variant=minbase --arch="$arch" bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
   || { tail -n 30 "$rootfs.log" >&2; rm -f "$rootfs.log"; echo "base: debootstrap failed" >&2; exit 1; }
 rm -f "$rootfs.log"
 # As in Docker's debian:*-slim images: no apt caches (also after later installs), no docs,
@@ -68,6 +79,6 @@ rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/
 ctr=$(buildah from scratch)
 cp -a "$rootfs/." "$(buildah mount "$ctr")/"
 buildah umount "$ctr" >/dev/null
-buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd bash "$ctr"
+buildah config --arch "$arch" --os linux --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd bash "$ctr"
 buildah commit --quiet "$ctr" "$image" >/dev/null
 echo "base: $image ready in $((SECONDS - start)) s"

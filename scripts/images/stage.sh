@@ -54,18 +54,23 @@ for arch in "$@"; do
   else
     echo "stage: cross-compiling run-lambda for $arch (cargo lambda)"
     case $arch in arm64) lambda_arch=--arm64 ;; amd64) lambda_arch=--x86-64 ;; esac
-    cargo lambda build --release --locked "$lambda_arch" -j "$jobs" --target-dir "$out" \
+    # (cargo lambda passes --target-dir on to `cargo metadata`, which rejects it: use the env)
+    CARGO_TARGET_DIR=$out cargo lambda build --release --locked "$lambda_arch" -j "$jobs" \
       --lambda-dir "$out/lambda-$arch" -p run-lambda
     cp "$out/lambda-$arch/run-lambda/bootstrap" "$dst/bin/run-lambda"
 
     echo "stage: cross-compiling gdal-lambda (bundled GDAL) for $arch (gcc cross toolchain)"
     gnu=$(gnu_triple "$arch")
-    command -v "$gnu-g++" >/dev/null \
-      || { echo "stage: $gnu-g++ is missing: apt-get install g++-$gnu (or build on an $arch machine)" >&2; exit 1; }
+    scripts/images/cross-deps.sh "$arch"
     rustup target add "$triple" >/dev/null
     up=$(tr 'a-z-' 'A-Z_' <<<"$triple")
+    # libcurl's TLS and zlib link the target's Debian libssl3/zlib (multiarch -dev packages), the
+    # same libraries the image's runtime stage installs; pkg-config looks only at the target's.
     env "CC_${triple//-/_}=$gnu-gcc" "CXX_${triple//-/_}=$gnu-g++" "AR_${triple//-/_}=$gnu-ar" \
         "CARGO_TARGET_${up}_LINKER=$gnu-gcc" \
+        "PKG_CONFIG_ALLOW_CROSS=1" \
+        "PKG_CONFIG_LIBDIR_${triple//-/_}=/usr/lib/$gnu/pkgconfig:/usr/share/pkgconfig" \
+        "PKG_CONFIG_SYSROOT_DIR_${triple//-/_}=/" \
       cargo build --release --locked -j "$jobs" --target-dir "$out" --target "$triple" \
         -p gdal-lambda --features gdal-lambda/bundled-gdal
     rel=$out/$triple/release

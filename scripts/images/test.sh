@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# `just test-images`: build every image with buildah for this machine's architecture from a
-# locally made Debian base (no registry, no Docker engine), then run them on loopback:
+# `just test-images [ARCH]`: build every image with buildah for ARCH (default: this machine's)
+# from a locally made Debian base (no registry, no Docker engine), then run them on loopback.
+# Another architecture (arm64 on an x86_64 machine) is cross-compiled (scripts/images/stage.sh)
+# and its images built and run under qemu-user-static (scripts/images/emulation.sh).
 #  1. gdal-lambda: the image's command answers an S3 event delivered by run-lambda's Runtime API
 #     (on the host, as Lambda would), reads the COG from moto S3 and writes its STAC Item;
 #     then the image's own run-lambda runs it as a Batch job would (`run-lambda exec`);
 #  2. run-lambda: `run <function> <url>` runs a Python function registered in moto's Lambda;
 #  3. run-geolambda: `run` runs a Python function that reads the COG with rasterio (/vsis3/),
 #     and the GDAL/PROJ command line tools work.
+# Last, the images' sizes, uncompressed and compressed (scripts/images/sizes.sh).
 # The base image and buildah's layer cache are reused across runs; nothing depends on them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 source scripts/images/lib.sh
 
-arch=$(host_arch)
-base=${STRATUS_BASE_IMAGE:-localhost/stratus-base:bookworm}
+arch=${1:-$(host_arch)}
+rust_triple "$arch" >/dev/null
+tag=test
+base=localhost/stratus-base:bookworm
+if [[ $arch != "$(host_arch)" ]]; then
+  tag+=-$arch
+  base+=-$arch
+fi
+base=${STRATUS_BASE_IMAGE:-$base}
 py=$root/.venv/bin/python
 t0=$SECONDS
 step() { echo "== $* [$((SECONDS - t0)) s]"; }
@@ -36,11 +46,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step "local Debian base image"
-scripts/images/base.sh --image="$base"
+step "local Debian base image ($arch)"
+scripts/images/emulation.sh "$arch"
+scripts/images/base.sh --arch="$arch" --image="$base"
 
 step "binaries for $arch"
 scripts/images/stage.sh "$arch"
+# The Runtime API that hands gdal-lambda its event runs on this machine, as Lambda's would.
+runner=target/images/cargo/release/run-lambda
+if [[ $arch != "$(host_arch)" ]]; then
+  cargo build --release --locked -j "${CARGO_BUILD_JOBS:-2}" --target-dir target/images/cargo -p run-lambda
+fi
 
 # Builds reach PyPI from inside; behind a TLS-inspecting proxy pip needs this machine's CA bundle.
 ca_args=()
@@ -53,10 +69,10 @@ for name in gdal-lambda run-lambda run-geolambda; do
   gdal_args=()
   [[ ${STRATUS_GDAL:-bundled} == system ]] && gdal_args=(--build-arg GDAL_PACKAGES=libgdal32)
   buildah bud --isolation chroot --layers --quiet --format docker --platform "linux/$arch" "${ca_args[@]}" "${gdal_args[@]}" \
-    --build-arg "BASE_IMAGE=$base" -f "images/$name/Dockerfile" -t "localhost/stratus/$name:test" \
+    --build-arg "BASE_IMAGE=$base" -f "images/$name/Dockerfile" -t "localhost/stratus/$name:$tag" \
     target/images/context >"$work/build-$name.log" 2>&1 \
     || { cat "$work/build-$name.log"; fail "building $name failed"; }
-  echo "   built localhost/stratus/$name:test in $((SECONDS - s)) s"
+  echo "   built localhost/stratus/$name:$tag in $((SECONDS - s)) s"
 done
 
 step "local AWS (moto)"
@@ -135,7 +151,7 @@ PY
 
 new_container() { # <image> → container name (removed on exit)
   local c
-  c=$(buildah from --quiet "$1")
+  c=$(buildah from --quiet --arch "$arch" "$1")
   containers+=("$c")
   echo "$c"
 }
@@ -158,8 +174,8 @@ to_event_ms() {
 }
 
 step "gdal-lambda: the image's command under run-lambda's Runtime API (as Lambda runs it)"
-ctr=$(new_container localhost/stratus/gdal-lambda:test)
-cmd=$(buildah inspect --type image --format '{{range .OCIv1.Config.Cmd}}{{.}} {{end}}' localhost/stratus/gdal-lambda:test)
+ctr=$(new_container "localhost/stratus/gdal-lambda:$tag")
+cmd=$(buildah inspect --type image --format '{{range .OCIv1.Config.Cmd}}{{.}} {{end}}' "localhost/stratus/gdal-lambda:$tag")
 # The function process run-lambda starts: the image's command in its container, with the Lambda
 # environment run-lambda hands a runtime (the container shares the host's loopback).
 cat >"$work/bootstrap" <<SH
@@ -171,7 +187,7 @@ while IFS= read -r -d '' kv; do args+=(--env "\$kv"); done \
 exec buildah run --isolation chroot "\${args[@]}" $ctr -- $cmd
 SH
 chmod +x "$work/bootstrap"
-target/images/cargo/release/run-lambda exec "$work/bootstrap" --runtime provided.al2023 --function-name gdal-lambda \
+"$runner" exec "$work/bootstrap" --runtime provided.al2023 --function-name gdal-lambda \
   --payload "$work/event.json" --output "$work/response.json" \
   --env "OUTPUT_URL=s3://$bucket/stac/" --env AWS_LAMBDA_LOG_FORMAT=JSON >"$work/gdal-lambda.log" 2>&1 \
   || { cat "$work/gdal-lambda.log"; fail "gdal-lambda failed"; }
@@ -193,14 +209,14 @@ lean_ms=$(printf "%.1f" "$lean_ms")
 echo "   start of the handler to its first /next (in the image): $lean_ms ms"
 
 step "run-lambda: \`run\` runs a Python function"
-ctr=$(new_container localhost/stratus/run-lambda:test)
+ctr=$(new_container "localhost/stratus/run-lambda:$tag")
 buildah run --isolation chroot "${aws_env[@]}" "$ctr" -- \
   run echo-py "s3://$bucket/payloads/echo-py.json" --code "s3://$bucket/code/echo-py.zip" >"$work/run.log" 2>&1 \
   || { cat "$work/run.log"; fail "run echo-py failed in the run-lambda image"; }
 check_s3_json payloads/echo-py_out.json 'doc["hello"] == "Stratus" and doc["request_id"]' "response"
 
 step "run-geolambda: \`run\` runs a Python function that reads the COG with rasterio"
-ctr=$(new_container localhost/stratus/run-geolambda:test)
+ctr=$(new_container "localhost/stratus/run-geolambda:$tag")
 buildah run --isolation chroot "${aws_env[@]}" "$ctr" -- \
   run geo-py "s3://$bucket/payloads/geo-py.json" --code "s3://$bucket/code/geo-py.zip" >"$work/run-geo.log" 2>&1 \
   || { cat "$work/run-geo.log"; fail "run geo-py failed in the run-geolambda image"; }
@@ -209,6 +225,6 @@ check_s3_json payloads/geo-py_out.json \
 buildah run --isolation chroot "$ctr" -- sh -c 'gdalinfo --version && projinfo -q -o PROJ EPSG:32633' \
   | sed 's/^/   /' || fail "GDAL/PROJ command line tools failed in run-geolambda"
 
-step "images (uncompressed)"
-buildah images --format '   {{.Name}}:{{.Tag}}  {{.Size}}' | grep 'stratus/.*:test'
-echo "test-images: all images built and ran in $((SECONDS - t0)) s (gdal-lambda first /next after $lean_ms ms)"
+step "image sizes ($arch)"
+IMAGE_TAG=$tag scripts/images/sizes.sh | sed 's/^/   /'
+echo "test-images: all $arch images built and ran in $((SECONDS - t0)) s (gdal-lambda first /next after $lean_ms ms)"
