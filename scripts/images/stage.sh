@@ -53,6 +53,9 @@ for arch in "$@"; do
     cp "$rel/run-lambda" "$rel/gdal-lambda" "$dst/bin/"
   else
     echo "stage: cross-compiling run-lambda for $arch (cargo lambda)"
+    [[ -x .venv/bin/cargo-lambda ]] && PATH=$root/.venv/bin:$PATH # installed by `just setup`
+    command -v cargo-lambda >/dev/null \
+      || { echo "stage: cargo-lambda is missing: \`just setup\` (or pip install cargo-lambda)" >&2; exit 1; }
     case $arch in arm64) lambda_arch=--arm64 ;; amd64) lambda_arch=--x86-64 ;; esac
     # (cargo lambda passes --target-dir on to `cargo metadata`, which rejects it: use the env)
     CARGO_TARGET_DIR=$out cargo lambda build --release --locked "$lambda_arch" -j "$jobs" \

@@ -206,7 +206,9 @@ buildah run --isolation chroot "${aws_env[@]}" "$ctr" -- run-lambda exec /var/ta
 check_s3_json "stac-batch/$key.json" 'doc["type"] == "Feature"' "STAC Item"
 lean_ms=$(to_event_ms "$work/gdal-batch.log")
 lean_ms=$(printf "%.1f" "$lean_ms")
-echo "   start of the handler to its first /next (in the image): $lean_ms ms"
+emulated=""
+[[ $arch == "$(host_arch)" ]] || emulated=", under qemu emulation: not a real $arch figure"
+echo "   start of the handler to its first /next (in the image$emulated): $lean_ms ms"
 
 step "run-lambda: \`run\` runs a Python function"
 ctr=$(new_container "localhost/stratus/run-lambda:$tag")
