@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 arch=${1:?usage: cross-deps.sh ARCH}
 gnu=$(gnu_triple "$arch")
-want=("g++-$gnu" "libssl-dev:$arch" "zlib1g-dev:$arch")
+want=("g++-${gnu//_/-}" "libssl-dev:$arch" "zlib1g-dev:$arch")
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
