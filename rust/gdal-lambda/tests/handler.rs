@@ -245,20 +245,11 @@ async fn a_write_that_keeps_failing_fails_the_invocation_for_a_retry() {
     upload(&bucket, "a.tif", std::fs::read(&rasters().cog).unwrap()).await;
     // GDAL reads from moto; the SDK client writes to a port where nothing listens.
     let dead = local_aws::free_port();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(format!("http://127.0.0.1:{dead}"))
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "t",
-        ))
-        .retry_config(stratus_aws::config::retry_config().with_max_attempts(2))
-        .load()
-        .await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = local_aws::s3_client(
+        &format!("http://127.0.0.1:{dead}"),
+        Some(stratus_aws::config::retry_config().with_max_attempts(2)),
+    )
+    .await;
     let config =
         Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| "s3://out-bucket/stac/".to_string()))
             .unwrap();

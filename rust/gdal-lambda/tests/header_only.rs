@@ -6,7 +6,6 @@
 
 mod common;
 
-use aws_sdk_s3::primitives::ByteStream;
 use gdal_lambda::{handle, Config, Deps, Status};
 use lambda_runtime::{Context, LambdaEvent};
 use local_aws::{CountingProxy, LocalAws};
@@ -31,30 +30,10 @@ async fn a_large_cog_costs_one_ranged_get() {
     assert!(size > 100_000_000, "{size}");
     let bucket = aws.new_bucket("big").await;
     let key = "scenes/big one.tif";
-    aws.s3()
-        .await
-        .put_object()
-        .bucket(&bucket)
-        .key(key)
-        .body(ByteStream::from_path(&cog).await.unwrap())
-        .send()
-        .await
-        .unwrap();
+    aws.put_file(&bucket, key, &cog).await;
 
     // The handler's SDK client also goes through the proxy.
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&via_proxy)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "t",
-        ))
-        .load()
-        .await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = local_aws::s3_client(&via_proxy, None).await;
     let config =
         Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| format!("s3://{bucket}/stac/")))
             .unwrap();

@@ -39,13 +39,7 @@ async fn s3_event_through_the_runtime_api() {
     let cog = samples::cog(dir.path(), "scene.tif", 1024, true);
     let key = "uploads/e2e scene+1.tif";
     let s3 = aws.s3().await;
-    s3.put_object()
-        .bucket(&bucket)
-        .key(key)
-        .body(ByteStream::from_path(&cog).await.unwrap())
-        .send()
-        .await
-        .unwrap();
+    aws.put_file(&bucket, key, &cog).await;
     s3.put_object()
         .bucket(&bucket)
         .key("uploads/notes.txt")

@@ -173,23 +173,28 @@ impl LocalAws {
 
     /// SDK config pointing at this server with static test credentials.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(self.endpoint())
-            .region(aws_config::Region::new(REGION))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "local-aws",
-            ))
-            .load()
-            .await
+        test_loader(&self.endpoint()).load().await
     }
 
     /// An S3 client (path-style) for this server.
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         s3_client(&self.endpoint(), None).await
+    }
+
+    /// Upload the file at `path` to `bucket`/`key` (streamed: test rasters can be large).
+    pub async fn put_file(&self, bucket: &str, key: &str, path: &std::path::Path) {
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
+            .await
+            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        self.s3()
+            .await
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("put s3://{bucket}/{key}: {e:?}"));
     }
 
     /// Create a bucket with a unique name starting with `prefix`.
@@ -218,16 +223,7 @@ pub async fn s3_client(
     endpoint: &str,
     retry: Option<aws_config::retry::RetryConfig>,
 ) -> aws_sdk_s3::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(REGION))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "local-aws",
-        ));
+    let mut loader = test_loader(endpoint);
     if let Some(retry) = retry {
         loader = loader.retry_config(retry);
     }
@@ -237,6 +233,20 @@ pub async fn s3_client(
             .force_path_style(true)
             .build(),
     )
+}
+
+/// SDK settings for `endpoint` with static test credentials in the test region.
+fn test_loader(endpoint: &str) -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "local-aws",
+        ))
 }
 
 /// Minimal blocking HTTP/1.0 request to 127.0.0.1 (harness use only).

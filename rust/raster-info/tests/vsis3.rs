@@ -2,7 +2,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
 
-use aws_sdk_s3::primitives::ByteStream;
 use local_aws::{CountingProxy, LocalAws};
 use raster_info::{read_info, samples, ErrorKind, Source};
 use stratus_aws::S3Url;
@@ -36,15 +35,7 @@ async fn large_cog_costs_one_small_ranged_get() {
 
     let bucket = aws.new_bucket("vsis3").await;
     let key = "scenes/big scene+1.tif";
-    aws.s3()
-        .await
-        .put_object()
-        .bucket(&bucket)
-        .key(key)
-        .body(ByteStream::from_path(&path).await.unwrap())
-        .send()
-        .await
-        .unwrap();
+    aws.put_file(&bucket, key, &path).await;
 
     proxy.reset();
     let url = S3Url::new(&bucket, key);
