@@ -76,15 +76,15 @@ pub(crate) fn check(ds: &Dataset) -> CogCheck {
     // header GDAL read at open: reading them costs more ranged GETs. Files with
     // GDAL's COG layout marker were written data-ordered by construction, so
     // only unmarked files have their data order checked.
-    let check_data = !cog_layout;
+    let data_offset = |b: &gdal::raster::RasterBand| {
+        (!cog_layout)
+            .then(|| offset(b, "BLOCK_OFFSET_0_0"))
+            .flatten()
+    };
     // IFDs (from the header): main first, then overviews in order.
     let main_ifd = offset(&band, "IFD_OFFSET");
     let mut ifds = vec![main_ifd];
-    let mut data = vec![if check_data {
-        offset(&band, "BLOCK_OFFSET_0_0")
-    } else {
-        None
-    }];
+    let mut data = vec![data_offset(&band)];
     for i in 0..n_ovr {
         if let Ok(ovr) = band.overview(i) {
             let (obx, oby) = ovr.block_size();
@@ -94,11 +94,7 @@ pub(crate) fn check(ds: &Dataset) -> CogCheck {
                 ));
             }
             ifds.push(offset(&ovr, "IFD_OFFSET"));
-            data.push(if check_data {
-                offset(&ovr, "BLOCK_OFFSET_0_0")
-            } else {
-                None
-            });
+            data.push(data_offset(&ovr));
         }
     }
     if let Some(main) = main_ifd {
