@@ -31,7 +31,9 @@ cp "$out/release/gdal-lambda" "$work/gdal-lambda-system"
 echo '{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2024-06-01T10:30:00.000Z","Bucket":"b","RequestId":"r","HostId":"h"}' >"$work/event.json"
 measure() { # <container> <handler path> <label>
   buildah copy --quiet "$1" "$work/event.json" /tmp/startup-event.json >/dev/null
-  buildah run --isolation chroot --env RUNS="$runs" --env OUTPUT_URL=s3://startup/stac/ "$1" -- sh -c '
+  # Both with the one-file TLS roots the gdal-lambda image sets, so only GDAL differs.
+  buildah run --isolation chroot --env RUNS="$runs" --env OUTPUT_URL=s3://startup/stac/ \
+    --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "$1" -- sh -c '
     i=0
     while [ $i -lt "$RUNS" ]; do
       run-lambda exec "$0" --payload /tmp/startup-event.json --output /dev/null 2>&1 \
