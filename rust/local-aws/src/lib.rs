@@ -7,6 +7,10 @@
 //! The server exits by itself when the test process ends: it watches its
 //! stdin, which is a pipe held by this process.
 
+mod canary;
+
+pub use canary::Canaries;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;

@@ -4,16 +4,35 @@ use thiserror::Error;
 /// Why a raster could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ErrorKind {
-    /// GDAL recognises no raster format in the bytes (a text file, a PDF …).
+    /// No format we accept recognises the bytes (a text file, a PDF, a GDAL VRT …).
     NotARaster,
     /// The format was recognised but its structure is broken (truncated or corrupt).
     CorruptRaster,
+    /// The header is past a limit (bytes to read, IFDs, bands).
+    LimitExceeded,
+    /// The file points at other files or URLs, which an upload may not make GDAL read.
+    ExternalReference,
+    /// Reading the bytes failed (network, storage, deadline): the file itself is unjudged.
+    ReadFailed,
+    /// GDAL could not allocate memory.
+    OutOfMemory,
     /// The path or object does not exist.
     NotFound,
     /// The object has no bytes.
     EmptyObject,
-    /// Anything else GDAL reported.
+    /// Anything else GDAL reported (local paths only).
     Gdal,
+}
+
+impl ErrorKind {
+    /// Whether reading the same bytes again gives the same error for sure.
+    /// Read failures, memory and unclassified GDAL errors may pass next time.
+    pub fn is_permanent(self) -> bool {
+        !matches!(
+            self,
+            ErrorKind::ReadFailed | ErrorKind::OutOfMemory | ErrorKind::Gdal
+        )
+    }
 }
 
 /// Error reading a raster, with GDAL's own messages.
@@ -22,13 +41,22 @@ pub enum ErrorKind {
 pub struct Error {
     /// Class of failure.
     pub kind: ErrorKind,
-    /// What was opened (a local path or a `/vsis3/` path).
+    /// What was read (a local or GDAL path, or the object's URL).
     pub path: String,
-    /// GDAL's messages, most specific first.
+    /// What went wrong, GDAL's messages included.
     pub message: String,
 }
 
 impl Error {
+    pub(crate) fn new(kind: ErrorKind, path: &str, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            path: path.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// An error for a local or GDAL path, classified from GDAL's messages.
     pub(crate) fn from_gdal(
         path: &str,
         messages: Vec<String>,
@@ -57,11 +85,7 @@ impl Error {
         } else {
             ErrorKind::Gdal
         };
-        Error {
-            kind,
-            path: path.to_string(),
-            message,
-        }
+        Error::new(kind, path, message)
     }
 }
 

@@ -8,7 +8,8 @@ use gdal::{Dataset, DatasetOptions, GdalOpenFlags, Metadata};
 use serde::{Deserialize, Serialize};
 
 use crate::cog::{self, CogCheck};
-use crate::gdal_env::{configure_gdal, take_messages, Source};
+use crate::crs_refs;
+use crate::gdal_env::{configure_gdal, take_messages};
 use crate::{Error, Result};
 
 /// Points per footprint edge: enough to follow the curvature of reprojected
@@ -18,7 +19,7 @@ const EDGE_POINTS: usize = 16;
 /// Everything Stratus reports about a raster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RasterInfo {
-    /// The path GDAL opened (local or `/vsis3/…`).
+    /// What was read: a local or GDAL path, or the uploaded object's URL.
     pub path: String,
     /// GDAL driver short name (`GTiff`, `PNG`, …).
     pub driver: String,
@@ -128,10 +129,11 @@ pub struct CrsInfo {
     pub projjson: Option<serde_json::Value>,
 }
 
-/// Open `source` (header only) and describe it.
-pub fn read_info(source: &Source) -> Result<RasterInfo> {
+/// Open a local or GDAL path (`/vsis3/…`, `/vsizip/…`), header only, with
+/// every GDAL driver, and describe it. For trusted input (the command line);
+/// uploads go through [`crate::read_object_info`].
+pub fn read_info(path: &str) -> Result<RasterInfo> {
     configure_gdal();
-    let path = source.gdal_path();
     take_messages();
     let options = DatasetOptions {
         open_flags: GdalOpenFlags::GDAL_OF_RASTER
@@ -139,19 +141,20 @@ pub fn read_info(source: &Source) -> Result<RasterInfo> {
             | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
         ..Default::default()
     };
-    let ds = Dataset::open_ex(&path, options)
-        .map_err(|e| Error::from_gdal(&path, take_messages(), &e))?;
-    let info = describe(&ds, &path);
-    let mut info = match info {
-        Ok(info) => info,
-        Err(e) => return Err(Error::from_gdal(&path, take_messages(), &e)),
-    };
-    info.warnings
-        .extend(take_messages().into_iter().map(|m| format!("GDAL: {m}")));
+    let ds = Dataset::open_ex(path, options)
+        .map_err(|e| Error::from_gdal(path, take_messages().messages, &e))?;
+    let mut info =
+        describe(&ds, path).map_err(|e| Error::from_gdal(path, take_messages().messages, &e))?;
+    info.warnings.extend(
+        take_messages()
+            .messages
+            .into_iter()
+            .map(|m| format!("GDAL: {m}")),
+    );
     Ok(info)
 }
 
-fn describe(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterInfo> {
+pub(crate) fn describe(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterInfo> {
     let driver = ds.driver();
     let (width, height) = ds.raster_size();
     let mut warnings = Vec::new();
@@ -172,6 +175,12 @@ fn describe(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterInfo> {
         .filter(|gt| *gt != [0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
     let bbox = geotransform.map(|gt| native_bbox(&gt, width, height));
     let (wgs84_bbox, footprint) = match (&srs, &geotransform) {
+        (Some(srs), Some(_)) if names_grid_files(srs) => {
+            warnings.push(
+                "the CRS names grid files, which are not read: no WGS84 footprint".to_string(),
+            );
+            (None, None)
+        }
         (Some(srs), Some(gt)) => match footprint(srs, gt, width, height) {
             Ok((b, f)) => (Some(b), Some(f)),
             Err(e) => {
@@ -265,6 +274,15 @@ fn crs_info(srs: &SpatialRef) -> Option<CrsInfo> {
             .ok()
             .and_then(|j| serde_json::from_str(&j).ok()),
     })
+}
+
+/// Whether the CRS names files by path (see [`crate::crs_refs`]): PROJ would
+/// open them when transforming, and a file's CRS is as untrusted as its pixels.
+fn names_grid_files(srs: &SpatialRef) -> bool {
+    [srs.to_proj4().ok(), srs.to_wkt().ok()]
+        .iter()
+        .flatten()
+        .any(|t| crs_refs::names_files(t))
 }
 
 /// The EPSG code of `srs`, identifying it when the file does not say.

@@ -1,21 +1,33 @@
 //! Raster metadata with GDAL, for Stratus' gdal-lambda.
 //!
-//! [`read_info`] opens a local path or an S3 object (through `/vsis3/`, reading
-//! only the header with ranged GETs, never the whole object) and returns a
-//! serde [`RasterInfo`]: driver, size, bands, CRS, geotransform, bounding boxes
-//! (native and WGS84), footprint, metadata domains and a Cloud Optimized
-//! GeoTIFF check. [`stac::item`] turns it into a STAC Item with the projection,
-//! raster and eo extensions.
+//! [`read_object_info`] reads an uploaded object as hostile input: through
+//! range reads of ours (header only, never the whole object), by a short
+//! list of drivers that follow no references, within [`Limits`], with every
+//! error classified as permanent or not; [`lockdown`] then keeps GDAL from
+//! reading anything else at all. [`read_info`] opens a trusted local or GDAL
+//! path. Both return a serde [`RasterInfo`]: driver, size, bands, CRS,
+//! geotransform, bounding boxes (native and WGS84), footprint, metadata
+//! domains and a Cloud Optimized GeoTIFF check. [`stac::item`] turns it into
+//! a STAC Item with the projection, raster and eo extensions.
 
 mod cog;
+mod crs_refs;
 mod error;
 mod gdal_env;
+mod guard;
 mod info;
+mod object;
+mod object_cache;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod stac;
+mod tiff_check;
+mod vsi;
 
 pub use cog::CogCheck;
 pub use error::{Error, ErrorKind, Result};
-pub use gdal_env::{configure_gdal, Source};
+pub use gdal_env::configure_gdal;
+pub use guard::lockdown;
 pub use info::{read_info, BandInfo, CrsInfo, RasterInfo};
+pub use object::{read_object_info, Limits, Object, ALLOWED_DRIVERS, HEADER_BYTES};
+pub use object_cache::RangeReader;

@@ -209,6 +209,60 @@ pub fn multiband_nodata(dir: &Path, name: &str) -> PathBuf {
     out
 }
 
+/// One small georeferenced raster in each format uploads may use (GeoTIFF,
+/// PNG, JPEG, Arc/Info ASCII grid), named `<stem>.<ext>`.
+/// Formats that keep the CRS or georeferencing in a sidecar file (PNG, JPEG,
+/// the ASCII grid) get none: an upload is one object.
+pub fn each_format(dir: &Path, stem: &str) -> Vec<PathBuf> {
+    let src = dir.join(format!("{stem}.src.tif"));
+    create(
+        &src,
+        &[
+            "-q",
+            "-of",
+            "GTiff",
+            "-outsize",
+            "96",
+            "80",
+            "-bands",
+            "1",
+            "-ot",
+            "Byte",
+            "-burn",
+            "42",
+            "-a_srs",
+            "EPSG:32631",
+            "-a_ullr",
+            "400000",
+            "5600000",
+            "400960",
+            "5599200",
+        ],
+    );
+    let out: Vec<PathBuf> = [
+        ("GTiff", "tif", &["-co", "TILED=YES"][..]),
+        ("PNG", "png", &["-co", "WORLDFILE=NO"][..]),
+        ("JPEG", "jpg", &["-co", "WORLDFILE=NO"][..]),
+        ("AAIGrid", "asc", &[][..]),
+    ]
+    .iter()
+    .map(|(format, ext, options)| {
+        let out = dir.join(format!("{stem}.{ext}"));
+        let mut args = vec!["-of", format];
+        args.extend_from_slice(options);
+        translate(&src, &out, &args);
+        // Keep the upload to its one file: drop .aux.xml, .prj and world files.
+        for sidecar in ["aux.xml", "prj", "wld", "pgw", "jgw"] {
+            let _ = std::fs::remove_file(dir.join(format!("{stem}.{ext}.{sidecar}")));
+            let _ = std::fs::remove_file(dir.join(format!("{stem}.{sidecar}")));
+        }
+        out
+    })
+    .collect();
+    let _ = std::fs::remove_file(src);
+    out
+}
+
 /// Bytes that start like a TIFF and then fall apart.
 pub fn corrupt_tiff() -> Vec<u8> {
     let mut b = b"II*\x00\x08\x00\x00\x00".to_vec();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use raster_info::stac::{self, ItemSource};
-use raster_info::{read_info, samples, ErrorKind, RasterInfo, Source};
+use raster_info::{read_info, samples, ErrorKind, RasterInfo};
 
 struct Samples {
     _dir: tempfile::TempDir,
@@ -34,8 +34,7 @@ fn samples() -> &'static Samples {
 }
 
 fn info(path: &Path) -> RasterInfo {
-    read_info(&Source::Path(path.display().to_string()))
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    read_info(&path.display().to_string()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn item(info: &RasterInfo, id: &str) -> serde_json::Value {
@@ -212,7 +211,7 @@ fn bad_inputs_have_specific_errors() {
         (dir.join("missing.tif"), ErrorKind::NotFound),
     ];
     for (path, kind) in cases {
-        let err = read_info(&Source::Path(path.display().to_string())).unwrap_err();
+        let err = read_info(&path.display().to_string()).unwrap_err();
         assert_eq!(err.kind, kind, "{}: {err}", path.display());
         assert!(!err.message.is_empty());
     }

@@ -1,0 +1,291 @@
+//! Uploaded objects, read as hostile input: through `/vsistratus/` only (GDAL
+//! never sees the object's name), by the drivers of [`ALLOWED_DRIVERS`] only,
+//! within [`Limits`], and classified so that an error is called permanent
+//! only when the bytes themselves cause it.
+
+use std::sync::Arc;
+
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+
+use crate::gdal_env::{configure_gdal, take_messages, GdalMessages};
+use crate::info::{describe, RasterInfo};
+use crate::object_cache::{Failure, ObjectCache, RangeReader};
+use crate::tiff_check::{self, Refusal};
+use crate::vsi::{take_refused, Registered, OBJECT_PREFIX};
+use crate::{Error, ErrorKind, Result};
+
+/// GDAL drivers an upload may be opened with: single-file raster formats
+/// that never follow references to other files or URLs (VRT, WMS, WMTS and
+/// the like do, and are refused).
+pub const ALLOWED_DRIVERS: &[&str] = &["GTiff", "PNG", "JPEG", "HFA", "AAIGrid"];
+
+/// The accepted formats, as the "not a raster" message names them.
+const ACCEPTED: &str = "GeoTIFF/COG, PNG, JPEG, Erdas Imagine (.img) and Arc/Info ASCII grid";
+
+/// Bytes fetched with the first request: a COG's header (IFDs and tile
+/// offsets of the main image and overviews) fits in this for all but huge
+/// files, so opening costs one ranged GET.
+pub const HEADER_BYTES: usize = 32 * 1024;
+
+/// How much one upload may cost to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes fetched from the object in all (the header GDAL needs, not the pixels).
+    pub max_header_bytes: u64,
+    /// Bands.
+    pub max_bands: usize,
+    /// Image file directories of a TIFF (overviews, masks, pages).
+    pub max_tiff_ifds: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_header_bytes: 16 * 1024 * 1024,
+            max_bands: 2000,
+            max_tiff_ifds: 1024,
+        }
+    }
+}
+
+/// An uploaded object to read.
+pub struct Object {
+    /// Its name in messages and in [`RasterInfo::path`] (e.g. `s3://bucket/key`).
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its first bytes, already fetched (up to [`HEADER_BYTES`]).
+    pub head: Vec<u8>,
+    /// Fetches the rest, by ranges.
+    pub reader: Arc<dyn RangeReader>,
+}
+
+/// What GDAL made of the object before its I/O was judged.
+enum Opened {
+    Info(Box<RasterInfo>),
+    Limit(String),
+    /// Refused unopened: its CRS names files PROJ would open.
+    NamesFiles,
+    Failed(gdal::errors::GdalError),
+}
+
+/// Describe an uploaded object (header only). Errors are classified in this
+/// order: a failed read ([`ErrorKind::ReadFailed`]: nothing is known about
+/// the file), a limit, out of memory, a refused reference to another file,
+/// then from the bytes: corrupt when an allowed driver recognises them, else
+/// not a raster.
+pub fn read_object_info(object: Object, limits: &Limits) -> Result<RasterInfo> {
+    configure_gdal();
+    let name = object.name.clone();
+    if object.size == 0 {
+        return Err(Error::new(
+            ErrorKind::EmptyObject,
+            &name,
+            format!("{name} is empty (0 bytes)"),
+        ));
+    }
+    let registered = Registered::new(ObjectCache::new(
+        object.reader,
+        object.size,
+        &object.head,
+        limits.max_header_bytes,
+    ));
+    let path = registered.path();
+    take_messages();
+    take_refused();
+
+    let over = {
+        let mut cache = registered.cache();
+        let mut read = |offset: u64, buf: &mut [u8]| cache.read_at(offset, buf);
+        tiff_check::refusal(&mut read, limits.max_tiff_ifds, limits.max_bands)
+    };
+    let opened = match over {
+        Some(Refusal::Limit(message)) => Opened::Limit(message),
+        Some(Refusal::NamesFiles) => Opened::NamesFiles,
+        None => open(&path, &name, limits),
+    };
+    let messages = take_messages();
+    let refused = take_refused();
+    let identified = match &opened {
+        Opened::Failed(_) if !messages.out_of_memory && refused.is_empty() => identify(&path),
+        _ => None,
+    };
+    let failure = registered.cache().failure().cloned();
+    let gdal_said = |m: &GdalMessages| sanitize(&m.messages, &path, &name, &refused);
+
+    match failure {
+        Some(Failure::Read(why)) => {
+            return Err(Error::new(
+                ErrorKind::ReadFailed,
+                &name,
+                format!("reading {name} failed: {why}"),
+            ))
+        }
+        Some(Failure::Budget(budget)) => {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                &name,
+                format!("reading its header takes more than the limit of {budget} bytes"),
+            ))
+        }
+        None => {}
+    }
+    match opened {
+        Opened::Info(mut info) => {
+            if !refused.is_empty() {
+                info.warnings.push(format!(
+                    "it refers to {}, which were not read",
+                    describe_refused(&refused)
+                ));
+            }
+            info.warnings.extend(
+                gdal_said(&messages)
+                    .into_iter()
+                    .map(|m| format!("GDAL: {m}")),
+            );
+            Ok(*info)
+        }
+        Opened::Limit(message) => Err(Error::new(ErrorKind::LimitExceeded, &name, message)),
+        Opened::NamesFiles => Err(Error::new(
+            ErrorKind::ExternalReference,
+            &name,
+            "its CRS names grid or init files by path or URL, which PROJ would open",
+        )),
+        Opened::Failed(e) => {
+            let detail = gdal_said(&messages);
+            let detail = if detail.is_empty() {
+                e.to_string()
+            } else {
+                detail.join("; ")
+            };
+            let (kind, message) = if messages.out_of_memory {
+                (ErrorKind::OutOfMemory, detail)
+            } else if !refused.is_empty() {
+                (
+                    ErrorKind::ExternalReference,
+                    format!(
+                        "it refers to {}, which an upload may not make GDAL read",
+                        describe_refused(&refused)
+                    ),
+                )
+            } else if let Some(driver) = identified {
+                (ErrorKind::CorruptRaster, format!("{driver}: {detail}"))
+            } else {
+                (ErrorKind::NotARaster, not_a_raster(&registered))
+            };
+            Err(Error::new(kind, &name, message))
+        }
+    }
+}
+
+fn open(path: &str, name: &str, limits: &Limits) -> Opened {
+    let options = DatasetOptions {
+        open_flags: GdalOpenFlags::GDAL_OF_RASTER
+            | GdalOpenFlags::GDAL_OF_READONLY
+            | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
+        allowed_drivers: Some(ALLOWED_DRIVERS),
+        ..Default::default()
+    };
+    let ds = match Dataset::open_ex(path, options) {
+        Ok(ds) => ds,
+        Err(e) => return Opened::Failed(e),
+    };
+    if ds.raster_count() > limits.max_bands {
+        return Opened::Limit(format!(
+            "it has {} bands, more than the limit of {}",
+            ds.raster_count(),
+            limits.max_bands
+        ));
+    }
+    match describe(&ds, name) {
+        Ok(info) => Opened::Info(Box::new(info)),
+        Err(e) => Opened::Failed(e),
+    }
+}
+
+/// The allowed driver that recognises the object's bytes, if any.
+fn identify(path: &str) -> Option<String> {
+    let c_path = std::ffi::CString::new(path).ok()?;
+    let names: Vec<std::ffi::CString> = ALLOWED_DRIVERS
+        .iter()
+        .filter_map(|d| std::ffi::CString::new(*d).ok())
+        .collect();
+    let mut list: Vec<*const std::ffi::c_char> = names.iter().map(|n| n.as_ptr()).collect();
+    list.push(std::ptr::null());
+    #[allow(unsafe_code)]
+    // SAFETY: the path and the NULL-terminated driver list outlive the call; the driver
+    // handle GDAL returns is owned by its driver manager.
+    unsafe {
+        let driver = gdal_sys::GDALIdentifyDriverEx(
+            c_path.as_ptr(),
+            GdalOpenFlags::GDAL_OF_RASTER.bits(),
+            list.as_ptr(),
+            std::ptr::null(),
+        );
+        if driver.is_null() {
+            return None;
+        }
+        let name = gdal_sys::GDALGetDriverShortName(driver);
+        (!name.is_null()).then(|| {
+            std::ffi::CStr::from_ptr(name)
+                .to_string_lossy()
+                .into_owned()
+        })
+    }
+}
+
+/// GDAL's messages with our internal path replaced by the object's name and
+/// refused paths left out: a message about a file never echoes another's name.
+fn sanitize(messages: &[String], path: &str, name: &str, refused: &[String]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            for r in refused {
+                m = m.replace(r.as_str(), "[refused path]");
+            }
+            m.replace(path, name)
+        })
+        .collect()
+}
+
+/// "2 other file(s) or URL(s): a local file, a URL", without echoing them.
+fn describe_refused(refused: &[String]) -> String {
+    let mut kinds: Vec<&str> = refused
+        .iter()
+        .map(|r| {
+            if r.starts_with(OBJECT_PREFIX) {
+                "another object"
+            } else if r.starts_with("/vsi") {
+                "a URL or remote object"
+            } else {
+                "a local file"
+            }
+        })
+        .collect();
+    kinds.dedup();
+    format!(
+        "{} other file(s) or URL(s) ({})",
+        refused.len(),
+        kinds.join(", ")
+    )
+}
+
+/// Why the bytes are not a raster, naming formats that point elsewhere.
+fn not_a_raster(registered: &Registered) -> String {
+    let mut head = [0u8; 512];
+    let n = registered.cache().read_at(0, &mut head);
+    let text = String::from_utf8_lossy(&head[..n]);
+    let referencing = [
+        ("<VRTDataset", "a GDAL VRT"),
+        ("<GDAL_WMS", "a GDAL WMS description"),
+        ("<GDAL_WMTS", "a GDAL WMTS description"),
+        ("<GDAL_TMS", "a GDAL TMS description"),
+    ];
+    match referencing.iter().find(|(tag, _)| text.contains(tag)) {
+        Some((_, what)) => {
+            format!("{what}, which points at other files or URLs: uploads may be {ACCEPTED}")
+        }
+        None => format!("not a raster format uploads may use ({ACCEPTED})"),
+    }
+}

@@ -1,0 +1,544 @@
+//! GDAL virtual file systems of ours, installed through GDAL's plugin API:
+//!
+//! - `/vsistratus/<id>` serves one registered uploaded object from its
+//!   [`ObjectCache`] and nothing else: the object's key never reaches GDAL,
+//!   so GDAL cannot rewrite it (`a/../b.tif`) into another object's name;
+//! - a refusing file system put over GDAL's other prefixes (`/vsicurl/`,
+//!   `/vsis3/`, `/vsizip/`, …) by [`install_guards`];
+//! - a read-only local file system limited to GDAL's data files, in place of
+//!   GDAL's default one, also by [`install_guards`].
+//!
+//! Every path refused is recorded for the thread that asked ([`take_refused`]),
+//! so a read can tell "the file points elsewhere" from "the file is broken".
+
+#![allow(unsafe_code)] // GDAL's plugin API is C callbacks
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_long, c_void, CStr, CString};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock};
+
+use gdal_sys::{vsi_l_offset, VSIStatBufL};
+
+use crate::object_cache::ObjectCache;
+
+/// Where registered objects appear to GDAL.
+pub(crate) const OBJECT_PREFIX: &str = "/vsistratus/";
+
+/// Paths kept per thread and characters kept per path.
+const MAX_REFUSED: usize = 16;
+const MAX_PATH_CHARS: usize = 200;
+
+thread_local! {
+    static REFUSED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Paths refused on this thread since the last call (at most 16, each cut to 200 characters).
+pub(crate) fn take_refused() -> Vec<String> {
+    REFUSED.with(|r| std::mem::take(&mut *r.borrow_mut()))
+}
+
+fn refuse(path: String) {
+    REFUSED.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() < MAX_REFUSED {
+            r.push(path.chars().take(MAX_PATH_CHARS).collect());
+        }
+    });
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// # Safety
+/// `p` is null or a NUL-terminated string that lives for the call.
+unsafe fn text(p: *const c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        CStr::from_ptr(p).to_string_lossy().into_owned()
+    }
+}
+
+/// # Safety
+/// `p` is null or a NUL-terminated string.
+unsafe fn read_only(access: *const c_char) -> bool {
+    let a = text(access);
+    !a.contains(['w', 'a', '+'])
+}
+
+// --------------------------------------------------------------- registry
+
+static REGISTRY: OnceLock<Mutex<HashMap<u64, Arc<Mutex<ObjectCache>>>>> = OnceLock::new();
+
+fn registry() -> MutexGuard<'static, HashMap<u64, Arc<Mutex<ObjectCache>>>> {
+    lock(REGISTRY.get_or_init(Default::default))
+}
+
+/// An object GDAL can open as [`Registered::path`] until this is dropped.
+pub(crate) struct Registered {
+    id: u64,
+    cache: Arc<Mutex<ObjectCache>>,
+}
+
+impl Registered {
+    pub(crate) fn new(cache: ObjectCache) -> Registered {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        install_object_handler();
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let cache = Arc::new(Mutex::new(cache));
+        registry().insert(id, cache.clone());
+        Registered { id, cache }
+    }
+
+    /// The path to give GDAL.
+    pub(crate) fn path(&self) -> String {
+        format!("{OBJECT_PREFIX}{}", self.id)
+    }
+
+    /// The object's cache (for reads of ours and its failure state).
+    pub(crate) fn cache(&self) -> MutexGuard<'_, ObjectCache> {
+        lock(&self.cache)
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        registry().remove(&self.id);
+    }
+}
+
+/// What a name under the prefix is: a registered object, a sibling GDAL
+/// probes for by habit (`17.ovr`, `17.aux.xml`: absent, not worth a note),
+/// or anything else (a name a file pointed at: refused and recorded).
+enum Name {
+    Object(Arc<Mutex<ObjectCache>>),
+    Sibling,
+    Other,
+}
+
+fn lookup(name: &str) -> Name {
+    // GDAL versions differ: some hand plugins the whole path, some what follows the prefix.
+    let name = name.strip_prefix(OBJECT_PREFIX).unwrap_or(name);
+    let digits: &str = name.split('.').next().unwrap_or_default();
+    let Ok(id) = digits.parse::<u64>() else {
+        return Name::Other;
+    };
+    match registry().get(&id) {
+        Some(cache) if digits == name => Name::Object(cache.clone()),
+        Some(_) => Name::Sibling,
+        None => Name::Other,
+    }
+}
+
+fn full_name(name: &str) -> String {
+    if name.starts_with(OBJECT_PREFIX) {
+        name.to_string()
+    } else {
+        format!("{OBJECT_PREFIX}{name}")
+    }
+}
+
+struct ObjectFile {
+    cache: Arc<Mutex<ObjectCache>>,
+    pos: u64,
+    eof: bool,
+}
+
+unsafe extern "C" fn object_open(
+    _user: *mut c_void,
+    name: *const c_char,
+    access: *const c_char,
+) -> *mut c_void {
+    let name = text(name);
+    match lookup(&name) {
+        Name::Object(cache) if read_only(access) => Box::into_raw(Box::new(ObjectFile {
+            cache,
+            pos: 0,
+            eof: false,
+        })) as *mut c_void,
+        Name::Sibling => std::ptr::null_mut(),
+        _ => {
+            refuse(full_name(&name));
+            std::ptr::null_mut()
+        }
+    }
+}
+
+unsafe extern "C" fn object_stat(
+    _user: *mut c_void,
+    name: *const c_char,
+    buf: *mut VSIStatBufL,
+    _flags: c_int,
+) -> c_int {
+    let name = text(name);
+    match lookup(&name) {
+        Name::Object(cache) => {
+            let size = lock(&cache).size();
+            fill_stat(buf, libc::S_IFREG | 0o444, size, 0);
+            0
+        }
+        Name::Sibling => -1,
+        Name::Other => {
+            if !name.is_empty() {
+                refuse(full_name(&name));
+            }
+            -1
+        }
+    }
+}
+
+/// "No other files": GDAL then probes for no sidecars (`.aux.xml`, `.ovr`, `.msk`, …).
+unsafe extern "C" fn no_siblings(_user: *mut c_void, _dir: *const c_char) -> *mut *mut c_char {
+    gdal_sys::CPLCalloc(1, std::mem::size_of::<*mut c_char>()) as *mut *mut c_char
+}
+
+unsafe extern "C" fn no_listing(
+    _user: *mut c_void,
+    _dir: *const c_char,
+    _max: c_int,
+) -> *mut *mut c_char {
+    std::ptr::null_mut()
+}
+
+unsafe extern "C" fn object_tell(file: *mut c_void) -> vsi_l_offset {
+    (*(file as *mut ObjectFile)).pos
+}
+
+unsafe extern "C" fn object_seek(file: *mut c_void, offset: vsi_l_offset, whence: c_int) -> c_int {
+    let f = &mut *(file as *mut ObjectFile);
+    let size = lock(&f.cache).size();
+    f.pos = match whence {
+        libc::SEEK_SET => offset,
+        libc::SEEK_CUR => f.pos.saturating_add(offset),
+        libc::SEEK_END => size.saturating_add(offset),
+        _ => return -1,
+    };
+    f.eof = false;
+    0
+}
+
+unsafe extern "C" fn object_read(
+    file: *mut c_void,
+    buf: *mut c_void,
+    size: usize,
+    count: usize,
+) -> usize {
+    let f = &mut *(file as *mut ObjectFile);
+    let Some(total) = size.checked_mul(count).filter(|&t| t > 0) else {
+        return 0;
+    };
+    let out = std::slice::from_raw_parts_mut(buf as *mut u8, total);
+    let n = lock(&f.cache).read_at(f.pos, out);
+    f.pos += n as u64;
+    if n < total {
+        f.eof = true;
+    }
+    n / size
+}
+
+unsafe extern "C" fn object_eof(file: *mut c_void) -> c_int {
+    c_int::from((*(file as *mut ObjectFile)).eof)
+}
+
+unsafe extern "C" fn object_close(file: *mut c_void) -> c_int {
+    drop(Box::from_raw(file as *mut ObjectFile));
+    0
+}
+
+/// # Safety
+/// `buf` points at a `VSIStatBufL` (glibc's `struct stat64` on Linux, as GDAL is built).
+unsafe fn fill_stat(buf: *mut VSIStatBufL, mode: libc::mode_t, size: u64, mtime: i64) {
+    #[cfg(target_os = "linux")]
+    let st = &mut *(buf as *mut libc::stat64);
+    #[cfg(not(target_os = "linux"))]
+    let st = &mut *(buf as *mut libc::stat);
+    st.st_mode = mode as _;
+    st.st_size = size as _;
+    st.st_mtime = mtime as _;
+}
+
+fn install_object_handler() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        install(OBJECT_PREFIX, |cb, _| {
+            cb.open = Some(object_open);
+            cb.stat = Some(object_stat);
+            cb.sibling_files = Some(no_siblings);
+            cb.read_dir = Some(no_listing);
+            cb.tell = Some(object_tell);
+            cb.seek = Some(object_seek);
+            cb.read = Some(object_read);
+            cb.eof = Some(object_eof);
+            cb.close = Some(object_close);
+        });
+    });
+}
+
+/// Install a plugin file system under `prefix`; `set` fills its callbacks and
+/// gets the prefix as a C string that lives as long as the process (GDAL keeps
+/// the pointer, not a copy).
+fn install(
+    prefix: &str,
+    set: impl FnOnce(&mut gdal_sys::VSIFilesystemPluginCallbacksStruct, *mut c_void),
+) {
+    let Ok(prefix) = CString::new(prefix) else {
+        return;
+    };
+    let prefix = prefix.into_raw();
+    // SAFETY: GDAL allocates a zeroed struct, copies it when installing, and we free ours.
+    unsafe {
+        let cb = gdal_sys::VSIAllocFilesystemPluginCallbacksStruct();
+        if cb.is_null() {
+            return;
+        }
+        set(&mut *cb, prefix as *mut c_void);
+        gdal_sys::VSIInstallPluginHandler(prefix, cb);
+        gdal_sys::VSIFreeFilesystemPluginCallbacksStruct(cb);
+    }
+}
+
+// ------------------------------------------------------- refusing handlers
+
+/// # Safety
+/// `user` is the prefix given at installation.
+unsafe fn denied(user: *mut c_void, name: *const c_char) {
+    let (prefix, name) = (text(user as *const c_char), text(name));
+    if name.starts_with(&prefix) {
+        refuse(name);
+    } else {
+        refuse(format!("{prefix}{name}"));
+    }
+}
+
+unsafe extern "C" fn deny_open(
+    user: *mut c_void,
+    name: *const c_char,
+    _access: *const c_char,
+) -> *mut c_void {
+    denied(user, name);
+    std::ptr::null_mut()
+}
+
+unsafe extern "C" fn deny_stat(
+    user: *mut c_void,
+    name: *const c_char,
+    _buf: *mut VSIStatBufL,
+    _flags: c_int,
+) -> c_int {
+    denied(user, name);
+    -1
+}
+
+unsafe extern "C" fn deny_mkdir(user: *mut c_void, name: *const c_char, _mode: c_long) -> c_int {
+    denied(user, name);
+    -1
+}
+
+unsafe extern "C" fn deny_unlink(user: *mut c_void, name: *const c_char) -> c_int {
+    denied(user, name);
+    -1
+}
+
+// ------------------------------------------------------ read-only local files
+
+static LOCAL_DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+
+struct LocalFile {
+    file: File,
+    eof: bool,
+}
+
+/// The canonical path of `name` when it is inside one of the allowed directories.
+fn allowed_local(name: &str) -> Option<PathBuf> {
+    let path = std::fs::canonicalize(name).ok()?;
+    LOCAL_DIRS
+        .get()?
+        .iter()
+        .any(|d| path.starts_with(d))
+        .then_some(path)
+}
+
+unsafe extern "C" fn local_open(
+    _user: *mut c_void,
+    name: *const c_char,
+    access: *const c_char,
+) -> *mut c_void {
+    let name = text(name);
+    let file = (read_only(access))
+        .then(|| allowed_local(&name))
+        .flatten()
+        .and_then(|p| File::open(p).ok());
+    match file {
+        Some(file) => Box::into_raw(Box::new(LocalFile { file, eof: false })) as *mut c_void,
+        None => {
+            refuse(name);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+unsafe extern "C" fn local_stat(
+    _user: *mut c_void,
+    name: *const c_char,
+    buf: *mut VSIStatBufL,
+    _flags: c_int,
+) -> c_int {
+    let name = text(name);
+    let meta = allowed_local(&name).and_then(|p| std::fs::metadata(p).ok());
+    let Some(meta) = meta else {
+        refuse(name);
+        return -1;
+    };
+    let mode = if meta.is_dir() {
+        libc::S_IFDIR | 0o555
+    } else {
+        libc::S_IFREG | 0o444
+    };
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
+    fill_stat(buf, mode, meta.len(), mtime);
+    0
+}
+
+unsafe extern "C" fn local_tell(file: *mut c_void) -> vsi_l_offset {
+    let f = &mut *(file as *mut LocalFile);
+    f.file.stream_position().unwrap_or(0)
+}
+
+unsafe extern "C" fn local_seek(file: *mut c_void, offset: vsi_l_offset, whence: c_int) -> c_int {
+    let f = &mut *(file as *mut LocalFile);
+    let to = match whence {
+        libc::SEEK_SET => SeekFrom::Start(offset),
+        libc::SEEK_CUR => SeekFrom::Current(offset as i64),
+        libc::SEEK_END => SeekFrom::End(offset as i64),
+        _ => return -1,
+    };
+    f.eof = false;
+    if f.file.seek(to).is_ok() {
+        0
+    } else {
+        -1
+    }
+}
+
+unsafe extern "C" fn local_read(
+    file: *mut c_void,
+    buf: *mut c_void,
+    size: usize,
+    count: usize,
+) -> usize {
+    let f = &mut *(file as *mut LocalFile);
+    let Some(total) = size.checked_mul(count).filter(|&t| t > 0) else {
+        return 0;
+    };
+    let out = std::slice::from_raw_parts_mut(buf as *mut u8, total);
+    let mut n = 0;
+    while n < total {
+        match f.file.read(&mut out[n..]) {
+            Ok(0) | Err(_) => {
+                f.eof = true;
+                break;
+            }
+            Ok(k) => n += k,
+        }
+    }
+    n / size
+}
+
+unsafe extern "C" fn local_eof(file: *mut c_void) -> c_int {
+    c_int::from((*(file as *mut LocalFile)).eof)
+}
+
+unsafe extern "C" fn local_close(file: *mut c_void) -> c_int {
+    drop(Box::from_raw(file as *mut LocalFile));
+    0
+}
+
+/// Put refusing file systems over every GDAL prefix but `/vsimem/` and ours,
+/// and replace the local file system with one that reads only inside
+/// `local_dirs` (GDAL's data files). For the whole process, once.
+pub(crate) fn install_guards(local_dirs: Vec<PathBuf>) {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        install_object_handler();
+        let _ = LOCAL_DIRS.set(
+            local_dirs
+                .iter()
+                .filter_map(|d| std::fs::canonicalize(d).ok())
+                .collect(),
+        );
+        for prefix in gdal_prefixes() {
+            if prefix == OBJECT_PREFIX || prefix == "/vsimem/" {
+                continue;
+            }
+            // "/vsicurl?url=…" and the like are prefixes of their own that GDAL does not list.
+            let query = format!("{}?", prefix.trim_end_matches('/'));
+            for p in [prefix.clone(), query] {
+                install(&p, |cb, prefix| {
+                    cb.pUserData = prefix;
+                    cb.open = Some(deny_open);
+                    cb.stat = Some(deny_stat);
+                    cb.read_dir = Some(no_listing);
+                    cb.mkdir = Some(deny_mkdir);
+                    cb.unlink = Some(deny_unlink);
+                    cb.rmdir = Some(deny_unlink);
+                });
+            }
+        }
+        install("", |cb, _| {
+            cb.open = Some(local_open);
+            cb.stat = Some(local_stat);
+            cb.read_dir = Some(no_listing);
+            cb.mkdir = Some(deny_mkdir_local);
+            cb.unlink = Some(deny_unlink_local);
+            cb.rmdir = Some(deny_unlink_local);
+            cb.tell = Some(local_tell);
+            cb.seek = Some(local_seek);
+            cb.read = Some(local_read);
+            cb.eof = Some(local_eof);
+            cb.close = Some(local_close);
+        });
+    });
+}
+
+unsafe extern "C" fn deny_mkdir_local(
+    _user: *mut c_void,
+    name: *const c_char,
+    _mode: c_long,
+) -> c_int {
+    refuse(text(name));
+    -1
+}
+
+unsafe extern "C" fn deny_unlink_local(_user: *mut c_void, name: *const c_char) -> c_int {
+    refuse(text(name));
+    -1
+}
+
+/// The prefixes GDAL's file systems are installed under (`/vsicurl/`, `/vsis3/`, …).
+fn gdal_prefixes() -> Vec<String> {
+    // SAFETY: GDAL returns a NULL-terminated list we own and free with CSLDestroy.
+    unsafe {
+        let list = gdal_sys::VSIGetFileSystemsPrefixes();
+        if list.is_null() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut p = list;
+        while !(*p).is_null() {
+            out.push(text(*p));
+            p = p.add(1);
+        }
+        gdal_sys::CSLDestroy(list);
+        out
+    }
+}
