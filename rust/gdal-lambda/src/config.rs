@@ -1,3 +1,4 @@
+use raster_info::Limits;
 use stratus_aws::S3Url;
 
 /// Records processed at once unless `MAX_CONCURRENCY` says otherwise.
@@ -11,6 +12,9 @@ pub struct Config {
     pub output: S3Url,
     /// Records processed concurrently (`MAX_CONCURRENCY`, default 8).
     pub concurrency: usize,
+    /// What one upload may cost to read (`MAX_HEADER_BYTES`, `MAX_BANDS`,
+    /// `MAX_TIFF_IFDS`; defaults: [`Limits::default`]).
+    pub limits: Limits,
 }
 
 /// A configuration the function cannot start with.
@@ -22,9 +26,9 @@ pub enum ConfigError {
     /// `OUTPUT_URL` is not an S3 URL.
     #[error("OUTPUT_URL is invalid: {0}")]
     BadOutput(stratus_aws::Error),
-    /// `MAX_CONCURRENCY` is not a positive integer.
-    #[error("MAX_CONCURRENCY must be a positive integer, got {0:?}")]
-    BadConcurrency(String),
+    /// A count (`MAX_CONCURRENCY`, a limit) is not a positive integer.
+    #[error("{0} must be a positive integer, got {1:?}")]
+    NotPositive(&'static str, String),
 }
 
 impl Config {
@@ -38,18 +42,27 @@ impl Config {
         if !output.key.is_empty() && !output.key.ends_with('/') {
             output.key.push('/');
         }
-        let concurrency = match get("MAX_CONCURRENCY") {
-            None => DEFAULT_CONCURRENCY,
+        let positive = |name: &'static str, default: u64| match get(name) {
+            None => Ok(default),
             Some(v) => v
                 .trim()
-                .parse()
+                .parse::<u64>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or(ConfigError::BadConcurrency(v))?,
+                .ok_or(ConfigError::NotPositive(name, v)),
         };
+        let size = |name, default: usize| {
+            positive(name, default as u64).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        };
+        let defaults = Limits::default();
         Ok(Config {
             output,
-            concurrency,
+            concurrency: size("MAX_CONCURRENCY", DEFAULT_CONCURRENCY)?,
+            limits: Limits {
+                max_header_bytes: positive("MAX_HEADER_BYTES", defaults.max_header_bytes)?,
+                max_bands: size("MAX_BANDS", defaults.max_bands)?,
+                max_tiff_ifds: size("MAX_TIFF_IFDS", defaults.max_tiff_ifds)?,
+            },
         })
     }
 
@@ -115,7 +128,18 @@ mod tests {
         ));
         assert!(matches!(
             cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("MAX_CONCURRENCY", "0")]),
-            Err(ConfigError::BadConcurrency(_))
+            Err(ConfigError::NotPositive("MAX_CONCURRENCY", _))
         ));
+        assert!(matches!(
+            cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("MAX_BANDS", "many")]),
+            Err(ConfigError::NotPositive("MAX_BANDS", _))
+        ));
+        let c = cfg(&[
+            ("OUTPUT_URL", "s3://bbb/p/"),
+            ("MAX_HEADER_BYTES", "1048576"),
+        ])
+        .unwrap();
+        assert_eq!(c.limits.max_header_bytes, 1 << 20);
+        assert_eq!(c.limits.max_bands, Limits::default().max_bands);
     }
 }

@@ -48,10 +48,15 @@ pub enum Level {
     Error,
 }
 
+/// Largest record written. CloudWatch Logs splits events above 256 KiB, and
+/// a record must stay one event: larger ones are shortened (see [`fit`]).
+pub const MAX_RECORD_BYTES: usize = 200 * 1024;
+
 /// Write one structured record: a single JSON line on stdout in JSON mode
 /// (fields at the top level, as Lambda's JSON log format expects), else a
-/// text line with the JSON compacted.
+/// text line with the JSON compacted; never more than [`MAX_RECORD_BYTES`].
 pub fn log_record(level: Level, record: Value) {
+    let record = fit(record, MAX_RECORD_BYTES);
     if *JSON.get().unwrap_or(&false) {
         let mut line = serde_json::Map::new();
         let now = time::OffsetDateTime::now_utc()
@@ -85,6 +90,153 @@ pub fn log_record(level: Level, record: Value) {
         match level {
             Level::Info => tracing::info!("{msg}: {record}"),
             Level::Error => tracing::error!("{msg}: {record}"),
+        }
+    }
+}
+
+/// Shortens one field of a record.
+type Cut = fn(&mut Value);
+
+fn json_len(v: &Value) -> usize {
+    serde_json::to_vec(v).map_or(usize::MAX, |b| b.len())
+}
+
+/// `record` made to fit in `max` bytes of JSON, shortened in order of what
+/// matters least, each cut noted in the record: the band list first down to
+/// half the budget (the first bands kept, `bands_logged` of `band_count`),
+/// then metadata domains other than `IMAGE_STRUCTURE`, the CRS's long forms
+/// (WKT2, PROJJSON), warnings, the footprint, then the bands again; and if
+/// that is not enough, every field's text cut short.
+pub fn fit(mut record: Value, max: usize) -> Value {
+    if json_len(&record) <= max {
+        return record;
+    }
+    let total = record
+        .pointer("/raster/bands")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let bands_len = |r: &Value| r.pointer("/raster/bands").map_or(0, json_len);
+    let cut_bands = |r: &mut Value, budget: usize| {
+        while bands_len(r) > budget {
+            let Some(bands) = r.pointer_mut("/raster/bands").and_then(Value::as_array_mut) else {
+                break;
+            };
+            if bands.len() <= 1 {
+                break;
+            }
+            let keep = bands.len() / 2;
+            bands.truncate(keep);
+        }
+    };
+    cut_bands(&mut record, max / 2);
+    let cuts: [(&str, Cut); 4] = [
+        ("metadata", |m| {
+            if let Some(domains) = m.as_object_mut() {
+                domains.retain(|d, _| d == "IMAGE_STRUCTURE");
+            }
+        }),
+        ("crs", |c| {
+            if let Some(crs) = c.as_object_mut() {
+                crs.remove("wkt2");
+                crs.remove("projjson");
+            }
+        }),
+        ("warnings", |w| {
+            if let Some(list) = w.as_array_mut() {
+                list.truncate(5);
+            }
+        }),
+        ("footprint", |f| *f = Value::Null),
+    ];
+    let mut shortened = Vec::new();
+    for (field, cut) in cuts {
+        if json_len(&record) <= max {
+            break;
+        }
+        if let Some(v) = record.pointer_mut(&format!("/raster/{field}")) {
+            cut(v);
+            shortened.push(Value::from(field));
+        }
+    }
+    let band_list = |r: &Value| {
+        r.pointer("/raster/bands")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
+    };
+    while json_len(&record) > max && band_list(&record) > 1 {
+        let budget = bands_len(&record) / 2;
+        cut_bands(&mut record, budget);
+    }
+    if let Some(raster) = record.get_mut("raster").and_then(Value::as_object_mut) {
+        let logged = raster
+            .get("bands")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        if logged < total {
+            raster.insert("band_count".into(), total.into());
+            raster.insert("bands_logged".into(), logged.into());
+        }
+        if !shortened.is_empty() {
+            raster.insert("shortened".into(), Value::Array(shortened));
+        }
+    }
+    let mut limit = 4096;
+    while json_len(&record) > max && limit > 16 {
+        cut_strings(&mut record, limit);
+        limit /= 4;
+    }
+    record
+}
+
+/// Cut every string in `v` to `limit` characters.
+fn cut_strings(v: &mut Value, limit: usize) {
+    match v {
+        Value::String(s) if s.chars().count() > limit => {
+            *s = s.chars().take(limit).chain("…".chars()).collect();
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| cut_strings(i, limit)),
+        Value::Object(fields) => fields.values_mut().for_each(|f| cut_strings(f, limit)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn records_fit_whole() {
+        let band = json!({"index": 1, "data_type": "Float32", "description": "x".repeat(200)});
+        let small = json!({"message": "raster metadata", "raster": {"bands": [band]}});
+        assert_eq!(fit(small.clone(), 10_000), small);
+
+        let bands: Vec<Value> = (0..5000).map(|_| band.clone()).collect();
+        let domains: serde_json::Map<String, Value> = (0..200)
+            .map(|i| (format!("D{i}"), json!({"k": "v".repeat(1000)})))
+            .chain([("IMAGE_STRUCTURE".to_string(), json!({"LAYOUT": "COG"}))])
+            .collect();
+        let big = json!({"message": "raster metadata", "key": "k.tif", "raster": {
+            "driver": "GTiff", "bands": bands, "metadata": domains,
+            "crs": {"epsg": 4326, "wkt2": "W".repeat(50_000)}}});
+        let fitted = fit(big, MAX_RECORD_BYTES);
+        assert!(json_len(&fitted) <= MAX_RECORD_BYTES);
+        let r = &fitted["raster"];
+        assert_eq!(r["band_count"], 5000);
+        let logged = r["bands_logged"].as_u64().unwrap();
+        assert_eq!(r["bands"].as_array().unwrap().len() as u64, logged);
+        assert!(logged >= 100, "{logged}");
+        assert_eq!(r["metadata"], json!({"IMAGE_STRUCTURE": {"LAYOUT": "COG"}}));
+        assert_eq!(fitted["key"], "k.tif");
+
+        // Whatever it holds, a record comes out whole and under the limit.
+        for huge in [
+            json!({"message": "x", "error": "e".repeat(1_000_000), "raster": {"bands": []}}),
+            json!({"message": "x", "raster": {"bands": [{"description": "d".repeat(300_000)}]}}),
+        ] {
+            let fitted = fit(huge, 10_000);
+            assert!(json_len(&fitted) <= 10_000);
+            assert_eq!(fitted["message"], "x");
         }
     }
 }

@@ -3,12 +3,16 @@
 
 use std::process::ExitCode;
 
+use std::time::Duration;
+
 use clap::{Parser, Subcommand};
-use gdal_lambda::{handle, init_tracing, Config, Deps};
+use gdal_lambda::{handle, init_tracing, read_raster, Config, Deps};
 use lambda_runtime::{service_fn, LambdaEvent};
 use raster_info::stac::{self, ItemSource};
-use raster_info::Source;
+use raster_info::Limits;
 use serde_json::Value;
+use stratus_aws::S3Url;
+use time::format_description::well_known::Rfc3339;
 
 /// Raster metadata and STAC Items with GDAL.
 ///
@@ -68,7 +72,9 @@ fn main() -> ExitCode {
 
 async fn run_lambda() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let sdk = stratus_aws::config::sdk_config().await;
+    // Every GDAL read from here on is of an upload: nothing else may be opened.
+    raster_info::lockdown();
+    let sdk = stratus_aws::config::sdk_config_with_timeouts().await;
     let deps = Deps {
         config,
         s3: stratus_aws::config::s3_client(&sdk),
@@ -82,23 +88,41 @@ async fn run_lambda() -> anyhow::Result<()> {
 }
 
 async fn run_cli(cli: Cli) -> anyhow::Result<()> {
-    let (source_text, want_item) = match &cli.command {
-        Command::Info { source } => (source.clone(), false),
-        Command::Stac { source } => (source.clone(), true),
+    let (source, want_item) = match cli.command {
+        Command::Info { source } => (source, false),
+        Command::Stac { source } => (source, true),
     };
-    let source = Source::parse(&source_text);
-    let read = source.clone();
-    let info = tokio::task::spawn_blocking(move || raster_info::read_info(&read)).await??;
+    // S3 objects are read exactly as the function reads uploads; anything else is a
+    // path GDAL opens itself.
+    let s3_url = ["s3://", "https://", "http://"]
+        .iter()
+        .any(|p| source.to_ascii_lowercase().starts_with(p))
+        .then(|| S3Url::parse(&source).ok())
+        .flatten();
+    let (info, id, href, last_modified) = match s3_url {
+        Some(url) => {
+            let sdk = stratus_aws::config::sdk_config_with_timeouts().await;
+            let s3 = stratus_aws::config::s3_client(&sdk);
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+            let raster = read_raster(&s3, &url, deadline, &Limits::default()).await?;
+            let id = stac::item_id(&url.key);
+            (raster.info, id, url.to_string(), raster.last_modified)
+        }
+        None => {
+            let path = source.clone();
+            let info = tokio::task::spawn_blocking(move || raster_info::read_info(&path)).await??;
+            (
+                info,
+                stac::item_id(&source),
+                source.clone(),
+                file_modified(&source),
+            )
+        }
+    };
     let out = if want_item {
-        let last_modified = last_modified(&source).await;
-        let id = stac::item_id(&match &source {
-            Source::S3(u) => u.key.clone(),
-            Source::Path(p) => p.clone(),
-        });
         let now = time::OffsetDateTime::now_utc()
             .replace_nanosecond(0)?
-            .format(&time::format_description::well_known::Rfc3339)?;
-        let href = source.href();
+            .format(&Rfc3339)?;
         stac::item(
             &info,
             &ItemSource {
@@ -115,23 +139,12 @@ async fn run_cli(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The object's or file's last-modified time, for Items of undated rasters.
-async fn last_modified(source: &Source) -> Option<String> {
-    match source {
-        Source::S3(url) => {
-            let sdk = stratus_aws::config::sdk_config().await;
-            stratus_aws::objects::head(&stratus_aws::config::s3_client(&sdk), url)
-                .await
-                .ok()?
-                .last_modified
-        }
-        Source::Path(p) => {
-            let modified = std::fs::metadata(p).ok()?.modified().ok()?;
-            time::OffsetDateTime::from(modified)
-                .replace_nanosecond(0)
-                .ok()?
-                .format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        }
-    }
+/// A local file's last-modified time, for Items of undated rasters.
+fn file_modified(path: &str) -> Option<String> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    time::OffsetDateTime::from(modified)
+        .replace_nanosecond(0)
+        .ok()?
+        .format(&Rfc3339)
+        .ok()
 }

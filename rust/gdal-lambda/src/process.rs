@@ -1,15 +1,17 @@
 //! One record: read the raster's header, log its metadata, write its STAC Item.
 
 use raster_info::stac::{self, ItemSource};
-use raster_info::{ErrorKind, RasterInfo, Source};
+use raster_info::ErrorKind;
 use serde::Serialize;
 use serde_json::json;
-use stratus_aws::objects::{self, ObjectHead};
+use stratus_aws::objects;
 use stratus_aws::S3Url;
 use time::format_description::well_known::Rfc3339;
+use tokio::time::Instant;
 
 use crate::event::Target;
 use crate::logging::{log_record, Level};
+use crate::upload::{read_raster, Raster, ReadError};
 use crate::Config;
 
 /// What the handler needs: configuration and an S3 client.
@@ -29,9 +31,11 @@ pub enum Status {
     Processed,
     /// Deliberately not processed (not a creation, our own output …).
     Skipped,
-    /// Cannot succeed (not a raster, corrupt, empty, deleted …): logged, not retried.
+    /// Known to fail again (not a raster, corrupt, empty, deleted, refused,
+    /// an Item S3 will not take …): logged, not retried.
     Failed,
-    /// May succeed later (S3 throttling, 5xx, network): the invocation fails so Lambda retries.
+    /// Anything else (S3 throttling, 5xx, network, timeouts, memory): the
+    /// invocation fails so Lambda retries it.
     Retry,
 }
 
@@ -47,7 +51,8 @@ pub struct Outcome {
     /// Where the STAC Item was written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item_url: Option<String>,
-    /// Error class for failures (`NotARaster`, `CorruptRaster`, `EmptyObject`, `NotFound`, …).
+    /// Error class for failures (`NotARaster`, `CorruptRaster`, `EmptyObject`, `NotFound`,
+    /// `LimitExceeded`, `ExternalReference`, `Timeout`, `Transient`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<String>,
     /// Why it was skipped or failed.
@@ -89,17 +94,12 @@ fn now() -> String {
         .unwrap_or_default()
 }
 
-fn s3_failure(url: &S3Url, e: stratus_aws::Error) -> Outcome {
-    let status = if e.is_transient() {
-        Status::Retry
-    } else {
-        Status::Failed
-    };
-    Outcome::failed(url, status, e.kind(), e.to_string())
-}
+/// S3 keys are at most 1,024 bytes (UTF-8).
+const MAX_KEY_BYTES: usize = 1024;
 
-/// Process one target; never panics, every path ends in an [`Outcome`].
-pub async fn process_target(target: Target, deps: &Deps) -> Outcome {
+/// Process one target before `deadline`; never panics, every path ends in an
+/// [`Outcome`], and only failures known to repeat are [`Status::Failed`].
+pub async fn process_target(target: Target, deps: &Deps, deadline: Instant) -> Outcome {
     let (url, size, event_time) = match target {
         Target::Object {
             url,
@@ -138,60 +138,80 @@ pub async fn process_target(target: Target, deps: &Deps) -> Outcome {
             ..Outcome::new(&url.bucket, &url.key, Status::Skipped)
         };
     }
-
-    // Direct invocations carry no size or time: ask S3 (and fail clearly if the object is gone).
-    let (size, last_modified) = match size {
-        Some(size) => (size, event_time),
-        None => match objects::head(&deps.s3, &url).await {
-            Ok(ObjectHead {
-                size,
-                last_modified,
-                ..
-            }) => (size, last_modified),
-            Err(e) => return s3_failure(&url, e),
-        },
-    };
-    if size == 0 {
+    let item_url = deps.config.item_url(&url);
+    if item_url.key.len() > MAX_KEY_BYTES {
         return Outcome::failed(
             &url,
             Status::Failed,
-            "EmptyObject",
-            format!("{url} is empty (0 bytes)"),
+            "KeyTooLong",
+            format!(
+                "its STAC Item's key would be {} bytes, over S3's limit of {MAX_KEY_BYTES}: shorten the key or OUTPUT_URL's prefix",
+                item_url.key.len()
+            ),
         );
     }
+    if size == Some(0) {
+        return empty(&url);
+    }
+    let work = read_and_write(&url, &item_url, event_time, deps, deadline);
+    match tokio::time::timeout_at(deadline, work).await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::failed(
+            &url,
+            Status::Retry,
+            "Timeout",
+            format!("{url} was not done before the invocation's deadline"),
+        ),
+    }
+}
 
-    let source = Source::S3(url.clone());
-    let info = match tokio::task::spawn_blocking(move || raster_info::read_info(&source)).await {
-        Ok(Ok(info)) => info,
-        Ok(Err(e)) => return classify_read_error(&url, e, deps).await,
-        Err(join) => {
-            return Outcome::failed(
-                &url,
-                Status::Retry,
-                "Panic",
-                format!("reading {url} panicked: {join}"),
-            )
-        }
+fn empty(url: &S3Url) -> Outcome {
+    Outcome::failed(
+        url,
+        Status::Failed,
+        "EmptyObject",
+        format!("{url} is empty (0 bytes)"),
+    )
+}
+
+async fn read_and_write(
+    url: &S3Url,
+    item_url: &S3Url,
+    event_time: Option<String>,
+    deps: &Deps,
+    deadline: Instant,
+) -> Outcome {
+    let raster = match read_raster(&deps.s3, url, deadline, &deps.config.limits).await {
+        Ok(raster) => raster,
+        Err(e) => return read_failure(url, e),
     };
-    log_metadata(&url, size, &info);
+    log_metadata(url, &raster);
 
     let id = stac::item_id(&url.key);
     let href = url.to_string();
+    // S3 events carry the object's creation time; direct invocations use its last-modified time.
+    let created = event_time.or(raster.last_modified);
     let item = stac::item(
-        &info,
+        &raster.info,
         &ItemSource {
             id: &id,
             href: &href,
-            last_modified: last_modified.as_deref(),
+            last_modified: created.as_deref(),
         },
         &now(),
     );
-    let item_url = deps.config.item_url(&url);
-    if let Err(e) = objects::put_json(&deps.s3, &item_url, &item).await {
-        // Losing the Item silently is worse than a retry: any write failure fails the invocation.
-        let mut out = s3_failure(&url, e);
-        out.status = Status::Retry;
-        return out;
+    if let Err(e) = objects::put_json(&deps.s3, item_url, &item).await {
+        let status = if e.is_transient() {
+            Status::Retry
+        } else {
+            Status::Failed
+        };
+        return Outcome::failed(
+            url,
+            status,
+            e.kind(),
+            format!("cannot write its STAC Item to {item_url}: {e}"),
+        );
     }
     Outcome {
         item_url: Some(item_url.to_string()),
@@ -199,32 +219,46 @@ pub async fn process_target(target: Target, deps: &Deps) -> Outcome {
     }
 }
 
-/// GDAL could not read the object: tell "not a raster" from "gone" from
-/// "S3 is having trouble" by asking S3 about the object.
-async fn classify_read_error(url: &S3Url, e: raster_info::Error, deps: &Deps) -> Outcome {
-    if e.kind == ErrorKind::NotFound {
-        return Outcome::failed(
+/// A read that failed: permanent only when S3 or GDAL said something that
+/// will be said again (deleted, denied, not a raster, corrupt, past a limit).
+fn read_failure(url: &S3Url, e: ReadError) -> Outcome {
+    match e {
+        ReadError::S3(stratus_aws::Error::NotFound { .. }) => Outcome::failed(
             url,
             Status::Failed,
             "NotFound",
             format!("{url} does not exist (deleted before processing?)"),
-        );
-    }
-    match objects::head(&deps.s3, url).await {
-        Ok(head) if head.size == 0 => Outcome::failed(
-            url,
-            Status::Failed,
-            "EmptyObject",
-            format!("{url} is empty (0 bytes)"),
         ),
-        Ok(_) => Outcome::failed(url, Status::Failed, &format!("{:?}", e.kind), e.message),
-        Err(s3) => s3_failure(url, s3),
+        ReadError::S3(e) => {
+            let status = if e.is_transient() {
+                Status::Retry
+            } else {
+                Status::Failed
+            };
+            Outcome::failed(url, status, e.kind(), e.to_string())
+        }
+        ReadError::Deadline => Outcome::failed(
+            url,
+            Status::Retry,
+            "Timeout",
+            format!("reading {url} did not end before the invocation's deadline"),
+        ),
+        ReadError::Raster(e) if e.kind == ErrorKind::EmptyObject => empty(url),
+        ReadError::Raster(e) => {
+            let status = if e.kind.is_permanent() {
+                Status::Failed
+            } else {
+                Status::Retry
+            };
+            Outcome::failed(url, status, &format!("{:?}", e.kind), e.message)
+        }
     }
 }
 
-fn log_metadata(url: &S3Url, size: u64, info: &RasterInfo) {
+fn log_metadata(url: &S3Url, raster: &Raster) {
     log_record(
         Level::Info,
-        json!({"message": "raster metadata", "bucket": url.bucket, "key": url.key, "size": size, "raster": info}),
+        json!({"message": "raster metadata", "bucket": url.bucket, "key": url.key,
+               "size": raster.size, "raster": raster.info}),
     );
 }

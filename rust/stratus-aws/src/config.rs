@@ -6,6 +6,7 @@
 //! S3 client to path-style addressing, which local emulators need.
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use std::time::Duration;
 
@@ -19,6 +20,28 @@ pub async fn sdk_config() -> SdkConfig {
         .retry_config(retry_config())
         .load()
         .await
+}
+
+/// Load the SDK config from the environment with our retry policy and
+/// [`request_timeouts`]: for clients whose requests are small (headers of
+/// rasters, STAC Items), where a stalled connection must not hold a record
+/// until the function's own timeout.
+pub async fn sdk_config_with_timeouts() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .timeout_config(request_timeouts())
+        .load()
+        .await
+}
+
+/// Timeouts of one attempt: 3 s to connect, 10 s to the first byte of the
+/// answer, 20 s in all; the retry policy then tries again.
+pub fn request_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .read_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(Duration::from_secs(20))
+        .build()
 }
 
 /// The retry policy every Stratus client uses.

@@ -47,7 +47,7 @@ pub enum Error {
         /// What failed.
         message: String,
     },
-    /// Any other S3 failure (not worth retrying).
+    /// Any other S3 failure, known to fail again (a 4xx such as `KeyTooLongError`).
     #[error("S3 request on s3://{bucket}/{key} failed: {message}")]
     S3 {
         /// Bucket name.

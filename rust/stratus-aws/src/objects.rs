@@ -31,7 +31,24 @@ pub struct ObjectHead {
     pub content_type: Option<String>,
 }
 
-/// Map an SDK error to ours, classifying it for retry decisions.
+/// S3 error codes that may pass when tried again, whatever their HTTP status
+/// (`RequestTimeout` and `ExpiredToken` come as 400, `SlowDown` as 503).
+const TRANSIENT_CODES: [&str; 8] = [
+    "RequestTimeout",
+    "RequestTimeTooSkewed",
+    "ExpiredToken",
+    "TokenRefreshRequired",
+    "InternalError",
+    "ServiceUnavailable",
+    "SlowDown",
+    "OperationAborted",
+];
+
+/// Map an SDK error to ours, classifying it for retry decisions: what is
+/// known to fail again is permanent (a 4xx such as `AccessDenied`,
+/// `KeyTooLongError`, `NoSuchBucket`, or a request that could not be built);
+/// network failures, timeouts, throttling, 5xx, a changed object (412) and
+/// anything unrecognised are transient.
 pub fn classify<E>(url: &S3Url, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -48,15 +65,10 @@ where
             aws_smithy_types::error::display::DisplayErrorContext(&err)
         ),
     };
+    let transient_code = code
+        .as_deref()
+        .is_some_and(|c| TRANSIENT_CODES.contains(&c) || c.contains("Throttl"));
     match (&err, status, code.as_deref()) {
-        (_, Some(404), _) | (_, _, Some("NoSuchKey" | "NoSuchBucket" | "NotFound")) => {
-            Error::NotFound { bucket, key }
-        }
-        (_, Some(403), _) | (_, _, Some("AccessDenied")) => Error::AccessDenied {
-            bucket,
-            key,
-            message,
-        },
         (
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_),
             _,
@@ -66,32 +78,124 @@ where
             key,
             message,
         },
-        (_, Some(s), _) if s == 429 || s >= 500 => Error::Transient {
+        _ if transient_code => Error::Transient {
             bucket,
             key,
             message,
         },
-        (
-            _,
-            _,
-            Some(
-                "SlowDown"
-                | "Throttling"
-                | "ThrottlingException"
-                | "RequestTimeout"
-                | "InternalError",
-            ),
-        ) => Error::Transient {
+        (SdkError::ConstructionFailure(_), _, _) => Error::S3 {
             bucket,
             key,
             message,
         },
-        _ => Error::S3 {
+        (_, Some(404), _) | (_, _, Some("NoSuchKey" | "NoSuchBucket" | "NotFound")) => {
+            Error::NotFound { bucket, key }
+        }
+        (_, Some(403), _) | (_, _, Some("AccessDenied")) => Error::AccessDenied {
+            bucket,
+            key,
+            message,
+        },
+        (_, Some(s), _) if (400..500).contains(&s) && s != 408 && s != 412 && s != 429 => {
+            Error::S3 {
+                bucket,
+                key,
+                message,
+            }
+        }
+        _ => Error::Transient {
             bucket,
             key,
             message,
         },
     }
+}
+
+/// Bytes of an object read by range, and what S3 said about the object.
+#[derive(Debug, Clone)]
+pub struct RangeRead {
+    /// The bytes (fewer than asked only at the object's end).
+    pub bytes: Bytes,
+    /// The whole object's size.
+    pub object_size: u64,
+    /// ETag without quotes, to pin later reads to this version.
+    pub etag: Option<String>,
+    /// Last-modified time, RFC 3339.
+    pub last_modified: Option<String>,
+}
+
+/// `len` bytes at `offset` with one ranged `GetObject`, only if the object's
+/// ETag still is `if_match` (when given). An empty object reads as zero bytes
+/// of a zero-byte object. A body cut short is a transient error.
+pub async fn get_range(
+    client: &Client,
+    url: &S3Url,
+    offset: u64,
+    len: u64,
+    if_match: Option<&str>,
+) -> Result<RangeRead> {
+    let last = offset + len.max(1) - 1;
+    let sent = client
+        .get_object()
+        .bucket(&url.bucket)
+        .key(&url.key)
+        .range(format!("bytes={offset}-{last}"))
+        .set_if_match(if_match.map(str::to_string))
+        .send()
+        .await;
+    let out = match sent {
+        Ok(out) => out,
+        Err(e) if offset == 0 && e.code() == Some("InvalidRange") => {
+            // S3 answers 416 to any range of an empty object.
+            return Ok(RangeRead {
+                bytes: Bytes::new(),
+                object_size: 0,
+                etag: None,
+                last_modified: None,
+            });
+        }
+        Err(e) => return Err(classify(url, e)),
+    };
+    let transient = |message: String| Error::Transient {
+        bucket: url.bucket.clone(),
+        key: url.key.clone(),
+        message,
+    };
+    let length = out
+        .content_length()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0);
+    // "bytes 0-32767/1234567"; a whole small object may come without one.
+    let object_size = match out.content_range().and_then(|r| r.rsplit_once('/')) {
+        Some((_, total)) => total
+            .parse()
+            .map_err(|_| transient(format!("unreadable Content-Range {total:?}")))?,
+        None if offset == 0 && length <= len => length,
+        None => return Err(transient("the server ignored the Range header".into())),
+    };
+    let etag = out.e_tag().map(|e| e.trim_matches('"').to_string());
+    let last_modified = out
+        .last_modified()
+        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| transient(format!("reading the body: {e}")))?
+        .into_bytes();
+    let expected = len.min(object_size.saturating_sub(offset));
+    if bytes.len() as u64 != expected {
+        return Err(transient(format!(
+            "got {} bytes of the {expected} asked for at {offset}",
+            bytes.len()
+        )));
+    }
+    Ok(RangeRead {
+        bytes,
+        object_size,
+        etag,
+        last_modified,
+    })
 }
 
 /// `HeadObject`.

@@ -130,3 +130,133 @@ async fn persistent_5xx_is_transient_after_all_attempts() {
     assert!(err.is_transient(), "{err}");
     assert_eq!(hits.load(Ordering::SeqCst), config::MAX_ATTEMPTS as usize);
 }
+
+/// A loopback server answering every request with `status` and an S3 error `code`.
+fn failing_server(status: u16, code: &'static str) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let mut conn = conn.unwrap();
+            let mut buf = [0u8; 65536];
+            let _ = conn.read(&mut buf);
+            h.fetch_add(1, Ordering::SeqCst);
+            let err = format!("<Error><Code>{code}</Code><Message>{code}</Message></Error>");
+            let resp = format!("HTTP/1.1 {status} {code}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{err}", err.len());
+            let _ = conn.write_all(resp.as_bytes());
+        }
+    });
+    (port, hits)
+}
+
+#[tokio::test]
+async fn write_errors_known_to_repeat_are_permanent_the_rest_transient() {
+    let cases = [
+        (400, "KeyTooLongError", false),
+        (403, "AccessDenied", false),
+        (404, "NoSuchBucket", false),
+        (400, "InvalidArgument", false),
+        (400, "RequestTimeout", true),
+        (400, "ExpiredToken", true),
+        (409, "OperationAborted", true),
+        (412, "PreconditionFailed", true),
+        (429, "TooManyRequests", true),
+        (500, "InternalError", true),
+        (503, "SlowDown", true),
+        (400, "KMS.ThrottlingException", true),
+    ];
+    for (status, code, transient) in cases {
+        let (port, hits) = failing_server(status, code);
+        let s3 = client_for(port).await;
+        let err = objects::put_json(&s3, &S3Url::new("bucket", "stac/k.json"), &json!({}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.is_transient(), transient, "{status} {code}: {err}");
+        // What is known to repeat is not tried again (the SDK's own retries
+        // of transient ones depend on the code: ExpiredToken waits for new credentials).
+        if !transient {
+            assert_eq!(hits.load(Ordering::SeqCst), 1, "{code} was retried");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept, read, say nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "t",
+        ))
+        .retry_config(config::retry_config().with_max_attempts(2))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .read_timeout(std::time::Duration::from_millis(300))
+                .build(),
+        )
+        .load()
+        .await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&base)
+            .force_path_style(true)
+            .build(),
+    );
+    let err = objects::put_json(&s3, &S3Url::new("bucket", "k.json"), &json!({}))
+        .await
+        .unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    // And the timeouts gdal-lambda uses are set.
+    let t = config::request_timeouts();
+    assert!(t.connect_timeout().is_some() && t.read_timeout().is_some());
+}
+
+#[tokio::test]
+async fn ranged_reads_pin_the_version_and_know_empty_objects() {
+    let aws = LocalAws::shared();
+    let s3 = client(aws).await;
+    let bucket = aws.new_bucket("ranges").await;
+    let url = S3Url::new(&bucket, "a/../b c+d.bin");
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    objects::put_bytes(&s3, &url, data.clone(), "application/octet-stream")
+        .await
+        .unwrap();
+    let first = objects::get_range(&s3, &url, 0, 32768, None).await.unwrap();
+    assert_eq!(&first.bytes[..], &data[..32768]);
+    assert_eq!(first.object_size, 100_000);
+    let etag = first.etag.clone().unwrap();
+    assert!(first.last_modified.is_some());
+    let tail = objects::get_range(&s3, &url, 99_000, 16384, Some(&etag))
+        .await
+        .unwrap();
+    assert_eq!(&tail.bytes[..], &data[99_000..]);
+    // The object changed under us: transient, so the record is tried again.
+    let err = objects::get_range(&s3, &url, 0, 10, Some("0123456789abcdef"))
+        .await
+        .unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    // The key is data: "a/../b c+d.bin" is its own object, not "b c+d.bin".
+    let err = objects::get_range(&s3, &S3Url::new(&bucket, "b c+d.bin"), 0, 10, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "NotFound", "{err}");
+
+    let empty = S3Url::new(&bucket, "empty.tif");
+    objects::put_bytes(&s3, &empty, vec![], "image/tiff")
+        .await
+        .unwrap();
+    let read = objects::get_range(&s3, &empty, 0, 32768, None)
+        .await
+        .unwrap();
+    assert_eq!((read.object_size, read.bytes.len()), (0, 0));
+}
