@@ -18,7 +18,7 @@ mod upload;
 
 pub use config::{Config, ConfigError};
 pub use event::{parse_request, Request, Target};
-pub use logging::{init_tracing, log_record};
+pub use logging::{fit, init_tracing, log_record, MAX_RECORD_BYTES};
 pub use process::{process_target, Deps, Outcome, Status};
 pub use upload::{read_raster, Raster, ReadError};
 

@@ -209,7 +209,7 @@ async fn read_and_write(
         return Outcome::failed(
             url,
             status,
-            e.kind(),
+            "ItemNotWritten",
             format!("cannot write its STAC Item to {item_url}: {e}"),
         );
     }

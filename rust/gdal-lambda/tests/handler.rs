@@ -11,7 +11,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use common::s3_event;
 use gdal_lambda::{handle, Config, Deps, HandlerError, Response, Status};
 use lambda_runtime::{Context, LambdaEvent};
-use local_aws::LocalAws;
+use local_aws::{Fault, FaultPlan, FaultProxy, LocalAws};
 use raster_info::samples;
 use serde_json::{json, Value};
 use stratus_aws::{objects, S3Url};
@@ -239,29 +239,48 @@ async fn direct_invocation_with_urls() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_write_that_keeps_failing_fails_the_invocation_for_a_retry() {
+async fn item_writes_are_retried_unless_known_to_fail_again() {
     let aws = aws();
-    let bucket = aws.new_bucket("transient").await;
+    let bucket = aws.new_bucket("writes").await;
     upload(&bucket, "a.tif", std::fs::read(&rasters().cog).unwrap()).await;
-    // GDAL reads from moto; the SDK client writes to a port where nothing listens.
-    let dead = local_aws::free_port();
+    let event = s3_event(&bucket, &[("ObjectCreated:Put", "a.tif", 10)]);
+
+    // Every PUT of an Item dropped: the invocation fails, so Lambda tries again.
+    let proxy = FaultProxy::start(aws.port());
+    proxy.set_plan(FaultPlan {
+        rate: 1.0,
+        faults: vec![Fault::Reset, Fault::Status(500)],
+        methods: vec!["PUT"],
+        ..FaultPlan::none()
+    });
     let s3 = local_aws::s3_client(
-        &format!("http://127.0.0.1:{dead}"),
+        &proxy.endpoint(),
         Some(stratus_aws::config::retry_config().with_max_attempts(2)),
     )
     .await;
     let config =
-        Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| "s3://out-bucket/stac/".to_string()))
+        Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| format!("s3://{bucket}/stac/")))
             .unwrap();
-    let deps = Deps { config, s3 };
-    let err = invoke(
-        s3_event(&bucket, &[("ObjectCreated:Put", "a.tif", 10)]),
-        &deps,
-    )
-    .await
-    .unwrap_err();
+    let err = invoke(event.clone(), &Deps { config, s3 })
+        .await
+        .unwrap_err();
     match err {
         HandlerError::Transient { failed, total, .. } => assert_eq!((failed, total), (1, 1)),
         other => panic!("expected a transient failure, got {other}"),
     }
+
+    // An output bucket that does not exist fails every time: a permanent failure, said once.
+    let deps = deps("s3://no-such-output-bucket/stac/").await;
+    let resp = invoke(event, &deps).await.unwrap();
+    let r = &resp.records[0];
+    assert_eq!(
+        (r.status, r.error_kind.as_deref()),
+        (Status::Failed, Some("ItemNotWritten")),
+        "{r:?}"
+    );
+    assert!(r
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("no-such-output-bucket"));
 }

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -13,23 +12,6 @@ use local_aws::LocalAws;
 use raster_info::samples;
 use serde_json::Value;
 use stratus_aws::{objects, S3Url};
-
-/// The run-lambda binary of this workspace (built on demand: `cargo test -p gdal-lambda` alone does not build it).
-fn run_lambda() -> PathBuf {
-    let target = PathBuf::from(env!("CARGO_BIN_EXE_gdal-lambda"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let bin = target.join("run-lambda");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "run-lambda"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "cannot build run-lambda");
-    }
-    bin
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_event_through_the_runtime_api() {
@@ -60,7 +42,7 @@ async fn s3_event_through_the_runtime_api() {
     std::fs::write(&event_file, event.to_string()).unwrap();
     let response_file = dir.path().join("response.json");
 
-    let out = Command::new(run_lambda())
+    let out = Command::new(common::run_lambda())
         .args([
             "exec",
             env!("CARGO_BIN_EXE_gdal-lambda"),

@@ -1,6 +1,7 @@
 //! Test harness for Stratus: starts moto (the local AWS emulator) on a free
 //! loopback port and hands out SDK configs and environment variables that
-//! point at it, plus a byte-counting proxy to prove how much a client fetched.
+//! point at it, a byte-counting proxy to prove how much a client fetched, a
+//! fault-injecting proxy ([`FaultProxy`]) and [`Canaries`] that nothing may touch.
 //!
 //! moto is found as `$MOTO_SERVER`, else `<workspace>/.venv/bin/moto_server`,
 //! else `moto_server` on `PATH` (`just setup` creates the venv).
@@ -8,8 +9,10 @@
 //! stdin, which is a pipe held by this process.
 
 mod canary;
+mod fault_proxy;
 
 pub use canary::Canaries;
+pub use fault_proxy::{Fault, FaultPlan, FaultProxy, Seen};
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -17,10 +17,12 @@ use crate::{Error, ErrorKind, Result};
 /// GDAL drivers an upload may be opened with: single-file raster formats
 /// that never follow references to other files or URLs (VRT, WMS, WMTS and
 /// the like do, and are refused).
-pub const ALLOWED_DRIVERS: &[&str] = &["GTiff", "PNG", "JPEG", "HFA", "AAIGrid"];
+/// Erdas Imagine (HFA) is left out: its projection is an ESRI PE string that
+/// GDAL parses at open, and PROJ opens any grid file that string names.
+pub const ALLOWED_DRIVERS: &[&str] = &["GTiff", "PNG", "JPEG", "AAIGrid"];
 
 /// The accepted formats, as the "not a raster" message names them.
-const ACCEPTED: &str = "GeoTIFF/COG, PNG, JPEG, Erdas Imagine (.img) and Arc/Info ASCII grid";
+const ACCEPTED: &str = "GeoTIFF/COG, PNG, JPEG and Arc/Info ASCII grid";
 
 /// Bytes fetched with the first request: a COG's header (IFDs and tile
 /// offsets of the main image and overviews) fits in this for all but huge
@@ -106,6 +108,9 @@ pub fn read_object_info(object: Object, limits: &Limits) -> Result<RasterInfo> {
     };
     let messages = take_messages();
     let refused = take_refused();
+    if !refused.is_empty() {
+        tracing::debug!(object = %name, ?refused, "GDAL was refused other files");
+    }
     let identified = match &opened {
         Opened::Failed(_) if !messages.out_of_memory && refused.is_empty() => identify(&path),
         _ => None,

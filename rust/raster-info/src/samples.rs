@@ -209,6 +209,44 @@ pub fn multiband_nodata(dir: &Path, name: &str) -> PathBuf {
     out
 }
 
+/// A tiled 1024×1024 GeoTIFF whose overviews were added afterwards (`gdaladdo`),
+/// so their IFDs sit at the end of the file, past the first read: a
+/// common non-COG layout, read with more than one range.
+pub fn late_overviews(dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    create(
+        &out,
+        &[
+            "-q",
+            "-of",
+            "GTiff",
+            "-outsize",
+            "1024",
+            "1024",
+            "-bands",
+            "1",
+            "-ot",
+            "Byte",
+            "-burn",
+            "9",
+            "-a_srs",
+            "EPSG:32632",
+            "-a_ullr",
+            "300000",
+            "5100000",
+            "310240",
+            "5089760",
+            "-co",
+            "TILED=YES",
+        ],
+    );
+    run(Command::new("gdaladdo")
+        .args(["-q", "-r", "nearest"])
+        .arg(&out)
+        .args(["2", "4", "8"]));
+    out
+}
+
 /// One small georeferenced raster in each format uploads may use (GeoTIFF,
 /// PNG, JPEG, Arc/Info ASCII grid), named `<stem>.<ext>`.
 /// Formats that keep the CRS or georeferencing in a sidecar file (PNG, JPEG,

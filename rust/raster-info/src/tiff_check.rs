@@ -87,9 +87,7 @@ pub(crate) fn refusal(
     while offset != 0 && seen.insert(offset) {
         ifds += 1;
         if ifds > max_ifds {
-            return Some(Refusal::Limit(format!(
-                "the TIFF has more than {max_ifds} image file directories (IFDs)"
-            )));
+            return Some(too_many(max_ifds));
         }
         let mut count_bytes = [0u8; 8];
         if read(offset, &mut count_bytes[..count_size]) < count_size {
@@ -128,6 +126,9 @@ pub(crate) fn refusal(
                     }
                     TAG_SUB_IFDS => {
                         ifds = ifds.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+                        if ifds > max_ifds {
+                            return Some(too_many(max_ifds));
+                        }
                     }
                     TAG_GEO_ASCII_PARAMS => {
                         let value = &e[4 + offset_size..];
@@ -164,6 +165,12 @@ pub(crate) fn refusal(
         };
     }
     None
+}
+
+fn too_many(max_ifds: usize) -> Refusal {
+    Refusal::Limit(format!(
+        "the TIFF has more than {max_ifds} image file directories (IFDs)"
+    ))
 }
 
 #[cfg(test)]

@@ -390,9 +390,9 @@ unsafe extern "C" fn local_stat(
     _flags: c_int,
 ) -> c_int {
     let name = text(name);
-    let meta = allowed_local(&name).and_then(|p| std::fs::metadata(p).ok());
-    let Some(meta) = meta else {
-        refuse(name);
+    // Refused without a note: GDAL looks at local paths of its own (its plugin
+    // directory when no driver knows a file), and a stat reads nothing.
+    let Some(meta) = allowed_local(&name).and_then(|p| std::fs::metadata(p).ok()) else {
         return -1;
     };
     let mode = if meta.is_dir() {

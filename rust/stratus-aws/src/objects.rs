@@ -124,9 +124,14 @@ pub struct RangeRead {
     pub last_modified: Option<String>,
 }
 
-/// `len` bytes at `offset` with one ranged `GetObject`, only if the object's
+/// Tries of a ranged read whose body is cut short: the SDK retries requests
+/// and answers, not the body streamed after them.
+const BODY_ATTEMPTS: u32 = 3;
+
+/// `len` bytes at `offset` with a ranged `GetObject`, only if the object's
 /// ETag still is `if_match` (when given). An empty object reads as zero bytes
-/// of a zero-byte object. A body cut short is a transient error.
+/// of a zero-byte object. A body cut short is read again, up to
+/// [`BODY_ATTEMPTS`] times, then a transient error.
 pub async fn get_range(
     client: &Client,
     url: &S3Url,
@@ -134,6 +139,29 @@ pub async fn get_range(
     len: u64,
     if_match: Option<&str>,
 ) -> Result<RangeRead> {
+    let mut attempt = 1;
+    loop {
+        match get_range_once(client, url, offset, len, if_match).await {
+            Err(BodyCut(e)) if attempt < BODY_ATTEMPTS => {
+                tracing::debug!(%url, attempt, "ranged read cut short: {e}");
+                attempt += 1;
+            }
+            Err(BodyCut(e)) => return Err(e),
+            Ok(read) => return read,
+        }
+    }
+}
+
+/// A body that did not arrive whole.
+struct BodyCut(Error);
+
+async fn get_range_once(
+    client: &Client,
+    url: &S3Url,
+    offset: u64,
+    len: u64,
+    if_match: Option<&str>,
+) -> std::result::Result<Result<RangeRead>, BodyCut> {
     let last = offset + len.max(1) - 1;
     let sent = client
         .get_object()
@@ -147,14 +175,14 @@ pub async fn get_range(
         Ok(out) => out,
         Err(e) if offset == 0 && e.code() == Some("InvalidRange") => {
             // S3 answers 416 to any range of an empty object.
-            return Ok(RangeRead {
+            return Ok(Ok(RangeRead {
                 bytes: Bytes::new(),
                 object_size: 0,
                 etag: None,
                 last_modified: None,
-            });
+            }));
         }
-        Err(e) => return Err(classify(url, e)),
+        Err(e) => return Ok(Err(classify(url, e))),
     };
     let transient = |message: String| Error::Transient {
         bucket: url.bucket.clone(),
@@ -167,35 +195,38 @@ pub async fn get_range(
         .unwrap_or(0);
     // "bytes 0-32767/1234567"; a whole small object may come without one.
     let object_size = match out.content_range().and_then(|r| r.rsplit_once('/')) {
-        Some((_, total)) => total
-            .parse()
-            .map_err(|_| transient(format!("unreadable Content-Range {total:?}")))?,
+        Some((_, total)) => match total.parse() {
+            Ok(size) => size,
+            Err(_) => {
+                return Ok(Err(transient(format!(
+                    "unreadable Content-Range {total:?}"
+                ))))
+            }
+        },
         None if offset == 0 && length <= len => length,
-        None => return Err(transient("the server ignored the Range header".into())),
+        None => return Ok(Err(transient("the server ignored the Range header".into()))),
     };
     let etag = out.e_tag().map(|e| e.trim_matches('"').to_string());
     let last_modified = out
         .last_modified()
         .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| transient(format!("reading the body: {e}")))?
-        .into_bytes();
+    let bytes = match out.body.collect().await {
+        Ok(body) => body.into_bytes(),
+        Err(e) => return Err(BodyCut(transient(format!("reading the body: {e}")))),
+    };
     let expected = len.min(object_size.saturating_sub(offset));
     if bytes.len() as u64 != expected {
-        return Err(transient(format!(
+        return Err(BodyCut(transient(format!(
             "got {} bytes of the {expected} asked for at {offset}",
             bytes.len()
-        )));
+        ))));
     }
-    Ok(RangeRead {
+    Ok(Ok(RangeRead {
         bytes,
         object_size,
         etag,
         last_modified,
-    })
+    }))
 }
 
 /// `HeadObject`.

@@ -2,7 +2,29 @@
 
 #![allow(dead_code, clippy::unwrap_used)] // each test binary uses a subset
 
+pub mod corpus;
+
+use std::path::PathBuf;
+use std::process::Command;
+
 use serde_json::{json, Value};
+
+/// The run-lambda binary of this workspace (built on demand: `cargo test -p gdal-lambda` alone does not build it).
+pub fn run_lambda() -> PathBuf {
+    let target = PathBuf::from(env!("CARGO_BIN_EXE_gdal-lambda"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let bin = target.join("run-lambda");
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "run-lambda"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot build run-lambda");
+    }
+    bin
+}
 
 /// Form-encode a key the way S3 event notifications do (`+` for a space).
 pub fn event_key(key: &str) -> String {
