@@ -6,6 +6,8 @@
 //! - `panic`: panic in the handler;
 //! - `exit`: exit the process mid-invocation (status 7);
 //! - `sleep`: start a grandchild `sleep`, write its pid to `pid_file`, sleep `secs`;
+//! - `detach`: like `sleep`, but the grandchild leaves the process group
+//!   (`setsid`) and keeps the output pipes; with `secs` 0 it returns at once;
 //! - `big`: print `lines` log lines and return `bytes` bytes of data;
 //! - `unserializable`: return a value that cannot be serialised to JSON;
 //! - `raw`: post a response that is not JSON, then wait.
@@ -70,8 +72,14 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Response, Diagnostic> {
         }),
         "panic" => panic!("the handler panicked"),
         "exit" => std::process::exit(7),
-        "sleep" => {
-            let child = std::process::Command::new("sleep").arg("300").spawn();
+        "sleep" | "detach" => {
+            let child = if mode == "detach" {
+                std::process::Command::new("setsid")
+                    .args(["sleep", "300"])
+                    .spawn()
+            } else {
+                std::process::Command::new("sleep").arg("300").spawn()
+            };
             if let (Ok(child), Some(file)) = (child, payload["pid_file"].as_str()) {
                 let _ = std::fs::write(file, child.id().to_string());
             }

@@ -1,6 +1,8 @@
 //! Starting a function's runtime process with the environment a Lambda
-//! function sees, in its own process group so that the whole tree can be
-//! killed at once.
+//! function sees, and ending it with everything it started: the runner is a
+//! child subreaper, so processes the runtime detached (`setsid`, double
+//! forks) become the runner's children when their parents die, and are
+//! killed with the rest.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -260,8 +262,7 @@ async fn forward(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unp
     let _ = to.flush().await;
 }
 
-/// How long to wait for the output of killed processes to drain (a process
-/// that left the group may hold the pipes open forever).
+/// How long to wait, in all, for the output of killed processes to drain.
 const DRAIN: Duration = Duration::from_secs(2);
 
 /// Start the function's runtime.
@@ -273,6 +274,7 @@ pub fn spawn(
 ) -> Result<Runtime> {
     let (program, args) = command_line(spec, layout)?;
     let env = environment(spec, layout, api)?;
+    become_subreaper();
     let mut cmd = Command::new(&program);
     cmd.args(&args)
         .env_clear()
@@ -318,14 +320,18 @@ impl Runtime {
         }
     }
 
-    /// Kill the runtime and everything it started (its process group), and reap it.
+    /// Kill the runtime and everything it started (its process group, then
+    /// any process left over, detached or not), reap them, and let their
+    /// output drain (one wait in all).
     pub async fn kill(&mut self) {
         if let Some(pgid) = self.pgid.take() {
             let _ = killpg(pgid, Signal::SIGKILL);
         }
         let _ = self.child.kill().await;
+        kill_leftovers();
+        let until = tokio::time::Instant::now() + DRAIN;
         for f in self.forwarders.drain(..) {
-            let _ = tokio::time::timeout(DRAIN, f).await;
+            let _ = tokio::time::timeout_at(until, f).await;
         }
     }
 }
@@ -336,8 +342,59 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         if let Some(pgid) = self.pgid {
             let _ = killpg(pgid, Signal::SIGKILL);
+            kill_leftovers();
         }
     }
+}
+
+/// Make orphaned descendants this process's children rather than init's.
+fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
+        tracing::warn!(
+            "cannot become a child subreaper ({e}): processes the function detaches may outlive it"
+        );
+    }
+}
+
+/// Kill and reap every child of this process (with the runtime gone, its
+/// orphans are ours); their children then become ours in turn.
+fn kill_leftovers() {
+    let me = std::process::id();
+    for _ in 0..100 {
+        let children = children_of(me);
+        if children.is_empty() {
+            return;
+        }
+        for pid in children {
+            let pid = Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(pid, None);
+        }
+    }
+}
+
+/// Processes whose parent is `parent`, from `/proc`.
+fn children_of(parent: u32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // "pid (command, which may hold spaces and parentheses) state ppid …"
+            let ppid: u32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
 }
 
 fn describe(status: std::process::ExitStatus) -> String {

@@ -165,6 +165,41 @@ fn rust_timeout_kills_the_process_tree() {
 }
 
 #[test]
+fn a_timeout_kills_detached_processes_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("pid");
+    let event = serde_json::json!({"mode": "detach", "secs": 60, "pid_file": pid_file});
+    let r = run_lambda(
+        &["exec", &echo(), "--payload", "-", "--timeout", "1.5"],
+        &[],
+        Some(event.to_string().as_bytes()),
+    );
+    r.assert_code(6);
+    let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(gone_within(pid, 5), "the detached process {pid} survived");
+}
+
+#[test]
+fn what_a_handler_leaves_behind_does_not_hold_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("pid");
+    let event = serde_json::json!({"mode": "detach", "secs": 0, "pid_file": pid_file});
+    let started = std::time::Instant::now();
+    let r = run_lambda(
+        &["exec", &echo(), "--payload", "-"],
+        &[],
+        Some(event.to_string().as_bytes()),
+    );
+    r.assert_code(0);
+    let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(gone_within(pid, 5), "the detached process {pid} survived");
+    // The leftover held the output pipes; killed, it holds nothing: no drain
+    // wait (2 s), let alone one per pipe.
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+}
+
+#[test]
 fn rust_unserializable_response_fails() {
     let r = run_lambda(
         &["exec", &echo(), "--payload", "-"],

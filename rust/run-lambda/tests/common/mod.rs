@@ -19,7 +19,8 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_run-lambda")
 }
 
-/// The `echo-function` example (a `lambda_runtime` function); built if missing.
+/// The `echo-function` example (a `lambda_runtime` function); built when missing
+/// or older than its source (`cargo test` alone builds it with the rest).
 pub fn echo_function() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
@@ -30,10 +31,19 @@ pub fn echo_function() -> PathBuf {
             .and_then(Path::parent)
             .unwrap()
             .join("examples/echo-function");
-        if !path.exists() {
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/echo-function.rs");
+        if modified(&path) < modified(&source) {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = Command::new(cargo)
-                .args(["build", "-p", "run-lambda", "--example", "echo-function"])
+                .args([
+                    "build",
+                    "-q",
+                    "-p",
+                    "run-lambda",
+                    "--example",
+                    "echo-function",
+                ])
                 .status()
                 .unwrap();
             assert!(status.success(), "building echo-function failed");
