@@ -103,8 +103,10 @@ class CountingProxy:
             self.requests, self.bytes_down = [], 0
 
     def snapshot(self) -> tuple[int, int]:
+        """Read requests (a handler's Item PUT is not counted) and bytes sent back."""
         with self.lock:
-            return len(self.requests), self.bytes_down
+            reads = sum(1 for r in self.requests if r.startswith(("GET ", "HEAD")))
+            return reads, self.bytes_down
 
     def _accept(self) -> None:
         while True:
@@ -295,7 +297,9 @@ class Bench:
             "AWS_ENDPOINT_URL": self.moto.endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
         }
-        # GDAL (Rust, Python, CLI, rasterio alike) reads S3 through the counting proxy.
+        # gdal-lambda reads S3 with its own S3 client (GDAL reads through it), the others
+        # with GDAL's /vsis3/: both through the counting proxy.
+        self.rust_s3 = {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{self.proxy.port}"}
         self.gdal_env = {
             "AWS_S3_ENDPOINT": f"127.0.0.1:{self.proxy.port}", "AWS_HTTPS": "NO", "AWS_VIRTUAL_HOSTING": "FALSE",
             "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
@@ -437,7 +441,7 @@ class Bench:
         log("1. metadata: gdal-lambda (Rust)")
         res["gdal-lambda (Rust)"] = self.handler_latency(
             "rust", [str(self.gdal_lambda)], None,
-            {"OUTPUT_URL": "s3://bench-out/rust/", "AWS_LAMBDA_LOG_FORMAT": "JSON"})
+            {"OUTPUT_URL": "s3://bench-out/rust/", "AWS_LAMBDA_LOG_FORMAT": "JSON", **self.rust_s3})
         log("1. metadata: Python GDAL handler")
         res["Python GDAL handler"] = self.handler_latency(
             "python", [PY, "-m", "awslambdaric", "py_gdal_handler.handler"], FUNCTIONS,
@@ -454,7 +458,7 @@ class Bench:
     def cold_start(self) -> None:
         keys, size = self.objects["1 MB"]
         cases = {
-            "gdal-lambda (Rust)": ([str(self.gdal_lambda)], None, {"OUTPUT_URL": "s3://bench-out/cold/"}),
+            "gdal-lambda (Rust)": ([str(self.gdal_lambda)], None, {"OUTPUT_URL": "s3://bench-out/cold/", **self.rust_s3}),
             "Python GDAL handler": ([PY, "-m", "awslambdaric", "py_gdal_handler.handler"], FUNCTIONS,
                                     {"OUTPUT_URL": "s3://bench-out/cold/"}),
         }
@@ -550,7 +554,7 @@ class Bench:
         res = {}
         cases = {
             "gdal-lambda (Rust)": ([str(self.gdal_lambda)], None, {"OUTPUT_URL": "s3://bench-out/tp-rust/",
-                                                                  "AWS_LAMBDA_LOG_FORMAT": "JSON"}),
+                                                                  "AWS_LAMBDA_LOG_FORMAT": "JSON", **self.rust_s3}),
             "Python GDAL handler": ([PY, "-m", "awslambdaric", "py_gdal_handler.handler"], FUNCTIONS,
                                     {"OUTPUT_URL": "s3://bench-out/tp-python/"}),
         }

@@ -165,47 +165,21 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
     let mut outcomes: Vec<Value> = Vec::new();
     let mut logs = String::new();
     let mut slowest = Duration::ZERO;
-    for (n, chunk) in cases.chunks(50).enumerate() {
+    let mut env = aws.env();
+    // The function's S3 client and, were it ever to try, GDAL's own /vsis3/ go through the proxy.
+    env.push(("AWS_ENDPOINT_URL".into(), proxy.endpoint()));
+    env.push(("AWS_S3_ENDPOINT".into(), proxy.host_port()));
+    for chunk in cases.chunks(50) {
         let records: Vec<(&str, &str, u64)> = chunk
             .iter()
             .map(|c| ("ObjectCreated:Put", c.key.as_str(), 1))
             .collect();
         let event = common::s3_event(&bucket, &records);
-        let event_file = d.join(format!("event-{n}.json"));
-        std::fs::write(&event_file, event.to_string()).unwrap();
-        let response_file = d.join(format!("response-{n}.json"));
         let t = Instant::now();
-        let out = Command::new(common::run_lambda())
-            .args([
-                "exec",
-                env!("CARGO_BIN_EXE_gdal-lambda"),
-                "--runtime",
-                "provided.al2023",
-            ])
-            .args(["--timeout", "120", "--payload"])
-            .arg(&event_file)
-            .arg("--output")
-            .arg(&response_file)
-            .args(["--env", &format!("OUTPUT_URL=s3://{bucket}/stac/")])
-            .args(["--env", "AWS_LAMBDA_LOG_FORMAT=JSON"])
-            .envs(aws.env())
-            // The function's S3 client and, were it ever to try, GDAL's own /vsis3/ go through the proxy.
-            .env("AWS_ENDPOINT_URL", proxy.endpoint())
-            .env("AWS_S3_ENDPOINT", proxy.host_port())
-            .output()
-            .unwrap();
+        let run = common::invoke_function(d, &event, &format!("s3://{bucket}/stac/"), &env);
         slowest = slowest.max(t.elapsed());
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(
-            out.status.success(),
-            "event {n} failed:\n{stdout}\n{stderr}"
-        );
-        let response: Value =
-            serde_json::from_slice(&std::fs::read(&response_file).unwrap()).unwrap();
-        outcomes.extend(response["records"].as_array().unwrap().iter().cloned());
-        logs.push_str(&stdout);
-        logs.push_str(&stderr);
+        outcomes.extend(run.response["records"].as_array().unwrap().iter().cloned());
+        logs.push_str(&run.logs);
     }
     assert_eq!(outcomes.len(), cases.len());
 
@@ -327,27 +301,18 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
 /// An S3 client through `endpoint` with the production retry policy and short timeouts
 /// (a stall costs half a second, not ten).
 async fn client_through(endpoint: &str, attempts: u32) -> aws_sdk_s3::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(local_aws::REGION))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "t",
-        ))
-        .retry_config(stratus_aws::config::retry_config().with_max_attempts(attempts))
-        .timeout_config(
+    local_aws::s3_client_with(
+        endpoint,
+        Some(stratus_aws::config::retry_config().with_max_attempts(attempts)),
+        Some(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(Duration::from_millis(500))
                 .read_timeout(Duration::from_millis(500))
                 .operation_attempt_timeout(Duration::from_secs(2))
                 .build(),
-        )
-        .load()
-        .await;
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
+        ),
     )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use aws_sdk_s3::primitives::ByteStream;
 use local_aws::LocalAws;
 use raster_info::samples;
@@ -38,38 +36,13 @@ async fn s3_event_through_the_runtime_api() {
             ("ObjectCreated:Put", "uploads/notes.txt", 4),
         ],
     );
-    let event_file = dir.path().join("event.json");
-    std::fs::write(&event_file, event.to_string()).unwrap();
-    let response_file = dir.path().join("response.json");
-
-    let out = Command::new(common::run_lambda())
-        .args([
-            "exec",
-            env!("CARGO_BIN_EXE_gdal-lambda"),
-            "--runtime",
-            "provided.al2023",
-            "--payload",
-        ])
-        .arg(&event_file)
-        .arg("--output")
-        .arg(&response_file)
-        .args([
-            "--env",
-            &format!("OUTPUT_URL=s3://{bucket}/stac/"),
-            "--env",
-            "AWS_LAMBDA_LOG_FORMAT=JSON",
-        ])
-        .envs(aws.env())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "run-lambda failed:\n{stdout}\n{stderr}"
+    let run = common::invoke_function(
+        dir.path(),
+        &event,
+        &format!("s3://{bucket}/stac/"),
+        &aws.env(),
     );
-
-    let response: Value = serde_json::from_slice(&std::fs::read(&response_file).unwrap()).unwrap();
+    let response = run.response;
     assert_eq!(
         response["records"][0]["status"], "processed",
         "{response:#}"
@@ -78,7 +51,7 @@ async fn s3_event_through_the_runtime_api() {
     assert_eq!(response["records"][1]["error_kind"], "NotARaster");
 
     // Exactly one JSON metadata record per raster, and one error record for the text file.
-    let logs = format!("{stdout}\n{stderr}");
+    let logs = run.logs;
     let records: Vec<Value> = logs
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())

@@ -230,9 +230,21 @@ pub async fn s3_client(
     endpoint: &str,
     retry: Option<aws_config::retry::RetryConfig>,
 ) -> aws_sdk_s3::Client {
+    s3_client_with(endpoint, retry, None).await
+}
+
+/// [`s3_client`] with timeouts too.
+pub async fn s3_client_with(
+    endpoint: &str,
+    retry: Option<aws_config::retry::RetryConfig>,
+    timeouts: Option<aws_config::timeout::TimeoutConfig>,
+) -> aws_sdk_s3::Client {
     let mut loader = test_loader(endpoint);
     if let Some(retry) = retry {
         loader = loader.retry_config(retry);
+    }
+    if let Some(timeouts) = timeouts {
+        loader = loader.timeout_config(timeouts);
     }
     let sdk = loader.load().await;
     aws_sdk_s3::Client::from_conf(

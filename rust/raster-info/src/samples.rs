@@ -301,6 +301,32 @@ pub fn each_format(dir: &Path, stem: &str) -> Vec<PathBuf> {
     out
 }
 
+/// A copy of the GeoTIFF `src` whose CRS (an ESRI PE string in its GeoTIFF
+/// keys) names the grid file `grid` by path, as a hostile upload would.
+pub fn crs_naming_grid(src: &Path, out: &Path, grid: &Path) {
+    translate(
+        src,
+        out,
+        &[
+            "-of",
+            "GTiff",
+            "-co",
+            "GEOTIFF_KEYS_FLAVOR=ESRI_PE",
+            "-a_srs",
+            &format!(
+                "+proj=longlat +ellps=GRS80 +nadgrids={} +wktext +no_defs",
+                grid.display()
+            ),
+            "-a_ullr",
+            "10",
+            "50",
+            "11",
+            "49",
+        ],
+    );
+    let _ = std::fs::remove_file(out.with_extension("tif.aux.xml"));
+}
+
 /// Bytes that start like a TIFF and then fall apart.
 pub fn corrupt_tiff() -> Vec<u8> {
     let mut b = b"II*\x00\x08\x00\x00\x00".to_vec();

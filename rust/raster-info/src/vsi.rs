@@ -17,7 +17,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_long, c_void, CStr, CString};
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock};
@@ -144,12 +143,6 @@ fn full_name(name: &str) -> String {
     }
 }
 
-struct ObjectFile {
-    cache: Arc<Mutex<ObjectCache>>,
-    pos: u64,
-    eof: bool,
-}
-
 unsafe extern "C" fn object_open(
     _user: *mut c_void,
     name: *const c_char,
@@ -157,11 +150,7 @@ unsafe extern "C" fn object_open(
 ) -> *mut c_void {
     let name = text(name);
     match lookup(&name) {
-        Name::Object(cache) if read_only(access) => Box::into_raw(Box::new(ObjectFile {
-            cache,
-            pos: 0,
-            eof: false,
-        })) as *mut c_void,
+        Name::Object(cache) if read_only(access) => Handle::open(cache),
         Name::Sibling => std::ptr::null_mut(),
         _ => {
             refuse(full_name(&name));
@@ -206,35 +195,105 @@ unsafe extern "C" fn no_listing(
     std::ptr::null_mut()
 }
 
-unsafe extern "C" fn object_tell(file: *mut c_void) -> vsi_l_offset {
-    (*(file as *mut ObjectFile)).pos
+/// What a handle reads from: an object's cache, or a local file.
+trait Source: Send + 'static {
+    fn size(&self) -> u64;
+    /// Bytes at `offset` into `out`; fewer at the end or after a failure.
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> usize;
 }
 
-unsafe extern "C" fn object_seek(file: *mut c_void, offset: vsi_l_offset, whence: c_int) -> c_int {
-    let f = &mut *(file as *mut ObjectFile);
-    let size = lock(&f.cache).size();
+impl Source for Arc<Mutex<ObjectCache>> {
+    fn size(&self) -> u64 {
+        lock(self).size()
+    }
+
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> usize {
+        lock(self).read_at(offset, out)
+    }
+}
+
+impl Source for File {
+    fn size(&self) -> u64 {
+        self.metadata().map_or(0, |m| m.len())
+    }
+
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> usize {
+        use std::os::unix::fs::FileExt;
+        let mut n = 0;
+        while n < out.len() {
+            match FileExt::read_at(self, &mut out[n..], offset + n as u64) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+        n
+    }
+}
+
+/// An open file as GDAL's plugin callbacks see it.
+struct Handle<S> {
+    source: S,
+    pos: u64,
+    eof: bool,
+}
+
+impl<S: Source> Handle<S> {
+    fn open(source: S) -> *mut c_void {
+        Box::into_raw(Box::new(Handle {
+            source,
+            pos: 0,
+            eof: false,
+        })) as *mut c_void
+    }
+
+    /// # Safety
+    /// `file` came from [`Handle::open`] with this `S` and is not closed.
+    unsafe fn from<'a>(file: *mut c_void) -> &'a mut Handle<S> {
+        &mut *(file as *mut Handle<S>)
+    }
+
+    /// Set the callbacks of an open file.
+    fn callbacks(cb: &mut gdal_sys::VSIFilesystemPluginCallbacksStruct) {
+        cb.tell = Some(tell::<S>);
+        cb.seek = Some(seek::<S>);
+        cb.read = Some(read::<S>);
+        cb.eof = Some(eof::<S>);
+        cb.close = Some(close::<S>);
+    }
+}
+
+unsafe extern "C" fn tell<S: Source>(file: *mut c_void) -> vsi_l_offset {
+    Handle::<S>::from(file).pos
+}
+
+unsafe extern "C" fn seek<S: Source>(
+    file: *mut c_void,
+    offset: vsi_l_offset,
+    whence: c_int,
+) -> c_int {
+    let f = Handle::<S>::from(file);
     f.pos = match whence {
         libc::SEEK_SET => offset,
         libc::SEEK_CUR => f.pos.saturating_add(offset),
-        libc::SEEK_END => size.saturating_add(offset),
+        libc::SEEK_END => f.source.size().saturating_add(offset),
         _ => return -1,
     };
     f.eof = false;
     0
 }
 
-unsafe extern "C" fn object_read(
+unsafe extern "C" fn read<S: Source>(
     file: *mut c_void,
     buf: *mut c_void,
     size: usize,
     count: usize,
 ) -> usize {
-    let f = &mut *(file as *mut ObjectFile);
+    let f = Handle::<S>::from(file);
     let Some(total) = size.checked_mul(count).filter(|&t| t > 0) else {
         return 0;
     };
     let out = std::slice::from_raw_parts_mut(buf as *mut u8, total);
-    let n = lock(&f.cache).read_at(f.pos, out);
+    let n = f.source.read_at(f.pos, out);
     f.pos += n as u64;
     if n < total {
         f.eof = true;
@@ -242,12 +301,12 @@ unsafe extern "C" fn object_read(
     n / size
 }
 
-unsafe extern "C" fn object_eof(file: *mut c_void) -> c_int {
-    c_int::from((*(file as *mut ObjectFile)).eof)
+unsafe extern "C" fn eof<S: Source>(file: *mut c_void) -> c_int {
+    c_int::from(Handle::<S>::from(file).eof)
 }
 
-unsafe extern "C" fn object_close(file: *mut c_void) -> c_int {
-    drop(Box::from_raw(file as *mut ObjectFile));
+unsafe extern "C" fn close<S: Source>(file: *mut c_void) -> c_int {
+    drop(Box::from_raw(file as *mut Handle<S>));
     0
 }
 
@@ -271,11 +330,7 @@ fn install_object_handler() {
             cb.stat = Some(object_stat);
             cb.sibling_files = Some(no_siblings);
             cb.read_dir = Some(no_listing);
-            cb.tell = Some(object_tell);
-            cb.seek = Some(object_seek);
-            cb.read = Some(object_read);
-            cb.eof = Some(object_eof);
-            cb.close = Some(object_close);
+            Handle::<Arc<Mutex<ObjectCache>>>::callbacks(cb);
         });
     });
 }
@@ -349,11 +404,6 @@ unsafe extern "C" fn deny_unlink(user: *mut c_void, name: *const c_char) -> c_in
 
 static LOCAL_DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
 
-struct LocalFile {
-    file: File,
-    eof: bool,
-}
-
 /// The canonical path of `name` when it is inside one of the allowed directories.
 fn allowed_local(name: &str) -> Option<PathBuf> {
     let path = std::fs::canonicalize(name).ok()?;
@@ -375,7 +425,7 @@ unsafe extern "C" fn local_open(
         .flatten()
         .and_then(|p| File::open(p).ok());
     match file {
-        Some(file) => Box::into_raw(Box::new(LocalFile { file, eof: false })) as *mut c_void,
+        Some(file) => Handle::open(file),
         None => {
             refuse(name);
             std::ptr::null_mut()
@@ -406,60 +456,6 @@ unsafe extern "C" fn local_stat(
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as i64);
     fill_stat(buf, mode, meta.len(), mtime);
-    0
-}
-
-unsafe extern "C" fn local_tell(file: *mut c_void) -> vsi_l_offset {
-    let f = &mut *(file as *mut LocalFile);
-    f.file.stream_position().unwrap_or(0)
-}
-
-unsafe extern "C" fn local_seek(file: *mut c_void, offset: vsi_l_offset, whence: c_int) -> c_int {
-    let f = &mut *(file as *mut LocalFile);
-    let to = match whence {
-        libc::SEEK_SET => SeekFrom::Start(offset),
-        libc::SEEK_CUR => SeekFrom::Current(offset as i64),
-        libc::SEEK_END => SeekFrom::End(offset as i64),
-        _ => return -1,
-    };
-    f.eof = false;
-    if f.file.seek(to).is_ok() {
-        0
-    } else {
-        -1
-    }
-}
-
-unsafe extern "C" fn local_read(
-    file: *mut c_void,
-    buf: *mut c_void,
-    size: usize,
-    count: usize,
-) -> usize {
-    let f = &mut *(file as *mut LocalFile);
-    let Some(total) = size.checked_mul(count).filter(|&t| t > 0) else {
-        return 0;
-    };
-    let out = std::slice::from_raw_parts_mut(buf as *mut u8, total);
-    let mut n = 0;
-    while n < total {
-        match f.file.read(&mut out[n..]) {
-            Ok(0) | Err(_) => {
-                f.eof = true;
-                break;
-            }
-            Ok(k) => n += k,
-        }
-    }
-    n / size
-}
-
-unsafe extern "C" fn local_eof(file: *mut c_void) -> c_int {
-    c_int::from((*(file as *mut LocalFile)).eof)
-}
-
-unsafe extern "C" fn local_close(file: *mut c_void) -> c_int {
-    drop(Box::from_raw(file as *mut LocalFile));
     0
 }
 
@@ -501,11 +497,7 @@ pub(crate) fn install_guards(local_dirs: Vec<PathBuf>) {
             cb.mkdir = Some(deny_mkdir_local);
             cb.unlink = Some(deny_unlink_local);
             cb.rmdir = Some(deny_unlink_local);
-            cb.tell = Some(local_tell);
-            cb.seek = Some(local_seek);
-            cb.read = Some(local_read);
-            cb.eof = Some(local_eof);
-            cb.close = Some(local_close);
+            Handle::<File>::callbacks(cb);
         });
     });
 }

@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use local_aws::Canaries;
@@ -39,28 +38,8 @@ fn after_lockdown_gdal_reads_uploads_and_nothing_else() {
     let canary_tif = std::fs::read(samples::cog(dir.path(), "canary.tif", 64, true)).unwrap();
     let canaries = Canaries::new(&[("canary.tif", &canary_tif), ("canary.gsb", b"grid")]);
 
-    // A GeoTIFF whose CRS names a grid file (an ESRI PE string carries the path).
     let grid_crs = dir.path().join("grid-crs.tif");
-    let status = Command::new("gdal_translate")
-        .args([
-            "-q",
-            "-of",
-            "GTiff",
-            "-co",
-            "GEOTIFF_KEYS_FLAVOR=ESRI_PE",
-            "-a_srs",
-        ])
-        .arg(format!(
-            "+proj=longlat +ellps=GRS80 +nadgrids={} +wktext +no_defs",
-            canaries.file("canary.gsb").display()
-        ))
-        .args(["-a_ullr", "10", "50", "11", "49"])
-        .arg(&rasters[0])
-        .arg(&grid_crs)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let _ = std::fs::remove_file(dir.path().join("grid-crs.tif.aux.xml"));
+    samples::crs_naming_grid(&rasters[0], &grid_crs, &canaries.file("canary.gsb"));
     canaries.touched(); // gdal_translate itself looked for the grid
 
     let before: Vec<serde_json::Value> = rasters

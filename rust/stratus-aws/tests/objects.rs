@@ -68,8 +68,9 @@ async fn missing_objects_and_bad_content_are_classified() {
     assert_eq!(err.kind(), "InvalidGzip", "{err}");
 }
 
-/// A loopback server answering 503 SlowDown `failures` times, then 200 with `body`.
-fn flaky_server(failures: usize, body: &'static str) -> (u16, Arc<AtomicUsize>) {
+/// A loopback server answering the n-th request (0-based) with `answer(n)`,
+/// an HTTP response without its `Content-Length` and final blank line.
+fn server(answer: impl Fn(usize) -> (String, String) + Send + 'static) -> (u16, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let hits = Arc::new(AtomicUsize::new(0));
@@ -77,36 +78,47 @@ fn flaky_server(failures: usize, body: &'static str) -> (u16, Arc<AtomicUsize>) 
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let mut conn = conn.unwrap();
-            let mut buf = [0u8; 8192];
+            let mut buf = [0u8; 65536];
             let _ = conn.read(&mut buf);
-            let n = h.fetch_add(1, Ordering::SeqCst);
-            let resp = if n < failures {
-                let err = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
-                format!("HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{err}", err.len())
-            } else {
-                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
-            };
+            let (head, body) = answer(h.fetch_add(1, Ordering::SeqCst));
+            let resp = format!(
+                "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
             let _ = conn.write_all(resp.as_bytes());
         }
     });
     (port, hits)
 }
 
-async fn client_for(port: u16) -> aws_sdk_s3::Client {
-    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(format!("http://127.0.0.1:{port}"))
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "t",
-        ))
-        .retry_config(config::retry_config())
-        .load()
-        .await;
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&base)
-            .force_path_style(true)
-            .build(),
+/// An S3 error answer.
+fn s3_error(status: u16, code: &str) -> (String, String) {
+    (
+        format!("HTTP/1.1 {status} {code}\r\nContent-Type: application/xml"),
+        format!("<Error><Code>{code}</Code><Message>{code}</Message></Error>"),
     )
+}
+
+/// 503 SlowDown `failures` times, then 200 with `body`.
+fn flaky_server(failures: usize, body: &'static str) -> (u16, Arc<AtomicUsize>) {
+    server(move |n| {
+        if n < failures {
+            s3_error(503, "SlowDown")
+        } else {
+            (
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json".into(),
+                body.into(),
+            )
+        }
+    })
+}
+
+async fn client_for(port: u16) -> aws_sdk_s3::Client {
+    local_aws::s3_client(
+        &format!("http://127.0.0.1:{port}"),
+        Some(config::retry_config()),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -131,26 +143,6 @@ async fn persistent_5xx_is_transient_after_all_attempts() {
     assert_eq!(hits.load(Ordering::SeqCst), config::MAX_ATTEMPTS as usize);
 }
 
-/// A loopback server answering every request with `status` and an S3 error `code`.
-fn failing_server(status: u16, code: &'static str) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let h = hits.clone();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let mut conn = conn.unwrap();
-            let mut buf = [0u8; 65536];
-            let _ = conn.read(&mut buf);
-            h.fetch_add(1, Ordering::SeqCst);
-            let err = format!("<Error><Code>{code}</Code><Message>{code}</Message></Error>");
-            let resp = format!("HTTP/1.1 {status} {code}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{err}", err.len());
-            let _ = conn.write_all(resp.as_bytes());
-        }
-    });
-    (port, hits)
-}
-
 #[tokio::test]
 async fn write_errors_known_to_repeat_are_permanent_the_rest_transient() {
     let cases = [
@@ -168,7 +160,7 @@ async fn write_errors_known_to_repeat_are_permanent_the_rest_transient() {
         (400, "KMS.ThrottlingException", true),
     ];
     for (status, code, transient) in cases {
-        let (port, hits) = failing_server(status, code);
+        let (port, hits) = server(move |_| s3_error(status, code));
         let s3 = client_for(port).await;
         let err = objects::put_json(&s3, &S3Url::new("bucket", "stac/k.json"), &json!({}))
             .await
@@ -193,25 +185,16 @@ async fn a_server_that_never_answers_times_out() {
             held.push(conn);
         }
     });
-    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(format!("http://127.0.0.1:{port}"))
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "t",
-        ))
-        .retry_config(config::retry_config().with_max_attempts(2))
-        .timeout_config(
+    let s3 = local_aws::s3_client_with(
+        &format!("http://127.0.0.1:{port}"),
+        Some(config::retry_config().with_max_attempts(2)),
+        Some(
             aws_config::timeout::TimeoutConfig::builder()
                 .read_timeout(std::time::Duration::from_millis(300))
                 .build(),
-        )
-        .load()
-        .await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&base)
-            .force_path_style(true)
-            .build(),
-    );
+        ),
+    )
+    .await;
     let err = objects::put_json(&s3, &S3Url::new("bucket", "k.json"), &json!({}))
         .await
         .unwrap_err();

@@ -210,38 +210,20 @@ pub fn build(dir: &Path, canaries: &Canaries, bucket: &str, other_bucket: &str) 
     }
     out.push(input(
         "refs/grid-crs.tif",
-        grid_crs_tiff(dir, &canaries.file("canary.gsb").display().to_string()),
+        grid_crs_tiff(dir, &canaries.file("canary.gsb")),
         Expect::Failure("ExternalReference"),
     ));
     out
 }
 
 /// A GeoTIFF whose CRS (an ESRI PE string) names a grid file.
-fn grid_crs_tiff(dir: &Path, grid: &str) -> Vec<u8> {
+fn grid_crs_tiff(dir: &Path, grid: &Path) -> Vec<u8> {
     let src = samples::each_format(dir, "grid-src")
         .into_iter()
         .find(|p| p.extension().is_some_and(|e| e == "tif"))
         .unwrap();
     let out = dir.join("grid-crs.tif");
-    let status = std::process::Command::new("gdal_translate")
-        .args([
-            "-q",
-            "-of",
-            "GTiff",
-            "-co",
-            "GEOTIFF_KEYS_FLAVOR=ESRI_PE",
-            "-a_srs",
-        ])
-        .arg(format!(
-            "+proj=longlat +ellps=GRS80 +nadgrids={grid} +wktext +no_defs"
-        ))
-        .args(["-a_ullr", "10", "50", "11", "49"])
-        .arg(&src)
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let _ = std::fs::remove_file(dir.join("grid-crs.tif.aux.xml"));
+    samples::crs_naming_grid(&src, &out, grid);
     std::fs::read(out).unwrap()
 }
 

@@ -26,6 +26,55 @@ pub fn run_lambda() -> PathBuf {
     bin
 }
 
+/// What the function said to one event.
+pub struct Invocation {
+    /// Its response.
+    pub response: Value,
+    /// Its logs (stdout and stderr, as run-lambda passed them on).
+    pub logs: String,
+}
+
+/// Deliver `event` to the gdal-lambda binary as Lambda would, through
+/// run-lambda's Runtime API (120 s timeout), writing Items to `output`, with
+/// `env` for the function (after the given AWS environment); panics when the
+/// invocation fails.
+pub fn invoke_function(
+    dir: &std::path::Path,
+    event: &Value,
+    output: &str,
+    env: &[(String, String)],
+) -> Invocation {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let event_file = dir.join(format!("event-{n}.json"));
+    std::fs::write(&event_file, event.to_string()).unwrap();
+    let response_file = dir.join(format!("response-{n}.json"));
+    let out = Command::new(run_lambda())
+        .args([
+            "exec",
+            env!("CARGO_BIN_EXE_gdal-lambda"),
+            "--runtime",
+            "provided.al2023",
+        ])
+        .args(["--timeout", "120", "--payload"])
+        .arg(&event_file)
+        .arg("--output")
+        .arg(&response_file)
+        .args(["--env", &format!("OUTPUT_URL={output}")])
+        .args(["--env", "AWS_LAMBDA_LOG_FORMAT=JSON"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    let logs = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the invocation failed:\n{logs}");
+    let response = serde_json::from_slice(&std::fs::read(&response_file).unwrap()).unwrap();
+    Invocation { response, logs }
+}
+
 /// Form-encode a key the way S3 event notifications do (`+` for a space).
 pub fn event_key(key: &str) -> String {
     let mut out = String::new();
