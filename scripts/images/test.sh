@@ -6,6 +6,8 @@
 #  1. gdal-lambda: the image's command answers an S3 event delivered by run-lambda's Runtime API
 #     (on the host, as Lambda would), reads the COG from moto S3 and writes its STAC Item;
 #     then the image's own run-lambda runs it as a Batch job would (`run-lambda exec`);
+#     then hostile uploads (a VRT pointing at a canary URL and /etc/passwd, a GeoTIFF whose CRS
+#     names a grid file, 5,000 chained IFDs) are refused by the image's own GDAL;
 #  2. run-lambda: `run <function> <url>` runs a Python function registered in moto's Lambda;
 #  3. run-geolambda: `run` runs a Python function that reads the COG with rasterio (/vsis3/),
 #     and the GDAL/PROJ command line tools work.
@@ -209,6 +211,60 @@ lean_ms=$(printf "%.1f" "$lean_ms")
 emulated=""
 [[ $arch == "$(host_arch)" ]] || emulated=", under qemu emulation: not a real $arch figure"
 echo "   start of the handler to its first /next (in the image$emulated): $lean_ms ms"
+
+step "gdal-lambda: hostile uploads, with the image's own GDAL"
+# What the image's GDAL is kept from: a VRT pointing at a canary URL and a local file, a GeoTIFF
+# whose CRS names a grid file, a TIFF of 5,000 chained IFDs. A canary HTTP server must see nothing.
+canary_port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+$py -m http.server --bind 127.0.0.1 "$canary_port" --directory "$work" >"$work/canary.log" 2>&1 &
+canary_pid=$!
+gdal_translate -q -of GTiff -co GEOTIFF_KEYS_FLAVOR=ESRI_PE -a_ullr 10 50 11 49 \
+  -a_srs "+proj=longlat +ellps=GRS80 +nadgrids=$work/canary.gsb +wktext +no_defs" "$work/src.tif" "$work/grid-crs.tif" 2>/dev/null
+$py - "$bucket" "$work" "$canary_port" <<'PY'
+import datetime, json, struct, sys, urllib.parse, boto3
+bucket, work, port = sys.argv[1:]
+s3 = boto3.client("s3")
+vrt = (f'<VRTDataset rasterXSize="8" rasterYSize="8"><VRTRasterBand dataType="Byte" band="1">'
+       f'<SimpleSource><SourceFilename>/vsicurl/http://127.0.0.1:{port}/x.tif</SourceFilename></SimpleSource>'
+       f'<SimpleSource><SourceFilename>/etc/passwd</SourceFilename></SimpleSource></VRTRasterBand></VRTDataset>')
+chain = bytearray(b"II*\0" + struct.pack("<I", 8))
+for i in range(5000):
+    nxt = 0 if i == 4999 else 8 + (i + 1) * 18
+    chain += struct.pack("<HHHII", 1, 256, 3, 1, 1) + struct.pack("<I", nxt)
+objects = {"hostile/refs.vrt": vrt.encode(), "hostile/grid-crs.tif": open(f"{work}/grid-crs.tif", "rb").read(),
+           "hostile/chain.tif": bytes(chain)}
+records = []
+for key, body in objects.items():
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    records.append({"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                    "eventTime": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "eventName": "ObjectCreated:Put", "userIdentity": {"principalId": "AWS:TEST"},
+                    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                    "responseElements": {"x-amz-request-id": "TEST", "x-amz-id-2": "TEST"},
+                    "s3": {"s3SchemaVersion": "1.0", "configurationId": "raster-upload",
+                           "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"}, "arn": f"arn:aws:s3:::{bucket}"},
+                           "object": {"key": urllib.parse.quote_plus(key, safe="/"), "size": len(body), "eTag": "t", "sequencer": "0"}}})
+json.dump({"Records": records}, open(f"{work}/hostile-event.json", "w"))
+PY
+"$runner" exec "$work/bootstrap" --runtime provided.al2023 --function-name gdal-lambda \
+  --payload "$work/hostile-event.json" --output "$work/hostile-response.json" \
+  --env "OUTPUT_URL=s3://$bucket/stac/" --env AWS_LAMBDA_LOG_FORMAT=JSON >"$work/hostile.log" 2>&1 \
+  || { cat "$work/hostile.log"; fail "gdal-lambda failed on the hostile event"; }
+kill "$canary_pid" 2>/dev/null || true
+$py - "$work/hostile-response.json" "$work/canary.log" <<'PY'
+import json, sys
+outcomes = [(r["key"], r["status"], r.get("error_kind")) for r in json.load(open(sys.argv[1]))["records"]]
+print("   " + "; ".join(f"{k}: {s} {e}" for k, s, e in outcomes))
+want = [("hostile/refs.vrt", "failed", "NotARaster"), ("hostile/grid-crs.tif", "failed", "ExternalReference"),
+        ("hostile/chain.tif", "failed", "LimitExceeded")]
+if outcomes != want:
+    sys.exit(f"test-images: unexpected outcomes {outcomes}")
+hits = [l for l in open(sys.argv[2]) if "GET" in l or "HEAD" in l]
+if hits:
+    sys.exit(f"test-images: the canary URL was fetched: {hits}")
+PY
+grep -q '/etc/passwd\|canary.gsb' "$work/hostile.log" && fail "a referenced path reached the log"
+echo "   refused all three; the canary URL saw no request"
 
 step "run-lambda: \`run\` runs a Python function"
 ctr=$(new_container "localhost/stratus/run-lambda:$tag")

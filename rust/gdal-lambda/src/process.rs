@@ -19,7 +19,7 @@ use crate::Config;
 pub struct Deps {
     /// Configuration read at start.
     pub config: Config,
-    /// S3 client (reads heads on errors, writes Items).
+    /// S3 client (reads objects by range, writes Items).
     pub s3: aws_sdk_s3::Client,
 }
 
