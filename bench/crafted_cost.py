@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""What crafted uploads cost gdal-lambda: one event of 8 TIFFs of IFDS chained
+image file directories (default 100,000: 10 MB each), delivered by run-lambda's
+Runtime API to the release binary on moto; prints the outcomes, the wall time
+and the function's peak resident memory (VmHWM, polled while it runs).
+
+    python bench/crafted_cost.py [IFDS]
+    MAX_TIFF_IFDS=1000000 python bench/crafted_cost.py   # without the IFD limit: GDAL's own cost
+
+Uses the image's staged binary (lean GDAL; `just test-images` stages it) when
+present, else target/release/gdal-lambda (`cargo build --release`).
+"""
+import json, os, socket, struct, subprocess, sys, tempfile, time, urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGED = ROOT / "target/images/context/amd64"
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def ifd_chain(n: int) -> bytes:
+    """n chained one-pixel pages of 8 entries each."""
+    out = bytearray(b"II*\0" + struct.pack("<I", 8))
+    entries = [(256, 4, 1, 1), (257, 4, 1, 1), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 4, 1, 8), (277, 3, 1, 1), (279, 4, 1, 1)]
+    for i in range(n):
+        nxt = 0 if i == n - 1 else 8 + (i + 1) * 102
+        out += struct.pack("<H", 8) + b"".join(struct.pack("<HHII", *e) for e in entries) + struct.pack("<I", nxt)
+    return bytes(out)
+
+
+def record(bucket: str, key: str, size: int) -> dict:
+    return {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+            "eventTime": "2026-01-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+            "userIdentity": {"principalId": "x"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+            "responseElements": {"x-amz-request-id": "x", "x-amz-id-2": "x"},
+            "s3": {"s3SchemaVersion": "1.0", "configurationId": "x",
+                   "bucket": {"name": bucket, "ownerIdentity": {"principalId": "x"}, "arn": f"arn:aws:s3:::{bucket}"},
+                   "object": {"key": urllib.parse.quote_plus(key, safe="/"), "size": size, "eTag": "x", "sequencer": "0"}}}
+
+
+def main() -> None:
+    ifds = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    staged = (STAGED / "bin/gdal-lambda").exists()
+    binary = STAGED / "bin/gdal-lambda" if staged else ROOT / "target/release/gdal-lambda"
+    runner = next(p for p in [ROOT / "target/images/cargo/release/run-lambda", ROOT / "target/release/run-lambda",
+                              ROOT / "target/debug/run-lambda"] if p.exists())
+    port = free_port()
+    moto = subprocess.Popen([str(ROOT / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.environ.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="test",
+                      AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1",
+                      AWS_EC2_METADATA_DISABLED="true")
+    import boto3
+    s3 = boto3.client("s3")
+    for _ in range(100):
+        try:
+            s3.list_buckets()
+            break
+        except Exception:
+            time.sleep(0.1)
+    work = Path(tempfile.mkdtemp(prefix="stratus-crafted-"))
+    try:
+        s3.create_bucket(Bucket="crafted")
+        body = ifd_chain(ifds)
+        keys = [f"crafted/chain-{i}.tif" for i in range(8)]
+        for k in keys:
+            s3.put_object(Bucket="crafted", Key=k, Body=body)
+        (work / "event.json").write_text(json.dumps({"Records": [record("crafted", k, len(body)) for k in keys]}))
+        hwm = work / "vmhwm"
+        data = ["--env", f"GDAL_DATA={STAGED}/share/gdal", "--env", f"PROJ_DATA={STAGED}/share/proj"] if staged else []
+        if "MAX_TIFF_IFDS" in os.environ:
+            data += ["--env", f"MAX_TIFF_IFDS={os.environ['MAX_TIFF_IFDS']}"]
+        (work / "bootstrap").write_text(f"""#!/bin/bash
+{binary} & pid=$!
+while kill -0 $pid 2>/dev/null; do grep VmHWM /proc/$pid/status >{hwm}.tmp 2>/dev/null && mv {hwm}.tmp {hwm}; sleep 0.01; done
+""")
+        (work / "bootstrap").chmod(0o755)
+        t = time.time()
+        subprocess.run([str(runner), "exec", str(work / "bootstrap"), "--runtime", "provided.al2023",
+                        "--payload", str(work / "event.json"), "--output", str(work / "response.json"),
+                        "--env", "OUTPUT_URL=s3://crafted/stac/", *data], check=True, capture_output=True)
+        took = time.time() - t
+        outcomes = [(r["status"], r.get("error_kind")) for r in json.loads((work / "response.json").read_text())["records"]]
+        print(f"{binary.relative_to(ROOT)}: 8 TIFFs of {ifds} chained IFDs ({len(body) / 1e6:.1f} MB each): "
+              f"{took:.2f} s (process start and run-lambda included), peak RSS {hwm.read_text().split()[1]} kB")
+        print(f"outcomes: {outcomes}")
+    finally:
+        moto.terminate()
+        subprocess.run(["rm", "-rf", str(work)])
+
+
+if __name__ == "__main__":
+    main()
