@@ -10,7 +10,9 @@ if ! "$cli" image inspect "$SOURCE_IMAGE" >/dev/null 2>&1; then
   exit 1
 fi
 
-printf '%s' "$REGISTRY_PASSWORD" | "$cli" login --username "$REGISTRY_USER" --password-stdin "$REGISTRY" >/dev/null
+# A here-string, not a pipe: a CLI that exits without reading stdin must not SIGPIPE the writer
+# (docker trims the newline).
+"$cli" login --username "$REGISTRY_USER" --password-stdin "$REGISTRY" <<<"$REGISTRY_PASSWORD" >/dev/null
 
 # Tags are immutable in the repository: a tag that is already there holds this build.
 if "$cli" manifest inspect "$TARGET_IMAGE" >/dev/null 2>&1; then
