@@ -21,7 +21,7 @@ setup:
 demo: setup
     scripts/demo
 
-# Run the whole suite: lint, Rust tests on moto, Terraform (fmt, validate, tests, checkov, moto round trip), images (buildah)
+# Run the whole suite: lint, Rust tests on moto, Terraform (fmt, validate, tests, checkov, moto round trip), images (Docker, a loopback registry)
 test: setup lint test-rust test-terraform test-images
 
 # Rust unit and integration tests (each test binary starts its own moto on loopback)

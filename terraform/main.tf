@@ -14,6 +14,9 @@ locals {
     for k, image in var.images : k => var.push_images ? module.image[k].image_uri : image
   }
   use_default_vpc = var.subnet_ids == null
+  # Docker's architecture names, and Lambda's and Fargate's for the same.
+  lambda_architecture = var.image_architecture == "arm64" ? "arm64" : "x86_64"
+  batch_architecture  = var.image_architecture == "arm64" ? "ARM64" : "X86_64"
 }
 
 # --- Images ------------------------------------------------------------------
@@ -33,6 +36,7 @@ module "image" {
   source_image   = var.images[each.key]
   repository_url = module.ecr[each.key].repository_url
   container_cli  = var.container_cli
+  architecture   = var.image_architecture
 }
 
 # --- Buckets -----------------------------------------------------------------
@@ -61,6 +65,7 @@ module "gdal_lambda" {
 
   function_name        = "${var.name}-gdal"
   image_uri            = local.image_uris.gdal_lambda
+  architecture         = local.lambda_architecture
   memory_size          = var.gdal_lambda.memory_size
   timeout              = var.gdal_lambda.timeout
   ephemeral_storage_mb = var.gdal_lambda.ephemeral_storage_mb
@@ -137,6 +142,7 @@ module "run_geolambda_task" {
     prefix = var.payload_prefix
   }
   platform         = module.batch.compute_environment_is_fargate ? "FARGATE" : "EC2"
+  cpu_architecture = local.batch_architecture
   vcpus            = var.batch.job_vcpus
   memory_mib       = var.batch.job_memory
   assign_public_ip = local.use_default_vpc

@@ -43,6 +43,18 @@ variable "images" {
   }
 }
 
+variable "image_architecture" {
+  description = "Architecture the images were built for (`arm64`, Graviton, or `amd64`), written by `just build` into `images.auto.tfvars.json`: the function, the Batch job and the push follow it."
+  type        = string
+  default     = "arm64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["arm64", "amd64"], var.image_architecture)
+    error_message = "image_architecture must be arm64 or amd64."
+  }
+}
+
 variable "push_images" {
   description = "Push `images` from the local container engine into the ECR repositories during apply. Turn off where there is no engine or registry (the images are then used as given)."
   type        = bool

@@ -3,7 +3,8 @@
 # process to the handler's first `GET /runtime/invocation/next` (run-lambda's `to_event_ms`),
 # for the image's lean static GDAL and, for comparison, the same handler linked with Debian's
 # libgdal (run in the run-geolambda image, which carries that libgdal). Images from
-# `just test-images` (localhost/stratus/*:test). RUNS (default 20) launches each; prints the median.
+# `just test-images` (localhost/stratus/*:test, in its engine: scripts/images/engine.sh). RUNS
+# (default 20) launches each; prints the median.
 #   scripts/images/startup.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -11,15 +12,12 @@ cd "$root"
 runs=${RUNS:-20}
 out=target/images/cargo
 work=$(mktemp -d)
-containers=()
-cleanup() {
-  ((${#containers[@]})) && buildah rm "${containers[@]}" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'rm -rf "$work"' EXIT
+eval "$(scripts/images/engine.sh)"
+docker=$DOCKER_CLI
 
 for image in gdal-lambda run-geolambda; do
-  buildah inspect --type image "localhost/stratus/$image:test" >/dev/null 2>&1 \
+  "$docker" image inspect "localhost/stratus/$image:test" >/dev/null 2>&1 \
     || { echo "startup: localhost/stratus/$image:test is missing: run \`just test-images\` first" >&2; exit 1; }
 done
 
@@ -29,26 +27,31 @@ cp "$out/release/gdal-lambda" "$work/gdal-lambda-system"
 
 # An S3 test event: acknowledged without touching S3, so only the start-up is measured.
 echo '{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2024-06-01T10:30:00.000Z","Bucket":"b","RequestId":"r","HostId":"h"}' >"$work/event.json"
-measure() { # <container> <handler path> <label>
-  buildah copy --quiet "$1" "$work/event.json" /tmp/startup-event.json >/dev/null
+# `docker run` of IMAGE with the event and the system-linked handler mounted.
+in_image() { # <image> <command…>
+  local image=$1
+  shift
+  "$docker" run --rm --network host -v "$work:/startup:ro" \
+    -v "$work/gdal-lambda-system:/usr/local/bin/gdal-lambda-system:ro" --entrypoint sh "$image" -c "$@"
+}
+measure() { # <image> <handler path> <label> <shared libraries>
   # Both with the one-file TLS roots the gdal-lambda image sets, so only GDAL differs.
-  buildah run --isolation chroot --env RUNS="$runs" --env OUTPUT_URL=s3://startup/stac/ \
-    --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "$1" -- sh -c '
+  in_image "$1" '
+    export OUTPUT_URL=s3://startup/stac/ SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
     i=0
-    while [ $i -lt "$RUNS" ]; do
-      run-lambda exec "$0" --payload /tmp/startup-event.json --output /dev/null 2>&1 \
+    while [ $i -lt '"$runs"' ]; do
+      run-lambda exec '"$2"' --payload /startup/event.json --output /dev/null 2>&1 \
         | sed -n "s/.*function returned.*to_event_ms=\([0-9.]*\).*/\1/p"
       i=$((i + 1))
-    done' "$2" >"$work/$3.ms"
+    done' >"$work/$3.ms"
   sort -n "$work/$3.ms" | awk -v label="$3" -v libs="$4" '{ v[NR] = $1 } END {
     printf "%-28s runs %2d  median %6.1f ms  min %6.1f ms  max %6.1f ms  shared libraries %s\n",
       label, NR, (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR], libs }'
 }
 
-lean=$(buildah from --quiet localhost/stratus/gdal-lambda:test); containers+=("$lean")
-system=$(buildah from --quiet localhost/stratus/run-geolambda:test); containers+=("$system")
-buildah copy --quiet --chmod 755 "$system" "$work/gdal-lambda-system" /usr/local/bin/gdal-lambda-system >/dev/null
-lean_libs=$(buildah run --isolation chroot "$lean" -- sh -c 'ldd /var/task/bootstrap | wc -l')
-system_libs=$(buildah run --isolation chroot "$system" -- sh -c 'ldd /usr/local/bin/gdal-lambda-system | wc -l')
+lean=localhost/stratus/gdal-lambda:test
+system=localhost/stratus/run-geolambda:test
+lean_libs=$(in_image "$lean" 'ldd /var/task/bootstrap | wc -l')
+system_libs=$(in_image "$system" 'ldd /usr/local/bin/gdal-lambda-system | wc -l')
 measure "$lean" /var/task/bootstrap "lean static GDAL" "$lean_libs"
 measure "$system" /usr/local/bin/gdal-lambda-system "Debian libgdal (3.6.2)" "$system_libs"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `just test-images [ARCH]`: build every image with buildah for ARCH (default: this machine's)
-# from a locally made Debian base (no registry, no Docker engine), then run them on loopback.
-# Another architecture (arm64 on an x86_64 machine) is cross-compiled (scripts/images/stage.sh)
-# and its images built and run under qemu-user-static (scripts/images/emulation.sh).
+# `just test-images [ARCH]`: build the three images for ARCH (default: this machine's) from their
+# Dockerfiles with a real Docker engine, as `just build` does (scripts/images/build.sh), push them
+# to a real registry (Debian's docker-registry on loopback) as `just push` does (push.py) and as
+# `terraform apply` does (modules/image-push/push.sh), read the manifests back over the registry
+# API, and run the images against moto:
 #  1. gdal-lambda: the image's command answers an S3 event delivered by run-lambda's Runtime API
 #     (on the host, as Lambda would), reads the COG from moto S3 and writes its STAC Item;
 #     then the image's own run-lambda runs it as a Batch job would (`run-lambda exec`);
@@ -11,8 +12,11 @@
 #  2. run-lambda: `run <function> <url>` runs a Python function registered in moto's Lambda;
 #  3. run-geolambda: `run` runs a Python function that reads the COG with rasterio (/vsis3/),
 #     and the GDAL/PROJ command line tools work.
-# Last, the images' sizes, uncompressed and compressed (scripts/images/sizes.sh).
-# The base image and buildah's layer cache are reused across runs; nothing depends on them.
+# Last, the images' sizes as the registry stores them.
+# Nothing is pulled: the pinned bases are replaced by local stand-ins (standins.sh). The engine
+# (engine.sh) keeps its images and build cache outside the checkout, so a second run, even from
+# a fresh clone, compiles nothing it compiled before. Another ARCH (arm64 on x86_64) is
+# cross-compiled in the build stage; only the final stages' RUNs and the checks run under qemu.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -20,67 +24,123 @@ source scripts/images/lib.sh
 
 arch=${1:-$(host_arch)}
 rust_triple "$arch" >/dev/null
-tag=test
-base=localhost/stratus-base:bookworm
-if [[ $arch != "$(host_arch)" ]]; then
-  tag+=-$arch
-  base+=-$arch
-fi
-base=${STRATUS_BASE_IMAGE:-$base}
 py=$root/.venv/bin/python
 t0=$SECONDS
 step() { echo "== $* [$((SECONDS - t0)) s]"; }
 fail() { echo "test-images: $*" >&2; exit 1; }
 
-for tool in buildah debootstrap gdal_translate; do
+for tool in docker-registry debootstrap gdal_translate; do
   command -v "$tool" >/dev/null || fail "$tool is missing (just setup installs it)"
 done
-[[ $(id -u) == 0 ]] || fail "buildah's chroot isolation needs root here"
 
 work=$(mktemp -d /var/tmp/stratus-test-images.XXXXXX)
-moto_pid=""
+pids=()
 containers=()
 cleanup() {
-  [[ -n $moto_pid ]] && kill "$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null
-  ((${#containers[@]})) && buildah rm "${containers[@]}" >/dev/null 2>&1
+  local rc=$?
+  ((${#containers[@]})) && "$docker" rm -f "${containers[@]}" >/dev/null 2>&1
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }; done
   rm -rf "$work"
+  exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step "local Debian base image ($arch)"
-scripts/images/emulation.sh "$arch"
-scripts/images/base.sh --arch="$arch" --image="$base"
+step "Docker engine"
+eval "$(scripts/images/engine.sh)"
+docker=$DOCKER_CLI
+export DOCKER_HOST DOCKER_CLI
+echo "   $("$docker" version --format 'client {{.Client.Version}}, engine {{.Server.Version}}') at $DOCKER_HOST"
 
-step "binaries for $arch"
-scripts/images/stage.sh "$arch"
-# The Runtime API that hands gdal-lambda its event runs on this machine, as Lambda's would.
-runner=target/images/cargo/release/run-lambda
+step "registry (docker-registry on loopback)"
+free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+reg_port=$(free_port)
+registry=127.0.0.1:$reg_port
+cat >"$work/registry.yml" <<YML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: $registry
+YML
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://$registry/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fs "http://$registry/v2/" >/dev/null || fail "the registry did not start: $(cat "$work/registry.log")"
+
+step "stand-in bases ($arch)"
+scripts/images/standins.sh "$arch"
+# BuildKit takes the final stages' base from a registry when it is not this machine's platform.
+base=localhost/stratus-base:bookworm-$arch
 if [[ $arch != "$(host_arch)" ]]; then
-  cargo build --release --locked -j "${CARGO_BUILD_JOBS:-2}" --target-dir target/images/cargo -p run-lambda
+  "$docker" tag "$base" "$registry/stratus-base:bookworm-$arch"
+  "$docker" push --quiet "$registry/stratus-base:bookworm-$arch" >/dev/null
+  base=$registry/stratus-base:bookworm-$arch
 fi
 
-# Builds reach PyPI from inside; behind a TLS-inspecting proxy pip needs this machine's CA bundle.
-ca_args=()
-if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then
-  ca_args=(-v /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro --build-arg PIP_CERT=/run/host-ca.crt)
-fi
+step "building the images for linux/$arch (scripts/images/build.sh)"
+export STRATUS_TFVARS=$work/images.auto.tfvars.json
+ca=""
+[[ -f /etc/ssl/certs/ca-certificates.crt ]] && ca=/etc/ssl/certs/ca-certificates.crt
+STRATUS_IMAGE_ARCH=$arch STRATUS_CA_BUNDLE=$ca \
+  STRATUS_BUILD_ARGS="--network host --build-arg BASE_IMAGE=$base --build-arg RUST_IMAGE=localhost/stratus-rust:bookworm-$(host_arch)" \
+  scripts/images/build.sh >"$work/build.log" 2>&1 || { tail -n 60 "$work/build.log"; fail "building the images failed"; }
+grep '^build: ' "$work/build.log" | sed 's/^/   /'
+image() { $py -c 'import json,sys; print(json.load(open(sys.argv[1]))["images"][sys.argv[2]])' "$STRATUS_TFVARS" "$1"; }
+gdal_image=$(image gdal_lambda)
+run_image=$(image run_lambda)
+geo_image=$(image run_geolambda)
+# Fixed names for later recipes (`just image-startup`).
 for name in gdal-lambda run-lambda run-geolambda; do
-  step "building $name"
-  s=$SECONDS
-  gdal_args=()
-  [[ ${STRATUS_GDAL:-bundled} == system ]] && gdal_args=(--build-arg GDAL_PACKAGES=libgdal32)
-  buildah bud --isolation chroot --layers --quiet --format docker --platform "linux/$arch" "${ca_args[@]}" "${gdal_args[@]}" \
-    --build-arg "BASE_IMAGE=$base" -f "images/$name/Dockerfile" -t "localhost/stratus/$name:$tag" \
-    target/images/context >"$work/build-$name.log" 2>&1 \
-    || { cat "$work/build-$name.log"; fail "building $name failed"; }
-  echo "   built localhost/stratus/$name:$tag in $((SECONDS - s)) s"
+  "$docker" tag "$(image "${name//-/_}")" "localhost/stratus/$name:test"
 done
 
+step "pushing to the registry (just push's code), and as terraform apply pushes"
+STRATUS_REGISTRY=$registry $py scripts/images/push.py | sed 's/^/   /'
+# The registry's own answer, read over its API: one image manifest of this architecture, whose
+# digest is the one handed to Terraform.
+$py - "$STRATUS_TFVARS" "$registry" "$arch" <<'PY'
+import json, sys, urllib.request
+tfvars, registry, arch = sys.argv[1:]
+accept = ("application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, "
+          "application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json")
+for key, uri in json.load(open(tfvars))["images"].items():
+    repo, digest = uri.split("/", 1)[1].split("@")
+    req = urllib.request.Request(f"http://{registry}/v2/{repo}/manifests/{digest}", headers={"Accept": accept})
+    with urllib.request.urlopen(req) as r:
+        manifest, served = json.loads(r.read()), r.headers["Docker-Content-Digest"]
+    with urllib.request.urlopen(f"http://{registry}/v2/{repo}/blobs/{manifest['config']['digest']}") as r:
+        config = json.loads(r.read())
+    ok = (manifest["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+          and (config["os"], config["architecture"]) == ("linux", arch) and served == digest)
+    print(f"   {repo}: {manifest['mediaType']}, {config['os']}/{config['architecture']}, {served}")
+    if not ok:
+        sys.exit(f"test-images: the registry holds something else for {uri}")
+PY
+# terraform apply's push (modules/image-push/push.sh) against the same registry: it pushes, and
+# it refuses an image index, which Lambda cannot run.
+tf_push() { # <source image> <target image>
+  CONTAINER_CLI=$docker ARCHITECTURE=$arch SOURCE_IMAGE=$1 TARGET_IMAGE=$2 REGISTRY=$registry \
+    REGISTRY_USER=stratus REGISTRY_PASSWORD=unused bash terraform/modules/image-push/push.sh
+}
+tf_push "$gdal_image" "$registry/stratus/apply-gdal-lambda:${gdal_image##*:}" >"$work/tf-push.log" 2>&1 \
+  || { cat "$work/tf-push.log"; fail "the image-push module's push failed"; }
+"$docker" manifest create --insecure "$registry/stratus/index:multi" "$registry/stratus/apply-gdal-lambda:${gdal_image##*:}" >/dev/null
+"$docker" manifest push --insecure "$registry/stratus/index:multi" >/dev/null
+if tf_push "$gdal_image" "$registry/stratus/index:multi" >"$work/tf-index.log" 2>&1; then
+  fail "the image-push module accepted an image index"
+fi
+echo "   image-push: pushed $registry/stratus/apply-gdal-lambda; refused an index ($(tail -n1 "$work/tf-index.log" | cut -c1-80)…)"
+
+# run-lambda on this machine serves the Runtime API to the gdal-lambda image, as Lambda's would.
+runner=$root/target/debug/run-lambda
+cargo build -q --locked -p run-lambda
+
 step "local AWS (moto)"
-port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto_pid=$!
+pids+=($!)
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
        AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 for _ in $(seq 100); do
@@ -151,11 +211,17 @@ record = {
 json.dump({"Records": [record]}, open(f"{work}/event.json", "w"))
 PY
 
-new_container() { # <image> → container name (removed on exit)
-  local c
-  c=$(buildah from --quiet --arch "$arch" "$1")
-  containers+=("$c")
-  echo "$c"
+# `docker run` of IMAGE on the host's network (moto and the Runtime API are on its loopback),
+# with the AWS environment; the container is removed at the end whatever happens.
+run() { # <image> [docker run options…] -- <command…>
+  local image=$1 name
+  shift
+  name=stratus-test-$$-${#containers[@]}
+  containers+=("$name")
+  local opts=()
+  while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
+  shift
+  "$docker" run --rm --name "$name" --network host "${aws_env[@]}" "${opts[@]}" "$image" "$@"
 }
 
 # Reads s3://bucket/KEY as JSON and checks it with the Python expression CHECK (on `doc`).
@@ -176,17 +242,15 @@ to_event_ms() {
 }
 
 step "gdal-lambda: the image's command under run-lambda's Runtime API (as Lambda runs it)"
-ctr=$(new_container "localhost/stratus/gdal-lambda:$tag")
-cmd=$(buildah inspect --type image --format '{{range .OCIv1.Config.Cmd}}{{.}} {{end}}' "localhost/stratus/gdal-lambda:$tag")
-# The function process run-lambda starts: the image's command in its container, with the Lambda
-# environment run-lambda hands a runtime (the container shares the host's loopback).
+# The function process run-lambda starts: the image's own command in a container, with the
+# Lambda environment run-lambda hands a runtime.
 cat >"$work/bootstrap" <<SH
 #!/usr/bin/env bash
 set -euo pipefail
 args=()
 while IFS= read -r -d '' kv; do args+=(--env "\$kv"); done \
   < <(env -0 | grep -zE '^(AWS_|_HANDLER=|_X_AMZN|LAMBDA_RUNTIME_DIR=|TZ=|OUTPUT_URL=|MAX_CONCURRENCY=)')
-exec buildah run --isolation chroot "\${args[@]}" $ctr -- $cmd
+exec "$docker" run --rm --name stratus-test-\$\$ --network host "\${args[@]}" $gdal_image
 SH
 chmod +x "$work/bootstrap"
 "$runner" exec "$work/bootstrap" --runtime provided.al2023 --function-name gdal-lambda \
@@ -201,7 +265,7 @@ printf "   event delivered %.1f ms after start (includes starting the container)
 step "gdal-lambda: the image's own run-lambda runs the handler (as a Batch job would)"
 $py -c 'import boto3, sys; boto3.client("s3").upload_file(sys.argv[1], sys.argv[2], "events/s3-event.json")' \
   "$work/event.json" "$bucket"
-buildah run --isolation chroot "${aws_env[@]}" "$ctr" -- run-lambda exec /var/task/bootstrap \
+run "$gdal_image" -- run-lambda exec /var/task/bootstrap \
   --function-name gdal-lambda --payload "s3://$bucket/events/s3-event.json" --output "s3://$bucket/events/s3-event_out.json" \
   --env "OUTPUT_URL=s3://$bucket/stac-batch/" >"$work/gdal-batch.log" 2>&1 \
   || { cat "$work/gdal-batch.log"; fail "run-lambda exec in the gdal-lambda image failed"; }
@@ -215,7 +279,7 @@ echo "   start of the handler to its first /next (in the image$emulated): $lean_
 step "gdal-lambda: hostile uploads, with the image's own GDAL"
 # What the image's GDAL is kept from: a VRT pointing at a canary URL and a local file, a GeoTIFF
 # whose CRS names a grid file, a TIFF of 5,000 chained IFDs. A canary HTTP server must see nothing.
-canary_port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+canary_port=$(free_port)
 $py -m http.server --bind 127.0.0.1 "$canary_port" --directory "$work" >"$work/canary.log" 2>&1 &
 canary_pid=$!
 gdal_translate -q -of GTiff -co GEOTIFF_KEYS_FLAVOR=ESRI_PE -a_ullr 10 50 11 49 \
@@ -267,22 +331,18 @@ grep -q '/etc/passwd\|canary.gsb' "$work/hostile.log" && fail "a referenced path
 echo "   refused all three; the canary URL saw no request"
 
 step "run-lambda: \`run\` runs a Python function"
-ctr=$(new_container "localhost/stratus/run-lambda:$tag")
-buildah run --isolation chroot "${aws_env[@]}" "$ctr" -- \
-  run echo-py "s3://$bucket/payloads/echo-py.json" --code "s3://$bucket/code/echo-py.zip" >"$work/run.log" 2>&1 \
+run "$run_image" -- run echo-py "s3://$bucket/payloads/echo-py.json" --code "s3://$bucket/code/echo-py.zip" >"$work/run.log" 2>&1 \
   || { cat "$work/run.log"; fail "run echo-py failed in the run-lambda image"; }
 check_s3_json payloads/echo-py_out.json 'doc["hello"] == "Stratus" and doc["request_id"]' "response"
 
 step "run-geolambda: \`run\` runs a Python function that reads the COG with rasterio"
-ctr=$(new_container "localhost/stratus/run-geolambda:$tag")
-buildah run --isolation chroot "${aws_env[@]}" "$ctr" -- \
-  run geo-py "s3://$bucket/payloads/geo-py.json" --code "s3://$bucket/code/geo-py.zip" >"$work/run-geo.log" 2>&1 \
+run "$geo_image" -- run geo-py "s3://$bucket/payloads/geo-py.json" --code "s3://$bucket/code/geo-py.zip" >"$work/run-geo.log" 2>&1 \
   || { cat "$work/run-geo.log"; fail "run geo-py failed in the run-geolambda image"; }
 check_s3_json payloads/geo-py_out.json \
   'doc["driver"] == "GTiff" and doc["size"] == [1024, 1024] and doc["epsg"] == 32633 and abs(doc["mean_band1"] - 40) < 1e-6' "response"
-buildah run --isolation chroot "$ctr" -- sh -c 'gdalinfo --version && projinfo -q -o PROJ EPSG:32633' \
+run "$geo_image" -- sh -c 'gdalinfo --version && projinfo -q -o PROJ EPSG:32633' \
   | sed 's/^/   /' || fail "GDAL/PROJ command line tools failed in run-geolambda"
 
-step "image sizes ($arch)"
-IMAGE_TAG=$tag scripts/images/sizes.sh | sed 's/^/   /'
-echo "test-images: all $arch images built and ran in $((SECONDS - t0)) s (gdal-lambda first /next after $lean_ms ms)"
+step "image sizes ($arch, as the registry stores them)"
+$py scripts/images/sizes.py "$STRATUS_TFVARS" | sed 's/^/   /'
+echo "test-images: all $arch images built, pushed and ran in $((SECONDS - t0)) s (gdal-lambda first /next after $lean_ms ms)"

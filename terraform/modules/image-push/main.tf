@@ -21,6 +21,7 @@ resource "terraform_data" "push" {
     interpreter = ["bash"]
     environment = {
       CONTAINER_CLI = var.container_cli
+      ARCHITECTURE  = var.architecture
       SOURCE_IMAGE  = var.source_image
       TARGET_IMAGE  = local.target
       REGISTRY      = local.registry

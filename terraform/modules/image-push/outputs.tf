@@ -4,7 +4,7 @@ output "image_uri" {
 }
 
 output "image_digest" {
-  description = "Digest of the pushed image (manifest or index)."
+  description = "Digest of the pushed image manifest (an index is refused by the push)."
   value       = data.aws_ecr_image.this.image_digest
 }
 

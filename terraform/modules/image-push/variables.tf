@@ -31,3 +31,15 @@ variable "container_cli" {
     error_message = "container_cli must be a command name or path."
   }
 }
+
+variable "architecture" {
+  description = "Architecture the image must be built for (`arm64` or `amd64`, Docker's names): the push refuses another one, and an image index, which Lambda cannot run."
+  type        = string
+  default     = "arm64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["arm64", "amd64"], var.architecture)
+    error_message = "architecture must be arm64 or amd64."
+  }
+}

@@ -62,9 +62,8 @@ variables {
   source_bucket       = "sentinel-cogs"
   subnet_ids          = ["subnet-0123456789abcdef0"]
   security_group_ids  = ["sg-0123456789abcdef0"]
-  # Stands in for the container CLI (succeeds at every step): a real push needs
-  # an engine and a registry.
-  container_cli = "true"
+  # Stands in for the container CLI: a real push needs an engine and a registry.
+  container_cli = "../../modules/image-push/tests/stand-in-cli"
 }
 
 run "renders_a_filmdrop_task" {

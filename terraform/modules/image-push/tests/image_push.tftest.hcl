@@ -17,9 +17,10 @@ mock_provider "aws" {
 variables {
   source_image   = "stratus/gdal-lambda:0.1.0-3f2c1ab"
   repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/gdal-lambda"
-  # A real push needs a container engine and a registry; `true` stands in for the
-  # CLI and succeeds at every step, so the rest of the module runs as in a deployment.
-  container_cli = "true"
+  # A real push needs a container engine and a registry (`just test-images` pushes to a
+  # real one); the stand-in answers as they would, so the rest of the module runs as in a
+  # deployment.
+  container_cli = "tests/stand-in-cli"
 }
 
 run "pins_the_pushed_digest" {

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Local stand-ins for the images' pinned bases, for machines that cannot pull from Docker Hub
+# (`just test-images`): loaded into the Docker engine at DOCKER_HOST.
+#   localhost/stratus-base:bookworm-<arch>   debian:bookworm-slim: a `debootstrap --variant=minbase`
+#                                            bookworm, slimmed as Docker's -slim images are
+#   localhost/stratus-rust:bookworm-<arch>   rust:bookworm for the build stage: that Debian with this
+#                                            machine's Rust toolchain (rustup, cargo, rustc and the
+#                                            targets installed) in /usr/local, as the official image has it
+# Existing images are reused unless --force. A foreign ARCH's base runs under qemu (emulation.sh).
+#   scripts/images/standins.sh [--force] ARCH
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+force=false
+[[ ${1:-} == --force ]] && { force=true; shift; }
+arch=${1:-$(host_arch)}
+docker=${DOCKER_CLI:-docker}
+base=localhost/stratus-base:bookworm-$arch
+rust=localhost/stratus-rust:bookworm-$(host_arch)
+
+have() { ! $force && "$docker" image inspect "$1" >/dev/null 2>&1; }
+
+# The first Debian (not security) mirror among apt's sources, one-line or deb822.
+mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+  | grep -Eo '(https?://[^ ]+/debian)/?( |$)' | grep -v security | head -n1 | tr -d ' ' || true)
+mirror=${mirror:-http://deb.debian.org/debian}
+
+# debootstrap a slim bookworm for ARCH into DIR.
+bootstrap() { # <arch> <dir>
+  local a=$1 root=$2
+  command -v debootstrap >/dev/null || { echo "standins: debootstrap is missing (just setup installs it)" >&2; exit 1; }
+  [[ $(id -u) == 0 ]] || { echo "standins: debootstrap needs root" >&2; exit 1; }
+  "$here/emulation.sh" "$a"
+  echo "standins: debootstrap bookworm ($a) from $mirror"
+  debootstrap --variant=minbase --arch="$a" bookworm "$root" "$mirror" >"$root.log" 2>&1 \
+    || { tail -n 30 "$root.log" >&2; echo "standins: debootstrap failed" >&2; exit 1; }
+  rm -f "$root.log"
+  # As in Docker's debian:*-slim images: no apt caches (also after later installs), no docs,
+  # man pages or translations (also of packages installed later).
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
+  cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'CFG'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+CFG
+  cat >"$root/etc/dpkg/dpkg.cfg.d/docker-slim" <<'CFG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/lintian/*
+CFG
+  find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
+  rm -rf "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/usr/share/locale/* \
+    "$root"/usr/share/groff/* "$root"/usr/share/lintian/*
+}
+
+import() { # <dir> <arch> <image> [--change …]
+  local root=$1 a=$2 image=$3
+  shift 3
+  tar -C "$root" -c . | "$docker" import --platform "linux/$a" \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$@" - "$image" >/dev/null
+}
+
+work=$(mktemp -d /var/tmp/stratus-standins.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+if ! have "$base"; then
+  start=$SECONDS
+  bootstrap "$arch" "$work/base"
+  import "$work/base" "$arch" "$base" --change 'CMD ["bash"]'
+  echo "standins: $base ready in $((SECONDS - start)) s"
+else
+  echo "standins: reusing $base"
+fi
+
+if ! have "$rust"; then
+  start=$SECONDS
+  rustup_home=$(rustup show home)
+  toolchain=$(rustup show active-toolchain | cut -d' ' -f1)
+  [[ -d $rustup_home/toolchains/$toolchain ]] || { echo "standins: no Rust toolchain here (rustup)" >&2; exit 1; }
+  if [[ $arch != "$(host_arch)" ]]; then
+    rustup target add "$(rust_triple "$arch")" >/dev/null
+  fi
+  if [[ $(host_arch) == "$arch" && -d $work/base ]]; then
+    mv "$work/base" "$work/rust"
+  else
+    bootstrap "$(host_arch)" "$work/rust"
+  fi
+  mkdir -p "$work/rust/usr/local/rustup/toolchains" "$work/rust/usr/local/cargo/bin"
+  cp -a "$rustup_home/toolchains/$toolchain" "$work/rust/usr/local/rustup/toolchains/"
+  printf 'version = "12"\ndefault_toolchain = "%s"\nprofile = "minimal"\n' "$toolchain" \
+    >"$work/rust/usr/local/rustup/settings.toml"
+  cp "$(command -v rustup)" "$work/rust/usr/local/cargo/bin/rustup"
+  for tool in cargo rustc rustdoc; do ln -s rustup "$work/rust/usr/local/cargo/bin/$tool"; done
+  import "$work/rust" "$(host_arch)" "$rust" \
+    --change 'ENV RUSTUP_HOME=/usr/local/rustup' --change 'ENV CARGO_HOME=/usr/local/cargo' \
+    --change 'ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  echo "standins: $rust ready in $((SECONDS - start)) s (toolchain $toolchain)"
+else
+  echo "standins: reusing $rust"
+fi
