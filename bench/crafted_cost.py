@@ -7,14 +7,16 @@ and the function's peak resident memory (VmHWM, polled while it runs).
     python bench/crafted_cost.py [IFDS]
     MAX_TIFF_IFDS=1000000 python bench/crafted_cost.py   # without the IFD limit: GDAL's own cost
 
-Uses the image's staged binary (lean GDAL; `just test-images` stages it) when
-present, else target/release/gdal-lambda (`cargo build --release`).
+Uses the gdal-lambda image's handler and GDAL/PROJ data (lean GDAL), copied out
+of localhost/stratus/gdal-lambda:test (what `just test-images` leaves in its
+engine: run it with `eval "$(scripts/images/engine.sh)"`), else
+target/release/gdal-lambda (`cargo build --release`, the system GDAL).
 """
 import json, os, socket, struct, subprocess, sys, tempfile, time, urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGED = ROOT / "target/images/context/amd64"
+IMAGE = os.environ.get("STRATUS_GDAL_LAMBDA_IMAGE", "localhost/stratus/gdal-lambda:test")
 
 
 def free_port() -> int:
@@ -46,12 +48,21 @@ def record(bucket: str, key: str, size: int) -> dict:
                    "object": {"key": urllib.parse.quote_plus(key, safe="/"), "size": size, "eTag": "x", "sequencer": "0"}}}
 
 
+def from_image(work: Path) -> tuple[Path, list[str]]:
+    """The image's handler, and --env arguments pointing it at the image's GDAL/PROJ data."""
+    docker = os.environ.get("DOCKER_CLI", "docker")
+    cid = subprocess.run([docker, "create", IMAGE], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        subprocess.run([docker, "cp", f"{cid}:/var/task/bootstrap", str(work / "gdal-lambda")], check=True)
+        subprocess.run([docker, "cp", f"{cid}:/opt/gdal/share", str(work / "share")], check=True)
+    finally:
+        subprocess.run([docker, "rm", cid], capture_output=True)
+    return work / "gdal-lambda", ["--env", f"GDAL_DATA={work}/share/gdal", "--env", f"PROJ_DATA={work}/share/proj"]
+
+
 def main() -> None:
     ifds = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    staged = (STAGED / "bin/gdal-lambda").exists()
-    binary = STAGED / "bin/gdal-lambda" if staged else ROOT / "target/release/gdal-lambda"
-    runner = next(p for p in [ROOT / "target/images/cargo/release/run-lambda", ROOT / "target/release/run-lambda",
-                              ROOT / "target/debug/run-lambda"] if p.exists())
+    runner = next(p for p in [ROOT / "target/release/run-lambda", ROOT / "target/debug/run-lambda"] if p.exists())
     port = free_port()
     moto = subprocess.Popen([str(ROOT / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -67,6 +78,11 @@ def main() -> None:
         except Exception:
             time.sleep(0.1)
     work = Path(tempfile.mkdtemp(prefix="stratus-crafted-"))
+    docker = os.environ.get("DOCKER_CLI", "docker")
+    if subprocess.run([docker, "image", "inspect", IMAGE], capture_output=True).returncode == 0:
+        binary, data = from_image(work)
+    else:
+        binary, data = ROOT / "target/release/gdal-lambda", []
     try:
         s3.create_bucket(Bucket="crafted")
         body = ifd_chain(ifds)
@@ -75,7 +91,6 @@ def main() -> None:
             s3.put_object(Bucket="crafted", Key=k, Body=body)
         (work / "event.json").write_text(json.dumps({"Records": [record("crafted", k, len(body)) for k in keys]}))
         hwm = work / "vmhwm"
-        data = ["--env", f"GDAL_DATA={STAGED}/share/gdal", "--env", f"PROJ_DATA={STAGED}/share/proj"] if staged else []
         if "MAX_TIFF_IFDS" in os.environ:
             data += ["--env", f"MAX_TIFF_IFDS={os.environ['MAX_TIFF_IFDS']}"]
         (work / "bootstrap").write_text(f"""#!/bin/bash
@@ -89,7 +104,7 @@ while kill -0 $pid 2>/dev/null; do grep VmHWM /proc/$pid/status >{hwm}.tmp 2>/de
                         "--env", "OUTPUT_URL=s3://crafted/stac/", *data], check=True, capture_output=True)
         took = time.time() - t
         outcomes = [(r["status"], r.get("error_kind")) for r in json.loads((work / "response.json").read_text())["records"]]
-        print(f"{binary.relative_to(ROOT)}: 8 TIFFs of {ifds} chained IFDs ({len(body) / 1e6:.1f} MB each): "
+        print(f"{IMAGE if data else binary}: 8 TIFFs of {ifds} chained IFDs ({len(body) / 1e6:.1f} MB each): "
               f"{took:.2f} s (process start and run-lambda included), peak RSS {hwm.read_text().split()[1]} kB")
         print(f"outcomes: {outcomes}")
     finally:
