@@ -1,4 +1,4 @@
-# Helpers shared by scripts/images/*.sh (sourced).
+# Helpers shared by scripts/images/*.sh (sourced; bash on Linux and macOS).
 
 # This machine's architecture in Docker's naming (amd64, arm64).
 host_arch() {
@@ -17,20 +17,6 @@ rust_triple() {
   esac
 }
 
-gnu_triple() {
-  case $1 in
-    amd64) echo x86_64-linux-gnu ;;
-    arm64) echo aarch64-linux-gnu ;;
-    *) echo "unsupported architecture: $1 (amd64 or arm64)" >&2; return 1 ;;
-  esac
-}
-
-# The most recently modified of the given paths (that exist), or nothing.
-newest() {
-  local p
-  for p in "$@"; do [[ -e $p ]] && printf '%s\t%s\n' "$(stat -c %Y "$p")" "$p"; done | sort -rn | head -n1 | cut -f2
-}
-
 # Version and commit tag of the images: <workspace version>-<short sha>[-dirty-<hash of the changes>].
 image_tag() {
   local version sha dirty
@@ -38,7 +24,8 @@ image_tag() {
   sha=$(git rev-parse --short=8 HEAD 2>/dev/null || echo nogit)
   dirty=""
   if [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]]; then
-    dirty=-dirty-$(git diff HEAD 2>/dev/null | sha256sum | cut -c1-8)
+    # sha256sum on Linux, shasum on macOS.
+    dirty=-dirty-$(git diff HEAD 2>/dev/null | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-8)
   fi
   echo "${version:-0.0.0}-$sha$dirty"
 }

@@ -91,9 +91,12 @@ image() { $py -c 'import json,sys; print(json.load(open(sys.argv[1]))["images"][
 gdal_image=$(image gdal_lambda)
 run_image=$(image run_lambda)
 geo_image=$(image run_geolambda)
-# Fixed names for later recipes (`just image-startup`).
+# Fixed names for later recipes (`just image-startup`): :test for this machine's architecture,
+# :test-<arch> for another.
+suffix=""
+[[ $arch == "$(host_arch)" ]] || suffix=-$arch
 for name in gdal-lambda run-lambda run-geolambda; do
-  "$docker" tag "$(image "${name//-/_}")" "localhost/stratus/$name:test"
+  "$docker" tag "$(image "${name//-/_}")" "localhost/stratus/$name:test$suffix"
 done
 
 step "pushing to the registry (just push's code), and as terraform apply pushes"
