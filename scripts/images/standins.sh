@@ -18,7 +18,10 @@ docker=${DOCKER_CLI:-docker}
 base=localhost/stratus-base:bookworm-$arch
 rust=localhost/stratus-rust:bookworm-$(host_arch)
 
-have() { ! $force && "$docker" image inspect "$1" >/dev/null 2>&1; }
+# IMAGE is there, for linux/ARCH.
+have() { # <image> <arch>
+  ! $force && [[ $("$docker" image inspect -f '{{.Os}}/{{.Architecture}}' "$1" 2>/dev/null) == "linux/$2" ]]
+}
 
 # The first Debian (not security) mirror among apt's sources, one-line or deb822.
 mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
@@ -59,26 +62,37 @@ CFG
     "$root"/usr/share/groff/* "$root"/usr/share/lintian/*
 }
 
-import() { # <dir> <arch> <image> [--change …]
-  local root=$1 a=$2 image=$3
+# Loads DIR as IMAGE for linux/ARCH, with the Dockerfile LINES after its FROM. A BuildKit build
+# from scratch, because `docker import --platform` labels the image with the engine's own
+# architecture unless the engine runs experimental.
+load() { # <dir> <arch> <image> [Dockerfile line…]
+  local root=$1 a=$2 image=$3 ctx
   shift 3
-  tar -C "$root" -c . | "$docker" import --platform "linux/$a" \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$@" - "$image" >/dev/null
+  ctx=$(mktemp -d "$work/load.XXXXXX")
+  tar -C "$root" -cf "$ctx/rootfs.tar" .
+  {
+    echo 'FROM scratch'
+    echo 'ADD rootfs.tar /'
+    echo 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+    printf '%s\n' "$@"
+  } >"$ctx/Dockerfile"
+  DOCKER_BUILDKIT=1 "$docker" build --quiet --platform "linux/$a" -t "$image" "$ctx" >/dev/null
+  rm -rf "$ctx"
 }
 
 work=$(mktemp -d /var/tmp/stratus-standins.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if ! have "$base"; then
+if ! have "$base" "$arch"; then
   start=$SECONDS
   bootstrap "$arch" "$work/base"
-  import "$work/base" "$arch" "$base" --change 'CMD ["bash"]'
+  load "$work/base" "$arch" "$base" 'CMD ["bash"]'
   echo "standins: $base ready in $((SECONDS - start)) s"
 else
   echo "standins: reusing $base"
 fi
 
-if ! have "$rust"; then
+if ! have "$rust" "$(host_arch)"; then
   start=$SECONDS
   rustup_home=$(rustup show home)
   toolchain=$(rustup show active-toolchain | cut -d' ' -f1)
@@ -97,9 +111,8 @@ if ! have "$rust"; then
     >"$work/rust/usr/local/rustup/settings.toml"
   cp "$(command -v rustup)" "$work/rust/usr/local/cargo/bin/rustup"
   for tool in cargo rustc rustdoc; do ln -s rustup "$work/rust/usr/local/cargo/bin/$tool"; done
-  import "$work/rust" "$(host_arch)" "$rust" \
-    --change 'ENV RUSTUP_HOME=/usr/local/rustup' --change 'ENV CARGO_HOME=/usr/local/cargo' \
-    --change 'ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  load "$work/rust" "$(host_arch)" "$rust" 'ENV RUSTUP_HOME=/usr/local/rustup CARGO_HOME=/usr/local/cargo' \
+    'ENV PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
   echo "standins: $rust ready in $((SECONDS - start)) s (toolchain $toolchain)"
 else
   echo "standins: reusing $rust"

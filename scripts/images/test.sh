@@ -224,7 +224,7 @@ run() { # <image> [docker run options…] -- <command…>
   local opts=()
   while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
   shift
-  "$docker" run --rm --name "$name" --network host "${aws_env[@]}" "${opts[@]}" "$image" "$@"
+  "$docker" run --rm --name "$name" --platform "linux/$arch" --network host "${aws_env[@]}" "${opts[@]}" "$image" "$@"
 }
 
 # Reads s3://bucket/KEY as JSON and checks it with the Python expression CHECK (on `doc`).
@@ -253,7 +253,7 @@ set -euo pipefail
 args=()
 while IFS= read -r -d '' kv; do args+=(--env "\$kv"); done \
   < <(env -0 | grep -zE '^(AWS_|_HANDLER=|_X_AMZN|LAMBDA_RUNTIME_DIR=|TZ=|OUTPUT_URL=|MAX_CONCURRENCY=)')
-exec "$docker" run --rm --name stratus-test-\$\$ --network host "\${args[@]}" $gdal_image
+exec "$docker" run --rm --name stratus-test-\$\$ --platform linux/$arch --network host "\${args[@]}" $gdal_image
 SH
 chmod +x "$work/bootstrap"
 "$runner" exec "$work/bootstrap" --runtime provided.al2023 --function-name gdal-lambda \
