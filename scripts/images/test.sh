@@ -39,6 +39,10 @@ containers=()
 cleanup() {
   local rc=$?
   ((${#containers[@]})) && "$docker" rm -f "${containers[@]}" >/dev/null 2>&1
+  # The tags naming this run's registry (its port is gone after the run); the layers stay.
+  if [[ -n ${registry:-} ]]; then
+    "$docker" images --format '{{.Repository}}:{{.Tag}}' | grep "^$registry/" | xargs -r "$docker" rmi >/dev/null 2>&1 || true
+  fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }; done
   rm -rf "$work"
   exit "$rc"
