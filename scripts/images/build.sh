@@ -34,7 +34,7 @@ else
   echo "build: no buildx plugin: building with DOCKER_BUILDKIT=1 docker build (BuildKit, one platform)" >&2
   build=(env DOCKER_BUILDKIT=1 "$docker" build)
 fi
-extra=()
+extra=(--platform "linux/$arch") # never empty: bash 3.2 calls an empty array unbound
 [[ -n ${STRATUS_CA_BUNDLE:-} ]] && extra+=(--secret "id=ca,src=$STRATUS_CA_BUNDLE")
 # shellcheck disable=SC2206 # a word list on purpose
 [[ -n ${STRATUS_BUILD_ARGS:-} ]] && extra+=($STRATUS_BUILD_ARGS)
@@ -44,31 +44,41 @@ for name in "$@"; do
   image=stratus/$name:$tag
   echo "build: $image (linux/$arch)"
   start=$SECONDS
-  "${build[@]}" --platform "linux/$arch" -f "images/$name/Dockerfile" -t "$image" "${extra[@]}" .
+  "${build[@]}" -f "images/$name/Dockerfile" -t "$image" "${extra[@]}" .
   built=$("$docker" image inspect --format '{{.Os}}/{{.Architecture}}' "$image")
   [[ $built == "linux/$arch" ]] || { echo "build: $image is $built, not linux/$arch" >&2; exit 1; }
   echo "build: $image built in $((SECONDS - start)) s"
 done
 
-# Hand the tags and their architecture to Terraform; an image not rebuilt keeps its entry.
-python3 - "${STRATUS_TFVARS:-terraform/images.auto.tfvars.json}" "$tag" "$arch" "$@" <<'PY'
-import json, os, sys
-path, tag, arch, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-try:
-    doc = json.load(open(path))
-except (OSError, ValueError):
-    doc = {}
-if doc.get("image_architecture", arch) != arch:
-    doc["images"] = {}  # images of another architecture cannot deploy with these
-images = doc.setdefault("images", {})
-for name in names:
-    images[name.replace("-", "_")] = f"stratus/{name}:{tag}"
-doc["image_architecture"] = arch
-missing = {"gdal_lambda", "run_lambda", "run_geolambda"} - images.keys()
-doc.pop("push_images", None)  # local tags: the apply pushes them (push_images defaults to true)
-with open(path + ".tmp", "w") as f:
-    json.dump(doc, f, indent=2)
-    f.write("\n")
-os.replace(path + ".tmp", path)
-print(f"build: wrote {path} ({arch})" + (f"; still missing: {', '.join(sorted(missing))} (`just build`)" if missing else ""))
-PY
+# Hand the tags and their architecture to Terraform; an image not rebuilt keeps its entry. Plain
+# bash (no python or jq on the host): the file is ours, one "key": "value" per line.
+tfvars=${STRATUS_TFVARS:-terraform/images.auto.tfvars.json}
+entry() { [[ -f $tfvars ]] && sed -n "s/^ *\"$1\": *\"\([^\"]*\)\".*/\1/p" "$tfvars" | head -n1; }
+# One variable per image, img_<key> (bash 3.2, macOS's, has no associative arrays).
+keys=(gdal_lambda run_lambda run_geolambda)
+for key in "${keys[@]}"; do
+  value=""
+  # Images of another architecture cannot deploy with these.
+  [[ $(entry image_architecture) == "$arch" ]] && value=$(entry "$key")
+  printf -v "img_$key" '%s' "$value"
+done
+for name in "$@"; do printf -v "img_${name//-/_}" '%s' "stratus/$name:$tag"; done
+missing=""
+{
+  echo '{'
+  echo '  "images": {'
+  sep=""
+  for key in "${keys[@]}"; do
+    var=img_$key
+    [[ -n ${!var} ]] || { missing+=" $key"; continue; }
+    printf '%s    "%s": "%s"' "$sep" "$key" "${!var}"
+    sep=$',\n'
+  done
+  echo
+  echo '  },'
+  # push_images is left out: local tags, which the apply pushes (it defaults to true).
+  echo "  \"image_architecture\": \"$arch\""
+  echo '}'
+} >"$tfvars.tmp"
+mv "$tfvars.tmp" "$tfvars"
+echo "build: wrote $tfvars ($arch)${missing:+; still missing:$missing (\`just build\`)}"

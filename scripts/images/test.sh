@@ -75,13 +75,7 @@ curl -fs "http://$registry/v2/" >/dev/null || fail "the registry did not start: 
 
 step "stand-in bases ($arch)"
 scripts/images/standins.sh "$arch"
-# BuildKit takes the final stages' base from a registry when it is not this machine's platform.
 base=localhost/stratus-base:bookworm-$arch
-if [[ $arch != "$(host_arch)" ]]; then
-  "$docker" tag "$base" "$registry/stratus-base:bookworm-$arch"
-  "$docker" push --quiet "$registry/stratus-base:bookworm-$arch" >/dev/null
-  base=$registry/stratus-base:bookworm-$arch
-fi
 
 step "building the images for linux/$arch (scripts/images/build.sh)"
 export STRATUS_TFVARS=$work/images.auto.tfvars.json
