@@ -109,14 +109,16 @@ async fn run_cli(cli: Cli) -> anyhow::Result<()> {
             (raster.info, id, url.to_string(), raster.last_modified)
         }
         None => {
+            // A local file's Item points at it from anywhere: its absolute path. GDAL
+            // paths (/vsi…/) stay as given.
+            let href = if source.starts_with("/vsi") {
+                source.clone()
+            } else {
+                std::path::absolute(&source)?.display().to_string()
+            };
             let path = source.clone();
             let info = tokio::task::spawn_blocking(move || raster_info::read_info(&path)).await??;
-            (
-                info,
-                stac::item_id(&source),
-                source.clone(),
-                file_modified(&source),
-            )
+            (info, stac::item_id(&href), href, file_modified(&source))
         }
     };
     let out = if want_item {

@@ -140,7 +140,11 @@ async fn rasters_with_odd_keys_get_items_and_bad_input_does_not_fail_the_invocat
     );
     let item: Value = objects::get_json(&s3, &item_url).await.unwrap();
     samples::assert_valid_stac(&item);
-    assert_eq!(item["id"], "my scene+1 %2B é 日本");
+    // The file name without extension and the key's SHA-256 (docs/gdal-lambda.md), by sha256sum.
+    assert_eq!(
+        item["id"],
+        format!("my scene+1 %2B é 日本-{}", sha256sum_16(cog_key))
+    );
     assert_eq!(
         item["assets"]["data"]["href"],
         format!("s3://{bucket}/{cog_key}")
@@ -283,4 +287,22 @@ async fn item_writes_are_retried_unless_known_to_fail_again() {
         .as_deref()
         .unwrap()
         .contains("no-such-output-bucket"));
+}
+
+/// The first 16 hex digits of `text`'s SHA-256, as coreutils' sha256sum gives them.
+fn sha256sum_16(text: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..16].to_string()
 }

@@ -3,18 +3,15 @@
 use std::collections::BTreeMap;
 
 use gdal::raster::{GdalDataType, RasterBand};
-use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::spatial_ref::SpatialRef;
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags, Metadata};
 use serde::{Deserialize, Serialize};
 
 use crate::cog::{self, CogCheck};
 use crate::crs_refs;
+use crate::footprint::{self, GcpTransformer, Grid};
 use crate::gdal_env::{configure_gdal, take_messages};
 use crate::{Error, Result};
-
-/// Points per footprint edge: enough to follow the curvature of reprojected
-/// edges without making the geometry heavy.
-const EDGE_POINTS: usize = 16;
 
 /// Everything Stratus reports about a raster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,20 +30,63 @@ pub struct RasterInfo {
     pub bands: Vec<BandInfo>,
     /// Coordinate reference system, when the raster has one.
     pub crs: Option<CrsInfo>,
-    /// GDAL geotransform, when the raster is georeferenced.
+    /// GDAL geotransform, when the raster is georeferenced by one.
     pub geotransform: Option<[f64; 6]>,
-    /// Bounds in the raster's CRS: `[minx, miny, maxx, maxy]`.
+    /// Ground control points, when the raster has them (and their CRS).
+    pub gcps: Option<Gcps>,
+    /// What the bounds and footprint were derived from.
+    pub georeferencing: Option<Georeferencing>,
+    /// Bounds in the raster's CRS (the GCPs' for a GCP raster): `[minx, miny, maxx, maxy]`.
     pub bbox: Option<[f64; 4]>,
-    /// Bounds in WGS84 longitude/latitude.
+    /// Bounds in WGS84 longitude/latitude `[west, south, east, north]`; west > east
+    /// when the raster crosses the antimeridian (RFC 7946 §5.2).
     pub wgs84_bbox: Option<[f64; 4]>,
-    /// Footprint in WGS84 as a GeoJSON Polygon.
+    /// Footprint in WGS84: a GeoJSON Polygon, or a MultiPolygon cut at the antimeridian.
     pub footprint: Option<serde_json::Value>,
+    /// Mean pixel size in metres at the raster's centre.
+    pub resolution_m: Option<f64>,
     /// Metadata by domain (`""` is the default domain), including `IMAGE_STRUCTURE`.
     pub metadata: BTreeMap<String, BTreeMap<String, String>>,
     /// Cloud Optimized GeoTIFF check (GeoTIFFs only).
     pub cog: Option<CogCheck>,
     /// Things worth knowing that are not errors (no CRS, GDAL warnings …).
     pub warnings: Vec<String>,
+}
+
+/// A raster's ground control points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gcps {
+    /// The CRS of the points' coordinates.
+    pub crs: Option<CrsInfo>,
+    /// The points.
+    pub points: Vec<Gcp>,
+}
+
+/// One ground control point: a pixel/line position and where it is in the GCPs' CRS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gcp {
+    /// Identifier, often a number.
+    pub id: String,
+    /// Pixel (column) position.
+    pub pixel: f64,
+    /// Line (row) position.
+    pub line: f64,
+    /// X (easting or longitude).
+    pub x: f64,
+    /// Y (northing or latitude).
+    pub y: f64,
+    /// Z (elevation).
+    pub z: f64,
+}
+
+/// How the raster's pixels are placed on Earth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Georeferencing {
+    /// An affine geotransform in the raster's CRS.
+    Geotransform,
+    /// GDAL's polynomial fit to the ground control points.
+    Gcps,
 }
 
 /// One band.
@@ -173,27 +213,43 @@ pub(crate) fn describe(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterI
         .geo_transform()
         .ok()
         .filter(|gt| *gt != [0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
-    let bbox = geotransform.map(|gt| native_bbox(&gt, width, height));
-    let (wgs84_bbox, footprint) = match (&srs, &geotransform) {
-        (Some(srs), Some(_)) if names_grid_files(srs) => {
-            warnings.push(
-                "the CRS names grid files, which are not read: no WGS84 footprint".to_string(),
-            );
-            (None, None)
+    let gcp_srs = ds.gcp_spatial_ref();
+    let gcps = gcps_of(ds, gcp_srs.as_ref());
+    // The geotransform when there is one, else the GCPs.
+    let placed = match (&srs, geotransform, &gcp_srs) {
+        (Some(srs), Some(gt), _) => Some((srs, Grid::Affine(gt), Georeferencing::Geotransform)),
+        (_, None, Some(gsrs)) => {
+            GcpTransformer::of(ds).map(|t| (gsrs, Grid::Gcps(t), Georeferencing::Gcps))
         }
-        (Some(srs), Some(gt)) => match footprint(srs, gt, width, height) {
-            Ok((b, f)) => (Some(b), Some(f)),
-            Err(e) => {
-                warnings.push(format!("cannot compute the WGS84 footprint: {e}"));
-                (None, None)
-            }
-        },
-        _ => (None, None),
+        _ => None,
     };
-    if crs.is_none() {
+    let mut bbox = geotransform.map(|gt| native_bbox(&gt, width, height));
+    let (mut wgs84_bbox, mut footprint, mut resolution_m, mut georeferencing) =
+        (None, None, None, None);
+    match placed {
+        Some((srs, _, _)) if names_grid_files(srs) => warnings
+            .push("the CRS names grid files, which are not read: no WGS84 footprint".to_string()),
+        Some((srs, grid, how)) => match footprint::locate(srs, &grid, width, height) {
+            Ok(loc) => {
+                if how == Georeferencing::Gcps {
+                    bbox = Some(loc.crs_bbox);
+                }
+                wgs84_bbox = Some(loc.wgs84.bbox);
+                footprint = Some(loc.wgs84.geometry);
+                resolution_m = loc.resolution_m;
+                georeferencing = Some(how);
+            }
+            Err(e) => warnings.push(format!("cannot compute the WGS84 footprint: {e}")),
+        },
+        None => {}
+    }
+    if crs.is_none() && gcps.as_ref().is_none_or(|g| g.crs.is_none()) {
         warnings.push("the raster has no CRS: the STAC Item has no geometry".to_string());
-    } else if geotransform.is_none() {
-        warnings.push("the raster has no geotransform: the STAC Item has no geometry".to_string());
+    } else if geotransform.is_none() && georeferencing.is_none() {
+        warnings.push(
+            "the raster has no geotransform or usable GCPs: the STAC Item has no geometry"
+                .to_string(),
+        );
     }
 
     let metadata = ds
@@ -216,12 +272,34 @@ pub(crate) fn describe(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterI
         bands,
         crs,
         geotransform,
+        gcps,
+        georeferencing,
         bbox,
         wgs84_bbox,
         footprint,
+        resolution_m,
         metadata,
         cog,
         warnings,
+    })
+}
+
+fn gcps_of(ds: &Dataset, srs: Option<&SpatialRef>) -> Option<Gcps> {
+    let points: Vec<Gcp> = ds
+        .gcps()
+        .iter()
+        .map(|g| Gcp {
+            id: g.id(),
+            pixel: g.pixel(),
+            line: g.line(),
+            x: g.x(),
+            y: g.y(),
+            z: g.z(),
+        })
+        .collect();
+    (!points.is_empty()).then(|| Gcps {
+        crs: srs.and_then(crs_info),
+        points,
     })
 }
 
@@ -287,18 +365,59 @@ fn names_grid_files(srs: &SpatialRef) -> bool {
 
 /// The EPSG code of `srs`, identifying it when the file does not say.
 fn epsg_code(srs: &SpatialRef) -> Option<u32> {
-    let direct = |s: &SpatialRef| {
-        (s.auth_name().as_deref() == Some("EPSG"))
-            .then(|| s.auth_code().ok())
-            .flatten()
-            .and_then(|c| u32::try_from(c).ok())
-    };
-    if let Some(code) = direct(srs) {
-        return Some(code);
+    if srs.auth_name().as_deref() == Some("EPSG") {
+        return srs.auth_code().ok().and_then(|c| u32::try_from(c).ok());
     }
-    let mut copy = SpatialRef::from_wkt(&srs.to_wkt().ok()?).ok()?;
-    copy.auto_identify_epsg().ok()?;
-    direct(&copy)
+    identify_epsg(srs)
+}
+
+/// The EPSG CRS that PROJ finds equivalent to `srs` (a PROJ string, a WKT
+/// without codes): GDAL's `OSRFindMatches` with a confidence of at least 70
+/// ("equivalent, only the names differ"), when one EPSG code alone has the
+/// best confidence.
+fn identify_epsg(srs: &SpatialRef) -> Option<u32> {
+    const EQUIVALENT: i32 = 70;
+    let mut found: Vec<(i32, u32)> = Vec::new();
+    #[allow(unsafe_code)]
+    // SAFETY: OSRFindMatches returns an array of n handles and n confidences (or NULL), which we
+    // read and then free with OSRFreeSRSArray and VSIFree; authority strings belong to the handles.
+    unsafe {
+        let mut n: std::os::raw::c_int = 0;
+        let mut confidence: *mut std::os::raw::c_int = std::ptr::null_mut();
+        let matches = gdal_sys::OSRFindMatches(
+            srs.to_c_hsrs(),
+            std::ptr::null_mut(),
+            &mut n,
+            &mut confidence,
+        );
+        if matches.is_null() {
+            return None;
+        }
+        for i in 0..usize::try_from(n).unwrap_or(0) {
+            let h = *matches.add(i);
+            let text = |p: *const std::os::raw::c_char| {
+                (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
+            };
+            let auth = text(gdal_sys::OSRGetAuthorityName(h, std::ptr::null()));
+            let code = text(gdal_sys::OSRGetAuthorityCode(h, std::ptr::null()));
+            if let (Some("EPSG"), Some(Ok(code))) = (auth.as_deref(), code.map(|c| c.parse())) {
+                found.push((*confidence.add(i), code));
+            }
+        }
+        gdal_sys::OSRFreeSRSArray(matches);
+        gdal_sys::VSIFree(confidence.cast());
+    }
+    let best = found
+        .iter()
+        .map(|m| m.0)
+        .max()
+        .filter(|&c| c >= EQUIVALENT)?;
+    let mut codes: Vec<u32> = found.iter().filter(|m| m.0 == best).map(|m| m.1).collect();
+    codes.dedup();
+    match codes.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
 }
 
 /// WKT2:2019 (the crate's `to_wkt` gives GDAL's default WKT1 flavour).
@@ -354,49 +473,6 @@ fn envelope(pts: &[(f64, f64)]) -> [f64; 4] {
         b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
     }
     b
-}
-
-/// The raster outline densified and reprojected to WGS84 lon/lat.
-fn footprint(
-    srs: &SpatialRef,
-    gt: &[f64; 6],
-    width: usize,
-    height: usize,
-) -> gdal::errors::Result<([f64; 4], serde_json::Value)> {
-    let mut src = SpatialRef::from_wkt(&srs.to_wkt()?)?;
-    src.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-    let mut wgs84 = SpatialRef::from_epsg(4326)?;
-    wgs84.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-    let transform = CoordTransform::new(&src, &wgs84)?;
-
-    let (w, h) = (width as f64, height as f64);
-    let corners = [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h), (0.0, 0.0)];
-    let mut xs = Vec::new();
-    let mut ys = Vec::new();
-    for pair in corners.windows(2) {
-        let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
-        for i in 0..EDGE_POINTS {
-            let t = i as f64 / EDGE_POINTS as f64;
-            let (gx, gy) = pixel_to_geo(gt, x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
-            xs.push(gx);
-            ys.push(gy);
-        }
-    }
-    transform.transform_coords(&mut xs, &mut ys, &mut [])?;
-    let round = |v: f64| (v * 1e7).round() / 1e7;
-    let mut ring: Vec<[f64; 2]> = xs
-        .iter()
-        .zip(&ys)
-        .map(|(&x, &y)| [round(x), round(y)])
-        .collect();
-    ring.dedup();
-    if let Some(first) = ring.first().copied() {
-        ring.push(first);
-    }
-    let pts: Vec<(f64, f64)> = ring.iter().map(|p| (p[0], p[1])).collect();
-    let bbox = envelope(&pts);
-    let geometry = serde_json::json!({"type": "Polygon", "coordinates": [ring]});
-    Ok((bbox, geometry))
 }
 
 #[cfg(test)]

@@ -13,7 +13,9 @@
 mod cog;
 mod crs_refs;
 mod error;
+mod footprint;
 mod gdal_env;
+mod globe;
 mod guard;
 mod info;
 mod object;
@@ -28,6 +30,6 @@ pub use cog::CogCheck;
 pub use error::{Error, ErrorKind, Result};
 pub use gdal_env::configure_gdal;
 pub use guard::lockdown;
-pub use info::{read_info, BandInfo, CrsInfo, RasterInfo};
+pub use info::{read_info, BandInfo, CrsInfo, Gcp, Gcps, Georeferencing, RasterInfo};
 pub use object::{read_object_info, Limits, Object, ALLOWED_DRIVERS, HEADER_BYTES};
 pub use object_cache::RangeReader;

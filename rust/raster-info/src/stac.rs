@@ -5,7 +5,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::info::{BandInfo, RasterInfo};
+use crate::info::{BandInfo, CrsInfo, Georeferencing, RasterInfo};
 
 /// STAC version of the Items we write.
 pub const STAC_VERSION: &str = "1.1.0";
@@ -27,17 +27,24 @@ pub struct ItemSource<'a> {
     pub last_modified: Option<&'a str>,
 }
 
-/// Item id from a key or path: the file name without its extension.
+/// Item id of the object at `key` (or of the file at an absolute path): its
+/// file name without the extension, `-`, and the first 16 hex digits of the
+/// SHA-256 of the whole key. Readable, the same on every run, and different
+/// for `a/scene.tif`, `b/scene.tif` and `a/scene.png`; free of `/`, so it
+/// fits in a STAC API's item URL.
 pub fn item_id(key: &str) -> String {
+    use sha2::{Digest, Sha256};
     let name = key.rsplit('/').next().unwrap_or(key);
     let stem = match name.rsplit_once('.') {
         Some((stem, _)) if !stem.is_empty() => stem,
         _ => name,
     };
+    let digest = Sha256::digest(key.as_bytes());
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     if stem.is_empty() {
-        key.to_string()
+        hash
     } else {
-        stem.to_string()
+        format!("{stem}-{hash}")
     }
 }
 
@@ -54,7 +61,10 @@ pub fn media_type(info: &RasterInfo) -> &'static str {
         "WEBP" => "image/webp",
         "GIF" => "image/gif",
         "netCDF" => "application/x-netcdf",
-        "HDF5" | "HDF5Image" | "HDF4" | "HDF4Image" => "application/x-hdf5",
+        "HDF5" | "HDF5Image" => "application/x-hdf5",
+        "HDF4" | "HDF4Image" => "application/x-hdf",
+        "HFA" => "application/x-erdas-hfa",
+        "AAIGrid" => "text/plain",
         "GPKG" => "application/geopackage+sqlite3",
         "Zarr" => "application/vnd+zarr",
         "VRT" => "application/xml",
@@ -144,8 +154,8 @@ fn raster_band(info: &RasterInfo, band: &BandInfo) -> Value {
     if let Some(nodata) = band.nodata {
         b.insert("nodata".into(), json!(nodata));
     }
-    if let Some(gt) = info.geotransform {
-        b.insert("spatial_resolution".into(), json!(gt[1].abs()));
+    if let Some(m) = info.resolution_m {
+        b.insert("spatial_resolution".into(), json!((m * 1e4).round() / 1e4));
     }
     if let Some(v) = band.scale.filter(|s| *s != 1.0) {
         b.insert("scale".into(), json!(v));
@@ -192,7 +202,12 @@ pub fn item(info: &RasterInfo, source: &ItemSource<'_>, now: &str) -> Value {
     let mut props = Map::new();
     props.insert("datetime".into(), json!(datetime));
     props.insert("created".into(), json!(now));
-    match &info.crs {
+    // A GCP raster's CRS is its GCPs'.
+    let crs: Option<&CrsInfo> = info
+        .crs
+        .as_ref()
+        .or_else(|| info.gcps.as_ref().and_then(|g| g.crs.as_ref()));
+    match crs {
         Some(crs) => {
             props.insert(
                 "proj:code".into(),
@@ -211,6 +226,10 @@ pub fn item(info: &RasterInfo, source: &ItemSource<'_>, now: &str) -> Value {
         }
     }
     props.insert("proj:shape".into(), json!([info.height, info.width]));
+    if info.georeferencing == Some(Georeferencing::Gcps) {
+        // The geometry and proj:bbox come from a fit to the GCPs, not from a geotransform.
+        props.insert("stratus:georeferencing".into(), json!("gcps"));
+    }
     if let Some(gt) = info.geotransform {
         props.insert(
             "proj:transform".into(),
@@ -260,10 +279,13 @@ mod tests {
 
     #[test]
     fn ids() {
-        assert_eq!(item_id("a/b/scene 1.tif"), "scene 1");
-        assert_eq!(item_id("x.tar.gz"), "x.tar");
-        assert_eq!(item_id("noext"), "noext");
-        assert_eq!(item_id(".hidden"), ".hidden");
+        // The digests are sha256sum's: printf %s 'a/b/scene 1.tif' | sha256sum
+        assert_eq!(item_id("a/b/scene 1.tif"), "scene 1-e44323ad322669be");
+        assert_ne!(item_id("a/scene.tif"), item_id("b/scene.tif"));
+        assert_ne!(item_id("a/scene.tif"), item_id("a/scene.png"));
+        assert!(item_id("x.tar.gz").starts_with("x.tar-"));
+        assert!(item_id(".hidden").starts_with(".hidden-"));
+        assert_eq!(item_id("dir/").len(), 16);
     }
 
     #[test]

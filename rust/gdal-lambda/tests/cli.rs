@@ -1,0 +1,53 @@
+//! The command line: `gdal-lambda stac` of a local file given by a relative path.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
+
+use std::process::Command;
+
+use serde_json::Value;
+
+#[test]
+fn a_relative_path_gives_an_absolute_href() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("gdal_create")
+        .args([
+            "-q",
+            "-of",
+            "GTiff",
+            "-outsize",
+            "8",
+            "8",
+            "-a_srs",
+            "EPSG:32633",
+        ])
+        .args([
+            "-a_ullr",
+            "500000",
+            "5000080",
+            "500080",
+            "5000000",
+            "scene.tif",
+        ])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_gdal-lambda"))
+        .args(["stac", "scene.tif"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let item: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let path = dir.path().join("scene.tif").display().to_string();
+    assert_eq!(item["assets"]["data"]["href"], path.as_str());
+    let id = item["id"].as_str().unwrap();
+    assert!(
+        id.starts_with("scene-") && id.len() == "scene-".len() + 16,
+        "{id}"
+    );
+}

@@ -1,0 +1,263 @@
+//! Where a raster lies on Earth: its outline densified along the pixel grid,
+//! taken to the raster's CRS by its geotransform or its ground control
+//! points (GDAL's GCP transformer), reprojected to WGS84 and made a correct
+//! GeoJSON geometry by [`crate::globe`]; and its pixel size in metres.
+
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::Dataset;
+
+use crate::globe::{self, Pole, Shape};
+
+/// Points per edge of the outline: enough to follow reprojected edges (and
+/// the latitude a polar raster reaches between its corners) without making
+/// the geometry heavy.
+const EDGE_POINTS: usize = 32;
+
+/// How pixel/line positions map to coordinates in the raster's CRS.
+pub(crate) enum Grid {
+    /// An affine geotransform.
+    Affine([f64; 6]),
+    /// A polynomial fitted to ground control points.
+    Gcps(GcpTransformer),
+}
+
+impl Grid {
+    /// Pixel/line → CRS coordinates, in place; false if any point failed.
+    fn to_crs(&self, xs: &mut [f64], ys: &mut [f64]) -> bool {
+        match self {
+            Grid::Affine(gt) => {
+                for (x, y) in xs.iter_mut().zip(ys.iter_mut()) {
+                    (*x, *y) = (
+                        gt[0] + *x * gt[1] + *y * gt[2],
+                        gt[3] + *x * gt[4] + *y * gt[5],
+                    );
+                }
+                true
+            }
+            Grid::Gcps(t) => t.transform(false, xs, ys),
+        }
+    }
+
+    /// CRS coordinates → pixel/line.
+    fn to_pixel(&self, x: f64, y: f64) -> Option<(f64, f64)> {
+        match self {
+            Grid::Affine(gt) => {
+                let det = gt[1] * gt[5] - gt[2] * gt[4];
+                if det == 0.0 || !det.is_finite() {
+                    return None;
+                }
+                let (dx, dy) = (x - gt[0], y - gt[3]);
+                Some((
+                    (gt[5] * dx - gt[2] * dy) / det,
+                    (gt[1] * dy - gt[4] * dx) / det,
+                ))
+            }
+            Grid::Gcps(t) => {
+                let (mut xs, mut ys) = ([x], [y]);
+                t.transform(true, &mut xs, &mut ys)
+                    .then_some((xs[0], ys[0]))
+            }
+        }
+    }
+}
+
+/// GDAL's polynomial GCP transformer (the one `gdalwarp` uses for GCPs).
+pub(crate) struct GcpTransformer(*mut std::ffi::c_void);
+
+impl GcpTransformer {
+    /// The transformer for the dataset's GCPs, if it has enough of them.
+    pub(crate) fn of(ds: &Dataset) -> Option<Self> {
+        #[allow(unsafe_code)]
+        // SAFETY: the GCP list belongs to the open dataset and is only read during the call;
+        // GDAL copies what it needs into the transformer, which Drop destroys.
+        unsafe {
+            let h = ds.c_dataset();
+            let n = gdal_sys::GDALGetGCPCount(h);
+            if n < 3 {
+                return None;
+            }
+            let t = gdal_sys::GDALCreateGCPTransformer(n, gdal_sys::GDALGetGCPs(h), 0, 0);
+            (!t.is_null()).then_some(GcpTransformer(t))
+        }
+    }
+
+    fn transform(&self, inverse: bool, xs: &mut [f64], ys: &mut [f64]) -> bool {
+        let n = xs.len().min(ys.len());
+        let mut zs = vec![0.0; n];
+        let mut ok = vec![0; n];
+        #[allow(unsafe_code)]
+        // SAFETY: the arrays hold n points each; the transformer is alive.
+        let all = unsafe {
+            gdal_sys::GDALGCPTransform(
+                self.0,
+                i32::from(inverse),
+                n as i32,
+                xs.as_mut_ptr(),
+                ys.as_mut_ptr(),
+                zs.as_mut_ptr(),
+                ok.as_mut_ptr(),
+            )
+        };
+        all != 0 && ok.iter().all(|&s| s != 0) && xs.iter().chain(ys.iter()).all(|v| v.is_finite())
+    }
+}
+
+impl Drop for GcpTransformer {
+    fn drop(&mut self) {
+        #[allow(unsafe_code)]
+        // SAFETY: created by GDALCreateGCPTransformer, destroyed once.
+        unsafe {
+            gdal_sys::GDALDestroyGCPTransformer(self.0)
+        }
+    }
+}
+
+/// What [`locate`] finds.
+pub(crate) struct Location {
+    /// Bounds in the raster's CRS `[minx, miny, maxx, maxy]`.
+    pub crs_bbox: [f64; 4],
+    /// The WGS84 geometry and bbox.
+    pub wgs84: Shape,
+    /// Mean pixel size in metres at the raster's centre.
+    pub resolution_m: Option<f64>,
+}
+
+fn gis_order(srs: &SpatialRef) -> gdal::errors::Result<SpatialRef> {
+    let mut s = SpatialRef::from_wkt(&srs.to_wkt()?)?;
+    s.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    Ok(s)
+}
+
+/// Where a `width` × `height` raster whose pixels `grid` places in `srs` lies.
+pub(crate) fn locate(
+    srs: &SpatialRef,
+    grid: &Grid,
+    width: usize,
+    height: usize,
+) -> gdal::errors::Result<Location> {
+    let src = gis_order(srs)?;
+    let wgs84 = gis_order(&SpatialRef::from_epsg(4326)?)?;
+    let to_wgs84 = CoordTransform::new(&src, &wgs84)?;
+
+    let (w, h) = (width as f64, height as f64);
+    let corners = [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h), (0.0, 0.0)];
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for pair in corners.windows(2) {
+        let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+        for i in 0..EDGE_POINTS {
+            let t = i as f64 / EDGE_POINTS as f64;
+            xs.push(x0 + (x1 - x0) * t);
+            ys.push(y0 + (y1 - y0) * t);
+        }
+    }
+    if !grid.to_crs(&mut xs, &mut ys) {
+        return Err(failed("the ground control points do not place the outline"));
+    }
+    let crs_bbox = envelope(xs.iter().copied().zip(ys.iter().copied()));
+    to_wgs84.transform_coords(&mut xs, &mut ys, &mut [])?;
+    let ring: Vec<(f64, f64)> = xs.into_iter().zip(ys).collect();
+    let pole = contained_pole(&wgs84, &src, grid, w, h);
+    Ok(Location {
+        crs_bbox,
+        wgs84: globe::shape(&ring, pole),
+        resolution_m: resolution_m(&src, &wgs84, grid, w, h),
+    })
+}
+
+fn failed(msg: &str) -> gdal::errors::GdalError {
+    gdal::errors::GdalError::BadArgument(msg.to_string())
+}
+
+fn envelope(pts: impl Iterator<Item = (f64, f64)>) -> [f64; 4] {
+    pts.fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |b, (x, y)| [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)],
+    )
+}
+
+/// The pole inside the raster, if any: the pole taken to the raster's CRS and
+/// pixel grid lands within it. (A CRS that cannot represent the pole, such
+/// as Mercator, has none inside.)
+fn contained_pole(
+    wgs84: &SpatialRef,
+    src: &SpatialRef,
+    grid: &Grid,
+    w: f64,
+    h: f64,
+) -> Option<Pole> {
+    let to_src = CoordTransform::new(wgs84, src).ok()?;
+    [(Pole::North, 90.0), (Pole::South, -90.0)]
+        .into_iter()
+        .find(|&(_, lat)| {
+            let (mut x, mut y) = ([0.0], [lat]);
+            to_src.transform_coords(&mut x, &mut y, &mut []).is_ok()
+                && x[0].is_finite()
+                && y[0].is_finite()
+                && grid
+                    .to_pixel(x[0], y[0])
+                    .is_some_and(|(px, py)| (0.0..=w).contains(&px) && (0.0..=h).contains(&py))
+        })
+        .map(|(p, _)| p)
+}
+
+/// The mean of a pixel's two sides in metres, at the raster's centre: the
+/// side vectors come from the whole grid (so rotation does not shrink them),
+/// in the CRS's linear unit, or for a geographic CRS from degrees on its
+/// ellipsoid at the centre's latitude.
+fn resolution_m(src: &SpatialRef, wgs84: &SpatialRef, grid: &Grid, w: f64, h: f64) -> Option<f64> {
+    let (cx, cy) = (w / 2.0, h / 2.0);
+    let mut xs = [cx, cx + 1.0, cx];
+    let mut ys = [cy, cy, cy + 1.0];
+    if !grid.to_crs(&mut xs, &mut ys) {
+        return None;
+    }
+    let sides = [
+        (xs[1] - xs[0], ys[1] - ys[0]),
+        (xs[2] - xs[0], ys[2] - ys[0]),
+    ];
+    let metres = |(dx, dy): (f64, f64)| -> Option<f64> {
+        if src.is_geographic() {
+            // Degrees (or the CRS's angular unit) east and north at the centre's latitude.
+            let to_deg = src.angular_units().to_degrees();
+            let (mut lon, mut lat) = ([xs[0]], [ys[0]]);
+            CoordTransform::new(src, wgs84)
+                .ok()?
+                .transform_coords(&mut lon, &mut lat, &mut [])
+                .ok()?;
+            let a = src.semi_major().ok()?;
+            let b = src.semi_minor().ok()?;
+            let e2 = 1.0 - (b * b) / (a * a);
+            let phi = lat[0].to_radians();
+            let s = 1.0 - e2 * phi.sin().powi(2);
+            let n = a / s.sqrt(); // prime vertical radius
+            let m = a * (1.0 - e2) / s.powf(1.5); // meridional radius
+            let east = (dx * to_deg).to_radians() * n * phi.cos();
+            let north = (dy * to_deg).to_radians() * m;
+            Some(east.hypot(north))
+        } else {
+            Some(dx.hypot(dy) * src.linear_units())
+        }
+    };
+    let (a, b) = (metres(sides[0])?, metres(sides[1])?);
+    let mean = (a + b) / 2.0;
+    (mean.is_finite() && mean > 0.0).then_some(mean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn affine_grid_round_trips() {
+        let g = Grid::Affine([500000.0, 8.66, -5.0, 4000000.0, 5.0, 8.66]);
+        let (mut xs, mut ys) = ([3.0], [7.0]);
+        assert!(g.to_crs(&mut xs, &mut ys));
+        let (px, py) = g.to_pixel(xs[0], ys[0]).unwrap();
+        assert!((px - 3.0).abs() < 1e-9 && (py - 7.0).abs() < 1e-9);
+    }
+}

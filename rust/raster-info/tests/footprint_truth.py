@@ -1,0 +1,98 @@
+"""Checks a STAC Item's geometry, bbox and spatial_resolution against truths
+computed without Stratus: GDAL's `gdaltransform` (pixel/line → WGS84, through
+the raster's geotransform or GCPs), shapely (validity, ring orientation,
+coverage) and pyproj's geodesics.
+
+    footprint_truth.py RASTER ITEM.json EXPECT.json
+EXPECT: {"split": bool, "pole": "north"|"south"|null, "resolution": "geodesic"|number|null}
+"""
+import json
+import subprocess
+import sys
+
+import pyproj
+import shapely
+from shapely.geometry import Point, shape
+
+raster, item_path, expect_path = sys.argv[1:]
+item = json.load(open(item_path))
+expect = json.load(open(expect_path))
+problems = []
+
+
+def check(ok, what):
+    if not ok:
+        problems.append(what)
+
+
+def size(path):
+    out = subprocess.run(["gdalinfo", "-json", path], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["size"]
+
+
+def to_wgs84(points):
+    """Pixel/line → (lon, lat) with gdaltransform, longitudes in [-180, 180]."""
+    text = "".join(f"{x} {y}\n" for x, y in points)
+    out = subprocess.run(["gdaltransform", "-t_srs", "EPSG:4326", "-output_xy", raster],
+                         input=text, check=True, capture_output=True, text=True).stdout
+    res = []
+    for line in out.splitlines():
+        lon, lat = map(float, line.split()[:2])
+        res.append(((lon + 180.0) % 360.0 - 180.0, lat))
+    return res
+
+
+w, h = size(raster)
+geom = shape(item["geometry"])
+bbox = item["bbox"]
+check(geom.is_valid, f"invalid geometry: {shapely.is_valid_reason(geom)}")
+polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+check(all(p.exterior.is_ccw for p in polys), "an outer ring is clockwise")
+xs = [c[0] for p in polys for c in p.exterior.coords]
+ys = [c[1] for p in polys for c in p.exterior.coords]
+check(all(-180 <= x <= 180 for x in xs) and all(-90 <= y <= 90 for y in ys), "coordinates out of range")
+check((geom.geom_type == "MultiPolygon") == expect["split"], f"expected split={expect['split']}, got {geom.geom_type}")
+check((bbox[0] > bbox[2]) == expect["split"], f"bbox {bbox}: west > east should be {expect['split']}")
+
+# Points inside the raster are covered, by the geometry and by the bbox; points beyond its edges are not.
+fractions = [0.01, 0.25, 0.5, 0.75, 0.99]
+inside = to_wgs84([(fx * w, fy * h) for fx in fractions for fy in fractions])
+outside = to_wgs84([(0.5 * w, -0.15 * h), (0.5 * w, 1.15 * h), (-0.15 * w, 0.5 * h), (1.15 * w, 0.5 * h)])
+slack = geom.buffer(1e-6)
+
+
+def in_bbox(lon, lat):
+    west, south, east, north = bbox
+    in_lon = west <= lon <= east if west <= east else (lon >= west or lon <= east)
+    return in_lon and south - 1e-6 <= lat <= north + 1e-6
+
+
+for lon, lat in inside:
+    check(slack.covers(Point(lon, lat)), f"inside point ({lon:.4f}, {lat:.4f}) not covered")
+    check(in_bbox(lon, lat), f"inside point ({lon:.4f}, {lat:.4f}) outside bbox {bbox}")
+for lon, lat in outside:
+    check(not geom.covers(Point(lon, lat)), f"point beyond the edge ({lon:.4f}, {lat:.4f}) covered")
+
+pole = expect.get("pole")
+if pole:
+    lat = 90.0 if pole == "north" else -90.0
+    check(bbox[3 if pole == "north" else 1] == lat, f"bbox {bbox} does not reach the {pole} pole")
+    check(bbox[0] == -180 and bbox[2] == 180, f"bbox {bbox} does not span all longitudes")
+    near = 89.9 if pole == "north" else -89.9
+    for lon in range(-180, 181, 30):
+        check(slack.covers(Point(lon, near)), f"({lon}, {near}) near the pole not covered")
+else:
+    check(-90 < bbox[1] and bbox[3] < 90, f"bbox {bbox} reaches a pole")
+
+want = expect.get("resolution")
+if want is not None:
+    got = item["assets"]["data"]["raster:bands"][0]["spatial_resolution"]
+    if want == "geodesic":
+        (c, e, s) = to_wgs84([(w / 2, h / 2), (w / 2 + 1, h / 2), (w / 2, h / 2 + 1)])
+        geod = pyproj.Geod(ellps="WGS84")
+        want = (geod.inv(*c, *e)[2] + geod.inv(*c, *s)[2]) / 2
+    check(abs(got - want) <= 0.005 * want, f"spatial_resolution {got} m, expected {want:.4f} m")
+
+if problems:
+    sys.exit("\n".join(problems))
+print(f"ok: {geom.geom_type}, bbox {bbox}")
