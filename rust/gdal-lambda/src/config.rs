@@ -15,6 +15,12 @@ pub struct Config {
     /// What one upload may cost to read (`MAX_HEADER_BYTES`, `MAX_BANDS`,
     /// `MAX_TIFF_IFDS`; defaults: [`Limits::default`]).
     pub limits: Limits,
+    /// Whether an SQS batch's failures are reported per message
+    /// (`REPORT_BATCH_ITEM_FAILURES=true`). Only set it where the event source
+    /// mapping has `ReportBatchItemFailures`: without it Lambda ignores the
+    /// list and deletes the whole batch. Unset, a batch with a failure fails
+    /// whole, so every message is delivered again.
+    pub report_batch_item_failures: bool,
 }
 
 /// A configuration the function cannot start with.
@@ -29,6 +35,9 @@ pub enum ConfigError {
     /// A count (`MAX_CONCURRENCY`, a limit) is not a positive integer.
     #[error("{0} must be a positive integer, got {1:?}")]
     NotPositive(&'static str, String),
+    /// A switch is not `true` or `false`.
+    #[error("{0} must be true or false, got {1:?}")]
+    NotBool(&'static str, String),
 }
 
 impl Config {
@@ -54,6 +63,14 @@ impl Config {
         let size = |name, default: usize| {
             positive(name, default as u64).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
         };
+        let report = match get("REPORT_BATCH_ITEM_FAILURES") {
+            None => false,
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" | "" => false,
+                _ => return Err(ConfigError::NotBool("REPORT_BATCH_ITEM_FAILURES", v)),
+            },
+        };
         let defaults = Limits::default();
         Ok(Config {
             output,
@@ -63,6 +80,7 @@ impl Config {
                 max_bands: size("MAX_BANDS", defaults.max_bands)?,
                 max_tiff_ifds: size("MAX_TIFF_IFDS", defaults.max_tiff_ifds)?,
             },
+            report_batch_item_failures: report,
         })
     }
 
@@ -141,5 +159,18 @@ mod tests {
         .unwrap();
         assert_eq!(c.limits.max_header_bytes, 1 << 20);
         assert_eq!(c.limits.max_bands, Limits::default().max_bands);
+        assert!(!c.report_batch_item_failures);
+        let on = cfg(&[
+            ("OUTPUT_URL", "s3://bbb/p/"),
+            ("REPORT_BATCH_ITEM_FAILURES", "True"),
+        ]);
+        assert!(on.unwrap().report_batch_item_failures);
+        assert!(matches!(
+            cfg(&[
+                ("OUTPUT_URL", "s3://bbb/p/"),
+                ("REPORT_BATCH_ITEM_FAILURES", "yes")
+            ]),
+            Err(ConfigError::NotBool(..))
+        ));
     }
 }

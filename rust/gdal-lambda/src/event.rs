@@ -1,4 +1,7 @@
-//! What an invocation asks for: S3 event records or direct URLs.
+//! What an invocation asks for. S3 reaches the function directly, through
+//! SNS, through SQS (its message bodies: an S3 notification, an SNS
+//! notification of one, an EventBridge event, or a direct request), or as an
+//! EventBridge "Object Created" event; a direct invocation names URLs.
 
 use aws_lambda_events::event::s3::S3Event;
 use serde_json::Value;
@@ -11,6 +14,17 @@ pub enum Request {
     TestEvent,
     /// Objects to look at (or records to skip), in order.
     Targets(Vec<Target>),
+    /// An SQS batch: each message and what it asks for (never another batch).
+    Batch(Vec<Message>),
+}
+
+/// One SQS message of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// The message id, which a partial batch response names.
+    pub id: String,
+    /// What its body asks for, or why it cannot be read (it never will be).
+    pub request: Result<Request, String>,
 }
 
 /// One record of work.
@@ -45,26 +59,120 @@ pub enum Target {
     },
 }
 
-/// Parse an S3 event (`Records`), `{"url": …}` or `{"urls": […]}`.
+const EXPECTED: &str =
+    "expected an S3 notification (\"Records\" from aws:s3), one delivered by SNS or SQS, \
+an EventBridge \"Object Created\" event, {\"url\": \"s3://…\"} or {\"urls\": [\"s3://…\"]}";
+
+/// Parse an invocation's payload.
 pub fn parse_request(payload: &Value) -> Result<Request, String> {
+    match record_source(payload).as_deref() {
+        Some("aws:sqs") => Ok(Request::Batch(sqs_messages(payload)?)),
+        Some("aws:sns") => {
+            let mut targets = Vec::new();
+            for (i, rec) in records(payload)?.iter().enumerate() {
+                let message = rec
+                    .pointer("/Sns/Message")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| format!("SNS record {i} has no Sns.Message string"))?;
+                if let Request::Targets(t) = parse_text(message, "the SNS message")? {
+                    targets.extend(t);
+                }
+            }
+            Ok(Request::Targets(targets))
+        }
+        _ => parse_body(payload),
+    }
+}
+
+/// The event source of a `Records` payload (`aws:s3`, `aws:sqs`, `aws:sns`), if it is one.
+fn record_source(payload: &Value) -> Option<String> {
+    let first = payload.get("Records")?.as_array()?.first()?;
+    first
+        .get("eventSource")
+        .or_else(|| first.get("EventSource"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn records(payload: &Value) -> Result<&Vec<Value>, String> {
+    payload
+        .get("Records")
+        .and_then(Value::as_array)
+        .ok_or_else(|| "\"Records\" is not a list".to_string())
+}
+
+fn sqs_messages(payload: &Value) -> Result<Vec<Message>, String> {
+    records(payload)?
+        .iter()
+        .enumerate()
+        .map(|(i, rec)| {
+            let id = rec
+                .get("messageId")
+                .and_then(Value::as_str)
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| format!("SQS record {i} has no messageId"))?;
+            let request = match rec.get("body").and_then(Value::as_str) {
+                Some(body) => parse_text(body, "the message body"),
+                None => Err("the message has no body".to_string()),
+            };
+            Ok(Message {
+                id: id.to_string(),
+                request,
+            })
+        })
+        .collect()
+}
+
+/// A message carried as text (an SQS body, an SNS message): JSON of an S3
+/// notification, an SNS notification of one (SNS to SQS without raw
+/// delivery), an EventBridge event or a direct request.
+fn parse_text(text: &str, what: &str) -> Result<Request, String> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| format!("{what} is not JSON ({e}): {}", preview(text)))?;
+    if value.get("Type").and_then(Value::as_str) == Some("Notification") {
+        if let Some(inner) = value.get("Message").and_then(Value::as_str) {
+            return parse_text(inner, "the SNS message");
+        }
+    }
+    if matches!(
+        record_source(&value).as_deref(),
+        Some("aws:sqs" | "aws:sns")
+    ) {
+        return Err(format!(
+            "{what} is itself an SQS or SNS event, which is not delivered that way"
+        ));
+    }
+    parse_body(&value)
+}
+
+/// An S3 notification, an EventBridge event or a direct request.
+fn parse_body(payload: &Value) -> Result<Request, String> {
     if payload.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         return Ok(Request::TestEvent);
     }
     if payload.get("Records").is_some() {
+        if let Some(source) = record_source(payload).filter(|s| s != "aws:s3") {
+            return Err(format!(
+                "unsupported payload: records from {source:?}; {EXPECTED}"
+            ));
+        }
         let event: S3Event = serde_json::from_value(payload.clone())
             .map_err(|e| format!("not a valid S3 event: {e}"))?;
         return Ok(Request::Targets(
             event.records.iter().map(record_target).collect(),
         ));
     }
+    if payload.get("detail-type").is_some() {
+        return eventbridge_target(payload).map(|t| Request::Targets(vec![t]));
+    }
     let urls: Vec<&Value> = match (payload.get("url"), payload.get("urls")) {
         (Some(u), None) => vec![u],
         (None, Some(Value::Array(us))) => us.iter().collect(),
         _ => {
-            return Err(
-                "unsupported payload: expected an S3 event (\"Records\"), {\"url\": \"s3://…\"} or {\"urls\": [\"s3://…\"]}"
-                    .into(),
-            )
+            return Err(format!(
+                "unsupported payload: {EXPECTED}; received {}",
+                describe(payload)
+            ))
         }
     };
     let targets = urls
@@ -82,6 +190,80 @@ pub fn parse_request(payload: &Value) -> Result<Request, String> {
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Request::Targets(targets))
+}
+
+/// An EventBridge event from S3 (`source: aws.s3`). Its key is the plain key,
+/// not form-encoded as in S3 notifications.
+fn eventbridge_target(ev: &Value) -> Result<Target, String> {
+    let source = ev.get("source").and_then(Value::as_str).unwrap_or_default();
+    let kind = ev
+        .get("detail-type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if source != "aws.s3" {
+        return Err(format!(
+            "unsupported payload: an EventBridge event from {source:?} ({kind:?}); {EXPECTED}"
+        ));
+    }
+    let text = |p: &str| {
+        ev.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (bucket, key) = (text("/detail/bucket/name"), text("/detail/object/key"));
+    if kind != "Object Created" {
+        return Ok(Target::Skip {
+            bucket,
+            key,
+            reason: format!("event {kind:?} is not an object creation"),
+        });
+    }
+    if bucket.is_empty() || key.is_empty() {
+        return Ok(Target::Invalid {
+            bucket,
+            key,
+            message: "the event has no detail.bucket.name or detail.object.key".into(),
+        });
+    }
+    Ok(Target::Object {
+        url: S3Url::new(bucket, key),
+        size: ev.pointer("/detail/object/size").and_then(Value::as_u64),
+        event_time: ev.get("time").and_then(Value::as_str).map(str::to_string),
+    })
+}
+
+/// What a payload looked like, for the error message.
+fn describe(payload: &Value) -> String {
+    match payload {
+        Value::Object(m) if m.is_empty() => "an empty object".into(),
+        Value::Object(m) => {
+            let keys: Vec<&str> = m.keys().map(String::as_str).take(8).collect();
+            format!("an object with keys {}", keys.join(", "))
+        }
+        Value::Array(a) => format!("a list of {} items", a.len()),
+        other => format!("{} {}", kind_of(other), preview(&other.to_string())),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn preview(text: &str) -> String {
+    let cut: String = text.chars().take(120).collect();
+    if cut.len() < text.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
 }
 
 fn record_target(rec: &aws_lambda_events::event::s3::S3EventRecord) -> Target {

@@ -8,6 +8,51 @@ use time::format_description::well_known::Rfc3339;
 
 static JSON: OnceLock<bool> = OnceLock::new();
 
+tokio::task_local! {
+    /// The request id of the invocation being handled.
+    static REQUEST_ID: String;
+}
+
+/// Run `f` with `request_id` added to every log line it writes in JSON mode
+/// (Lambda's JSON log format has `requestId` at the top level).
+pub async fn with_request_id<F: std::future::Future>(request_id: String, f: F) -> F::Output {
+    REQUEST_ID.scope(request_id, f).await
+}
+
+fn request_id() -> Option<String> {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .ok()
+        .filter(|id| !id.is_empty())
+}
+
+/// Stdout, with the invocation's `requestId` put first in each JSON line:
+/// `tracing`'s JSON formatter writes one whole line per event.
+struct RequestIdStdout;
+
+impl Write for RequestIdStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut out = std::io::stdout().lock();
+        match (request_id(), buf.first()) {
+            (Some(id), Some(b'{')) => {
+                let field = serde_json::to_string(&id).unwrap_or_default();
+                out.write_all(b"{\"requestId\":")?;
+                out.write_all(field.as_bytes())?;
+                if buf.get(1) != Some(&b'}') {
+                    out.write_all(b",")?;
+                }
+                out.write_all(&buf[1..])?;
+            }
+            _ => out.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()
+    }
+}
+
 /// Set up `tracing`: JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (Lambda's
 /// JSON log format), plain text otherwise; level from `AWS_LAMBDA_LOG_LEVEL`
 /// or `RUST_LOG` (default `info`). Logs go to stderr in CLI mode so stdout
@@ -29,6 +74,7 @@ pub fn init_tracing(cli: bool) {
             .json()
             .flatten_event(true)
             .with_current_span(false)
+            .with_writer(|| RequestIdStdout)
             .try_init(),
         (false, true) => builder
             .with_writer(std::io::stderr)
@@ -63,6 +109,9 @@ pub fn log_record(level: Level, record: Value) {
             .format(&Rfc3339)
             .unwrap_or_default();
         line.insert("timestamp".into(), Value::String(now));
+        if let Some(id) = request_id() {
+            line.insert("requestId".into(), Value::String(id));
+        }
         line.insert(
             "level".into(),
             Value::String(
@@ -104,9 +153,9 @@ fn json_len(v: &Value) -> usize {
 /// `record` made to fit in `max` bytes of JSON, shortened in order of what
 /// matters least, each cut noted in the record: the band list first down to
 /// half the budget (the first bands kept, `bands_logged` of `band_count`),
-/// then metadata domains other than `IMAGE_STRUCTURE`, the CRS's long forms
-/// (WKT2, PROJJSON), warnings, the footprint, then the bands again; and if
-/// that is not enough, every field's text cut short.
+/// then the GCP list, metadata domains other than `IMAGE_STRUCTURE`, the
+/// CRS's long forms (WKT2, PROJJSON), warnings, the footprint, then the bands
+/// again; and if that is not enough, every field's text cut short.
 pub fn fit(mut record: Value, max: usize) -> Value {
     if json_len(&record) <= max {
         return record;
@@ -129,7 +178,13 @@ pub fn fit(mut record: Value, max: usize) -> Value {
         }
     };
     cut_bands(&mut record, max / 2);
-    let cuts: [(&str, Cut); 4] = [
+    let cuts: [(&str, Cut); 5] = [
+        // Thousands of GCPs (L1 products): the first ones say what they are.
+        ("gcps", |g| {
+            if let Some(points) = g.get_mut("points").and_then(Value::as_array_mut) {
+                points.truncate(16);
+            }
+        }),
         ("metadata", |m| {
             if let Some(domains) = m.as_object_mut() {
                 domains.retain(|d, _| d == "IMAGE_STRUCTURE");

@@ -58,6 +58,9 @@ pub struct Outcome {
     /// Why it was skipped or failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The SQS message it came in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
 }
 
 impl Outcome {
@@ -69,6 +72,7 @@ impl Outcome {
             item_url: None,
             error_kind: None,
             message: None,
+            message_id: None,
         }
     }
 

@@ -64,6 +64,9 @@ async fn s3_event_through_the_runtime_api() {
     assert_eq!(meta[0]["key"], key);
     assert_eq!(meta[0]["size"], size);
     assert_eq!(meta[0]["raster"]["crs"]["epsg"], 32633);
+    // Every line the function logs names the invocation (Lambda's JSON log format),
+    // by the request id run-lambda's Runtime API gave it.
+    assert_logs_name_the_request(&logs, 2);
     let errors: Vec<&Value> = records.iter().filter(|r| r["level"] == "ERROR").collect();
     assert_eq!(errors.len(), 1, "{logs}");
     assert_eq!(errors[0]["error_kind"], "NotARaster");
@@ -76,4 +79,23 @@ async fn s3_event_through_the_runtime_api() {
         item["assets"]["data"]["href"],
         format!("s3://{bucket}/{key}")
     );
+}
+
+/// Each JSON line of the function carries `requestId`, the id run-lambda
+/// reports for the invocation; at least `min` such lines.
+fn assert_logs_name_the_request(logs: &str, min: usize) {
+    let served = logs
+        .lines()
+        .find_map(|l| l.split("function returned request_id=").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("run-lambda logs the request id");
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r.get("level").is_some())
+        .collect();
+    assert!(lines.len() >= min, "{logs}");
+    for line in &lines {
+        assert_eq!(line["requestId"], served, "{line}");
+    }
 }

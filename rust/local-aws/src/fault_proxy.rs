@@ -30,6 +30,9 @@ pub struct FaultPlan {
     pub faults: Vec<Fault>,
     /// Only requests with these methods get faults (all when empty).
     pub methods: Vec<&'static str>,
+    /// Only requests whose target (path and query, as sent) contains one of
+    /// these get faults (all when empty).
+    pub targets: Vec<String>,
     /// How long a stall lasts.
     pub stall: Duration,
     /// Seed of the generator.
@@ -43,6 +46,7 @@ impl FaultPlan {
             rate: 0.0,
             faults: vec![],
             methods: vec![],
+            targets: vec![],
             stall: Duration::from_secs(1),
             seed: 1,
         }
@@ -117,9 +121,13 @@ impl State {
         (self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn choose(&mut self, method: &str) -> Option<Fault> {
+    fn choose(&mut self, method: &str, target: &str) -> Option<Fault> {
         let plan = &self.plan;
-        if plan.faults.is_empty() || !(plan.methods.is_empty() || plan.methods.contains(&method)) {
+        if plan.faults.is_empty()
+            || !(plan.methods.is_empty() || plan.methods.contains(&method))
+            || !(plan.targets.is_empty()
+                || plan.targets.iter().any(|t| target.contains(t.as_str())))
+        {
             return None;
         }
         let n = plan.faults.len();
@@ -209,7 +217,7 @@ fn serve(mut client: TcpStream, upstream: u16, state: &Mutex<State>) {
     let range = header("range");
     let (fault, stall) = match state.lock() {
         Ok(mut s) => {
-            let fault = s.choose(&method);
+            let fault = s.choose(&method, &target);
             s.seen.push(Seen {
                 method: method.clone(),
                 target,

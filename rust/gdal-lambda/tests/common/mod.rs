@@ -109,3 +109,51 @@ pub fn s3_event(bucket: &str, records: &[(&str, &str, u64)]) -> Value {
         .collect();
     json!({ "Records": recs })
 }
+
+/// An SQS batch, one message per body, each record shaped like AWS's
+/// documented sample (`fixtures/sqs-receive.json`); message ids `msg-<n>`.
+pub fn sqs_event(bodies: &[String]) -> Value {
+    let sample: Value = serde_json::from_str(include_str!("../fixtures/sqs-receive.json")).unwrap();
+    let template = &sample["Records"][0];
+    let recs: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut r = template.clone();
+            r["messageId"] = json!(format!("msg-{i}"));
+            r["body"] = json!(body);
+            r
+        })
+        .collect();
+    json!({ "Records": recs })
+}
+
+/// `message` as SNS delivers it to Lambda (`fixtures/sns-notification.json`).
+pub fn sns_event(message: &Value) -> Value {
+    let mut ev: Value =
+        serde_json::from_str(include_str!("../fixtures/sns-notification.json")).unwrap();
+    ev["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+    ev
+}
+
+/// `message` as SNS delivers it to an SQS queue without raw delivery: the body
+/// of the SQS message (`fixtures/sns-to-sqs-body.json`).
+pub fn sns_sqs_body(message: &Value) -> String {
+    let mut body: Value =
+        serde_json::from_str(include_str!("../fixtures/sns-to-sqs-body.json")).unwrap();
+    body["Message"] = json!(message.to_string());
+    body.to_string()
+}
+
+/// An EventBridge event from S3 (`fixtures/eventbridge-object-created.json`):
+/// the key as it is, not form-encoded.
+pub fn eventbridge_event(detail_type: &str, bucket: &str, key: &str, size: u64) -> Value {
+    let mut ev: Value =
+        serde_json::from_str(include_str!("../fixtures/eventbridge-object-created.json")).unwrap();
+    ev["detail-type"] = json!(detail_type);
+    ev["resources"] = json!([format!("arn:aws:s3:::{bucket}")]);
+    ev["detail"]["bucket"]["name"] = json!(bucket);
+    ev["detail"]["object"]["key"] = json!(key);
+    ev["detail"]["object"]["size"] = json!(size);
+    ev
+}
