@@ -70,6 +70,7 @@ module "gdal_lambda" {
   timeout              = var.gdal_lambda.timeout
   ephemeral_storage_mb = var.gdal_lambda.ephemeral_storage_mb
   log_retention_days   = var.gdal_lambda.log_retention_days
+  trigger              = var.gdal_lambda.trigger
 
   watch = {
     bucket = module.raster_bucket.name

@@ -128,8 +128,9 @@ variable "payload_expiration_days" {
 }
 
 variable "gdal_lambda" {
-  description = "Sizing of the gdal-lambda function."
+  description = "Sizing of the gdal-lambda function, and how uploads reach it (`trigger`: `s3`, `sqs` or `eventbridge`; see modules/gdal-lambda)."
   type = object({
+    trigger              = optional(string, "s3")
     memory_size          = optional(number, 1024)
     timeout              = optional(number, 60)
     ephemeral_storage_mb = optional(number, 512)

@@ -82,6 +82,7 @@ cat >"$work/tf/moto.tfvars.json" <<JSON
 {
   "push_images": false,
   "force_destroy": true,
+  "gdal_lambda": { "trigger": "sqs" },
   "images": {
     "gdal_lambda": "${registry}/stratus/gdal-lambda@$(digest gdal-lambda)",
     "run_lambda": "${registry}/stratus/run-lambda@$(digest run-lambda)",
@@ -101,6 +102,34 @@ step "terraform apply"
 tf apply -auto-approve -no-color -var-file=moto.tfvars.json >"$work/apply.log" 2>&1 || { cat "$work/apply.log"; exit 1; }
 grep -E '^Apply complete' "$work/apply.log"
 echo "apply took $((SECONDS - start)) s"
+
+step "the upload path as deployed: S3 -> SQS (dead-letter queue) -> gdal-lambda, failures per message"
+AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
+  "$repo/.venv/bin/python" - "$(tf output -raw raster_bucket)" "$(tf output -raw gdal_lambda_function_name)" <<'PY'
+import json, sys, boto3
+bucket, function = sys.argv[1:]
+s3, sqs, lam = boto3.client("s3"), boto3.client("sqs"), boto3.client("lambda")
+queues = [c["QueueArn"] for c in s3.get_bucket_notification_configuration(Bucket=bucket).get("QueueConfigurations", [])]
+# (moto filters mappings by function ARN only)
+arn = lam.get_function_configuration(FunctionName=function)["FunctionArn"]
+mappings = lam.list_event_source_mappings(FunctionName=arn)["EventSourceMappings"]
+env = lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+url = sqs.get_queue_url(QueueName=f"{function}-uploads")["QueueUrl"]
+attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+redrive = json.loads(attrs["RedrivePolicy"])
+problems = []
+if not queues or set(queues) != {attrs["QueueArn"]}:
+    problems.append(f"the bucket notifies {queues}, not the upload queue")
+if [(m["EventSourceArn"], m.get("FunctionResponseTypes")) for m in mappings] != [(attrs["QueueArn"], ["ReportBatchItemFailures"])]:
+    problems.append(f"event source mappings: {mappings}")
+if env.get("REPORT_BATCH_ITEM_FAILURES") != "true":
+    problems.append(f"the function is not told it reports batch item failures: {env}")
+if not redrive["deadLetterTargetArn"].endswith(f"{function}-uploads-dlq"):
+    problems.append(f"redrive policy: {redrive}")
+if problems:
+    sys.exit("\n".join(problems))
+print(f"{bucket} -> {attrs['QueueArn'].split(':')[-1]} (dead letters after {redrive['maxReceiveCount']}) -> {function}, ReportBatchItemFailures")
+PY
 
 step "terraform plan (expecting no changes)"
 set +e

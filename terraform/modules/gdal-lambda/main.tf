@@ -9,6 +9,9 @@ locals {
   watch_bucket  = "arn:${local.partition}:s3:::${var.watch.bucket}"
   output_bucket = coalesce(var.output.bucket, var.watch.bucket)
   kms_key_arns  = distinct(compact(concat(var.bucket_kms_key_arns, [var.kms_key_arn])))
+  via_s3        = var.trigger == "s3"
+  via_sqs       = var.trigger == "sqs"
+  via_events    = var.trigger == "eventbridge"
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -86,6 +89,16 @@ data "aws_iam_policy_document" "this" {
   }
 
   dynamic "statement" {
+    for_each = local.via_sqs ? [1] : []
+
+    content {
+      sid       = "ReadUploadQueue"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+      resources = [aws_sqs_queue.uploads[0].arn]
+    }
+  }
+
+  dynamic "statement" {
     for_each = length(local.kms_key_arns) > 0 ? [1] : []
 
     content {
@@ -144,7 +157,10 @@ resource "aws_lambda_function" "this" {
     variables = merge(var.environment_variables, {
       # Where STAC Items go: s3://<bucket>/<prefix>; the handler also skips objects there.
       OUTPUT_URL = "s3://${local.output_bucket}/${var.output.prefix}"
-    })
+      }, local.via_sqs ? {
+      # The event source mapping reads the handler's batchItemFailures (ReportBatchItemFailures).
+      REPORT_BATCH_ITEM_FAILURES = "true"
+    } : {})
   }
 
   logging_config {
@@ -186,6 +202,8 @@ resource "aws_lambda_function_event_invoke_config" "this" {
 }
 
 resource "aws_lambda_permission" "s3" {
+  count = local.via_s3 ? 1 : 0
+
   statement_id   = "InvokeFromWatchedBucket"
   action         = "lambda:InvokeFunction"
   function_name  = aws_lambda_function.this.function_name
@@ -194,13 +212,19 @@ resource "aws_lambda_permission" "s3" {
   source_account = local.account_id
 }
 
+moved {
+  from = aws_lambda_permission.s3
+  to   = aws_lambda_permission.s3[0]
+}
+
 resource "aws_s3_bucket_notification" "this" {
   count = var.create_bucket_notification ? 1 : 0
 
-  bucket = var.watch.bucket
+  bucket      = var.watch.bucket
+  eventbridge = local.via_events
 
   dynamic "lambda_function" {
-    for_each = var.watch.suffixes
+    for_each = local.via_s3 ? var.watch.suffixes : []
 
     content {
       id                  = "${var.function_name}-${lambda_function.key}"
@@ -211,6 +235,171 @@ resource "aws_s3_bucket_notification" "this" {
     }
   }
 
-  # S3 test-invokes the function when the notification is saved.
-  depends_on = [aws_lambda_permission.s3]
+  dynamic "queue" {
+    for_each = local.via_sqs ? var.watch.suffixes : []
+
+    content {
+      id            = "${var.function_name}-${queue.key}"
+      queue_arn     = aws_sqs_queue.uploads[0].arn
+      events        = var.watch.events
+      filter_prefix = var.watch.prefix == "" ? null : var.watch.prefix
+      filter_suffix = queue.value
+    }
+  }
+
+  # S3 test-invokes the function (or queue) when the notification is saved.
+  depends_on = [aws_lambda_permission.s3, aws_sqs_queue_policy.uploads]
+}
+
+# --- trigger = "sqs": S3 -> queue (-> dead-letter queue) -> function --------------------------
+
+resource "aws_sqs_queue" "uploads_dead" {
+  count = local.via_sqs ? 1 : 0
+
+  name                              = "${var.function_name}-uploads-dlq"
+  message_retention_seconds         = var.sqs.message_retention_seconds
+  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : 3600
+  tags                              = var.tags
+}
+
+resource "aws_sqs_queue" "uploads" {
+  count = local.via_sqs ? 1 : 0
+
+  name                      = "${var.function_name}-uploads"
+  message_retention_seconds = var.sqs.message_retention_seconds
+  # AWS's advice for Lambda event sources: at least six times the function's timeout.
+  visibility_timeout_seconds        = 6 * var.timeout
+  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : 3600
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.uploads_dead[0].arn
+    maxReceiveCount     = var.sqs.max_receive_count
+  })
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "uploads" {
+  count = local.via_sqs ? 1 : 0
+
+  statement {
+    sid       = "WatchedBucketSendsUploads"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.uploads[0].arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [local.watch_bucket]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "uploads" {
+  count = local.via_sqs ? 1 : 0
+
+  queue_url = aws_sqs_queue.uploads[0].url
+  policy    = data.aws_iam_policy_document.uploads[0].json
+}
+
+resource "aws_lambda_event_source_mapping" "uploads" {
+  count = local.via_sqs ? 1 : 0
+
+  event_source_arn                   = aws_sqs_queue.uploads[0].arn
+  function_name                      = aws_lambda_function.this.arn
+  batch_size                         = var.sqs.batch_size
+  maximum_batching_window_in_seconds = var.sqs.maximum_batching_window_seconds
+  # Only the messages the handler lists in batchItemFailures are delivered again.
+  function_response_types = ["ReportBatchItemFailures"]
+
+  depends_on = [aws_iam_role_policy.this]
+}
+
+# --- trigger = "eventbridge": S3 -> EventBridge rule -> function ----------------------------
+
+resource "aws_cloudwatch_event_rule" "uploads" {
+  count = local.via_events ? 1 : 0
+
+  name        = "${var.function_name}-uploads"
+  description = "Objects created under the watched prefix of ${var.watch.bucket}"
+  event_pattern = jsonencode({
+    source      = ["aws.s3"]
+    detail-type = ["Object Created"]
+    detail = {
+      bucket = { name = [var.watch.bucket] }
+      # EventBridge keys are plain (not form-encoded); `*` is the only wildcard.
+      object = { key = [for s in var.watch.suffixes : { wildcard = "${replace(var.watch.prefix, "*", "\\*")}*${replace(s, "*", "\\*")}" }] }
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "uploads" {
+  count = local.via_events ? 1 : 0
+
+  rule = aws_cloudwatch_event_rule.uploads[0].name
+  arn  = aws_lambda_function.this.arn
+
+  # Events EventBridge could not deliver go to the failure queue too.
+  dead_letter_config {
+    arn = aws_sqs_queue.failures.arn
+  }
+
+  # Retries of the delivery itself (throttling, say); the function's own errors follow its
+  # asynchronous retries and on-failure destination above.
+  retry_policy {
+    maximum_event_age_in_seconds = var.maximum_event_age_seconds
+    maximum_retry_attempts       = 185
+  }
+}
+
+resource "aws_lambda_permission" "events" {
+  count = local.via_events ? 1 : 0
+
+  statement_id  = "InvokeFromUploadRule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.uploads[0].arn
+}
+
+data "aws_iam_policy_document" "failures" {
+  count = local.via_events ? 1 : 0
+
+  statement {
+    sid       = "UploadRuleSendsUndelivered"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failures.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.uploads[0].arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "failures" {
+  count = local.via_events ? 1 : 0
+
+  queue_url = aws_sqs_queue.failures.url
+  policy    = data.aws_iam_policy_document.failures[0].json
 }

@@ -38,8 +38,28 @@ output "failure_queue_url" {
   value       = aws_sqs_queue.failures.url
 }
 
+output "upload_queue_arn" {
+  description = "With `trigger = \"sqs\"`: ARN of the queue the bucket notifies and the function reads (null otherwise)."
+  value       = local.via_sqs ? aws_sqs_queue.uploads[0].arn : null
+}
+
+output "upload_queue_url" {
+  description = "With `trigger = \"sqs\"`: URL of that queue."
+  value       = local.via_sqs ? aws_sqs_queue.uploads[0].url : null
+}
+
+output "upload_dead_letter_queue_url" {
+  description = "With `trigger = \"sqs\"`: URL of the queue that keeps messages delivered `sqs.max_receive_count` times without success."
+  value       = local.via_sqs ? aws_sqs_queue.uploads_dead[0].url : null
+}
+
+output "upload_rule_arn" {
+  description = "With `trigger = \"eventbridge\"`: ARN of the EventBridge rule that invokes the function (null otherwise)."
+  value       = local.via_events ? aws_cloudwatch_event_rule.uploads[0].arn : null
+}
+
 output "notification" {
-  description = "The S3 notification filters that trigger the function (one per suffix), for callers that manage the bucket's notification themselves."
+  description = "With `trigger = \"s3\"`: the S3 notification filters that trigger the function (one per suffix), for callers that manage the bucket's notification themselves."
   value = [
     for s in var.watch.suffixes : {
       lambda_function_arn = aws_lambda_function.this.arn

@@ -177,6 +177,50 @@ variable "output" {
   }
 }
 
+variable "trigger" {
+  description = <<-EOT
+    How uploads reach the function:
+    `s3`: the bucket notification invokes it (asynchronously: retried, then sent to the failure queue);
+    `sqs`: the notification goes to an SQS queue (with a dead-letter queue) that the function reads in
+    batches, reporting failures per message so only those are delivered again;
+    `eventbridge`: the bucket sends its events to EventBridge, and a rule invokes the function
+    (asynchronously, as with `s3`).
+  EOT
+  type        = string
+  default     = "s3"
+  nullable    = false
+
+  validation {
+    condition     = contains(["s3", "sqs", "eventbridge"], var.trigger)
+    error_message = "trigger must be s3, sqs or eventbridge."
+  }
+}
+
+variable "sqs" {
+  description = <<-EOT
+    With `trigger = "sqs"`: messages per batch, how long to gather a batch, deliveries of a message
+    before it moves to the dead-letter queue, and how long either queue keeps a message.
+  EOT
+  type = object({
+    batch_size                      = optional(number, 10)
+    maximum_batching_window_seconds = optional(number, 5)
+    max_receive_count               = optional(number, 5)
+    message_retention_seconds       = optional(number, 1209600)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.sqs.batch_size >= 1 && var.sqs.batch_size <= 10000 && var.sqs.maximum_batching_window_seconds >= 0 && var.sqs.maximum_batching_window_seconds <= 300
+    error_message = "sqs.batch_size must be 1-10000 and sqs.maximum_batching_window_seconds 0-300."
+  }
+
+  validation {
+    condition     = var.sqs.max_receive_count >= 1 && var.sqs.message_retention_seconds >= 60 && var.sqs.message_retention_seconds <= 1209600
+    error_message = "sqs.max_receive_count must be at least 1 and sqs.message_retention_seconds 60-1209600."
+  }
+}
+
 variable "create_bucket_notification" {
   description = "Create the watched bucket's S3 notification. S3 keeps one notification configuration per bucket: turn this off when the bucket's notifications are managed elsewhere, and add this function there (see the `notification` output)."
   type        = bool

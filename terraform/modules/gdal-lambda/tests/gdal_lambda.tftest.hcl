@@ -42,6 +42,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = {
+      arn = "arn:aws:events:us-east-1:123456789012:rule/stratus-gdal-uploads"
+    }
+  }
+
   mock_resource "aws_lambda_function" {
     defaults = {
       arn = "arn:aws:lambda:us-east-1:123456789012:function:stratus-gdal"
@@ -176,10 +182,10 @@ run "trigger_and_permission" {
 
   assert {
     condition = (
-      aws_lambda_permission.s3.principal == "s3.amazonaws.com" &&
-      aws_lambda_permission.s3.source_arn == "arn:aws:s3:::stratus-rasters" &&
-      aws_lambda_permission.s3.source_account == "123456789012" &&
-      aws_lambda_permission.s3.action == "lambda:InvokeFunction"
+      aws_lambda_permission.s3[0].principal == "s3.amazonaws.com" &&
+      aws_lambda_permission.s3[0].source_arn == "arn:aws:s3:::stratus-rasters" &&
+      aws_lambda_permission.s3[0].source_account == "123456789012" &&
+      aws_lambda_permission.s3[0].action == "lambda:InvokeFunction"
     )
     error_message = "Only the watched bucket, in this account, may invoke the function."
   }
@@ -197,6 +203,124 @@ run "trigger_and_permission" {
     condition     = aws_sqs_queue.failures.sqs_managed_sse_enabled
     error_message = "The failure queue must be encrypted."
   }
+}
+
+run "trigger_through_sqs" {
+  command = apply
+
+  variables {
+    trigger = "sqs"
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_bucket_notification.this[0].lambda_function) == 0 &&
+      [for q in aws_s3_bucket_notification.this[0].queue : [q.queue_arn, q.filter_prefix, q.filter_suffix]] ==
+      [for s in [".tif", ".tiff", ".TIF", ".TIFF"] : [aws_sqs_queue.uploads[0].arn, "rasters/", s]]
+    )
+    error_message = "The bucket must notify the upload queue, one filter per suffix, and not the function."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.uploads[0].event_source_arn == aws_sqs_queue.uploads[0].arn &&
+      aws_lambda_event_source_mapping.uploads[0].function_response_types == toset(["ReportBatchItemFailures"]) &&
+      aws_lambda_event_source_mapping.uploads[0].batch_size == 10 &&
+      aws_lambda_function.this.environment[0].variables["REPORT_BATCH_ITEM_FAILURES"] == "true"
+    )
+    error_message = "The function must read the queue reporting failures per message, and know that it does."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sqs_queue.uploads[0].redrive_policy).deadLetterTargetArn == aws_sqs_queue.uploads_dead[0].arn &&
+      jsondecode(aws_sqs_queue.uploads[0].redrive_policy).maxReceiveCount == 5 &&
+      aws_sqs_queue.uploads[0].visibility_timeout_seconds == 360 &&
+      aws_sqs_queue.uploads[0].sqs_managed_sse_enabled && aws_sqs_queue.uploads_dead[0].sqs_managed_sse_enabled
+    )
+    error_message = "The upload queue must be encrypted, outlast six function timeouts and move messages to its dead-letter queue."
+  }
+
+  assert {
+    condition = (
+      one(data.aws_iam_policy_document.uploads[0].statement).principals == toset([{ type = "Service", identifiers = toset(["s3.amazonaws.com"]) }]) &&
+      anytrue([for c in one(data.aws_iam_policy_document.uploads[0].statement).condition :
+      c.variable == "aws:SourceArn" && c.values == tolist(["arn:aws:s3:::stratus-rasters"])])
+    )
+    error_message = "Only the watched bucket may send to the upload queue."
+  }
+
+  assert {
+    condition = {
+      for s in data.aws_iam_policy_document.this.statement : s.sid => s.actions if s.sid == "ReadUploadQueue"
+    } == { ReadUploadQueue = toset(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]) }
+    error_message = "The role must read and delete from the upload queue, nothing more."
+  }
+
+  assert {
+    condition     = length(aws_lambda_permission.s3) == 0 && length(aws_cloudwatch_event_rule.uploads) == 0
+    error_message = "The queue trigger needs no S3 permission on the function and no rule."
+  }
+}
+
+run "trigger_through_eventbridge" {
+  command = apply
+
+  variables {
+    trigger = "eventbridge"
+    watch = {
+      bucket   = "stratus-rasters"
+      prefix   = "rasters/"
+      suffixes = [".tif", ".TIF"]
+    }
+  }
+
+  assert {
+    condition = (
+      aws_s3_bucket_notification.this[0].eventbridge &&
+      length(aws_s3_bucket_notification.this[0].lambda_function) == 0 &&
+      length(aws_s3_bucket_notification.this[0].queue) == 0
+    )
+    error_message = "The bucket must send its events to EventBridge, and notify nothing else."
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.uploads[0].event_pattern) == {
+      source      = ["aws.s3"]
+      detail-type = ["Object Created"]
+      detail = {
+        bucket = { name = ["stratus-rasters"] }
+        object = { key = [{ wildcard = "rasters/*.tif" }, { wildcard = "rasters/*.TIF" }] }
+      }
+    }
+    error_message = "The rule must match objects created under the watched prefix with a watched suffix."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_target.uploads[0].arn == aws_lambda_function.this.arn &&
+      aws_cloudwatch_event_target.uploads[0].dead_letter_config[0].arn == aws_sqs_queue.failures.arn &&
+      aws_lambda_permission.events[0].principal == "events.amazonaws.com" &&
+      aws_lambda_permission.events[0].source_arn == aws_cloudwatch_event_rule.uploads[0].arn &&
+      length(aws_lambda_permission.s3) == 0
+    )
+    error_message = "Only the rule may invoke the function; what it cannot deliver goes to the failure queue."
+  }
+
+  assert {
+    condition     = !contains(keys(aws_lambda_function.this.environment[0].variables), "REPORT_BATCH_ITEM_FAILURES")
+    error_message = "Only the queue trigger reports batch item failures."
+  }
+}
+
+run "rejects_unknown_trigger" {
+  command = plan
+
+  variables {
+    trigger = "kinesis"
+  }
+
+  expect_failures = [var.trigger]
 }
 
 run "other_output_bucket_and_kms" {
