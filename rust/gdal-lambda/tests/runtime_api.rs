@@ -81,6 +81,36 @@ async fn s3_event_through_the_runtime_api() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_sqs_batch_through_the_runtime_api() {
+    let aws = LocalAws::shared();
+    let bucket = aws.new_bucket("e2e-sqs").await;
+    let dir = tempfile::tempdir().unwrap();
+    let cog = samples::cog(dir.path(), "scene.tif", 256, true);
+    let key = "uploads/queued scene.tif";
+    aws.put_file(&bucket, key, &cog).await;
+    let size = std::fs::metadata(&cog).unwrap().len();
+    // What a new S3 -> SQS setup delivers first (a test event), then an upload.
+    let event = common::sqs_event(&[
+        include_str!("fixtures/s3-test-event.json").to_string(),
+        common::s3_event(&bucket, &[("ObjectCreated:Put", key, size)]).to_string(),
+    ]);
+    let mut env = aws.env();
+    env.push(("REPORT_BATCH_ITEM_FAILURES".into(), "true".into()));
+    let run = common::invoke_function(dir.path(), &event, &format!("s3://{bucket}/stac/"), &env);
+    assert_eq!(
+        run.response["batchItemFailures"],
+        serde_json::json!([]),
+        "{:#}",
+        run.response
+    );
+    assert_eq!(run.response["records"][0]["message_id"], "msg-1");
+    assert_eq!(run.response["records"][0]["status"], "processed");
+    // The test event's diagnostic line and the metadata record both name the invocation.
+    assert!(run.logs.contains("s3:TestEvent received"), "{}", run.logs);
+    assert_logs_name_the_request(&run.logs, 2);
+}
+
 /// Each JSON line of the function carries `requestId`, the id run-lambda
 /// reports for the invocation; at least `min` such lines.
 fn assert_logs_name_the_request(logs: &str, min: usize) {
