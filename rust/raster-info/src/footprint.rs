@@ -128,16 +128,20 @@ fn gis_order(srs: &SpatialRef) -> gdal::errors::Result<SpatialRef> {
     Ok(s)
 }
 
-/// Where a `width` × `height` raster whose pixels `grid` places in `srs` lies.
+/// Where a `width` × `height` raster whose pixels `grid` places in `srs` lies,
+/// or why it cannot be said.
 pub(crate) fn locate(
     srs: &SpatialRef,
     grid: &Grid,
     width: usize,
     height: usize,
-) -> gdal::errors::Result<Location> {
-    let src = gis_order(srs)?;
-    let wgs84 = gis_order(&SpatialRef::from_epsg(4326)?)?;
-    let to_wgs84 = CoordTransform::new(&src, &wgs84)?;
+) -> Result<Location, String> {
+    let gdal = |e: gdal::errors::GdalError| e.to_string();
+    let src = gis_order(srs).map_err(gdal)?;
+    let wgs84_srs = SpatialRef::from_epsg(4326)
+        .and_then(|s| gis_order(&s))
+        .map_err(gdal)?;
+    let to_wgs84 = CoordTransform::new(&src, &wgs84_srs).map_err(gdal)?;
 
     let (w, h) = (width as f64, height as f64);
     let corners = [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h), (0.0, 0.0)];
@@ -151,21 +155,21 @@ pub(crate) fn locate(
         }
     }
     if !grid.to_crs(&mut xs, &mut ys) {
-        return Err(failed("the ground control points do not place the outline"));
+        return Err("the ground control points do not place the outline".into());
     }
     let crs_bbox = envelope(xs.iter().copied().zip(ys.iter().copied()));
-    to_wgs84.transform_coords(&mut xs, &mut ys, &mut [])?;
+    to_wgs84
+        .transform_coords(&mut xs, &mut ys, &mut [])
+        .map_err(gdal)?;
     let ring: Vec<(f64, f64)> = xs.into_iter().zip(ys).collect();
-    let pole = contained_pole(&wgs84, &src, grid, w, h);
+    let pole = contained_pole(&wgs84_srs, &src, grid, w, h);
+    let wgs84 = globe::shape(&ring, pole)
+        .ok_or("the outline is not finite or collapses to less than 1e-7° in WGS84")?;
     Ok(Location {
         crs_bbox,
-        wgs84: globe::shape(&ring, pole),
-        resolution_m: resolution_m(&src, &wgs84, grid, w, h),
+        wgs84,
+        resolution_m: resolution_m(&src, &wgs84_srs, grid, w, h),
     })
-}
-
-fn failed(msg: &str) -> gdal::errors::GdalError {
-    gdal::errors::GdalError::BadArgument(msg.to_string())
 }
 
 fn envelope(pts: impl Iterator<Item = (f64, f64)>) -> [f64; 4] {

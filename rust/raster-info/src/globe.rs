@@ -41,8 +41,12 @@ fn round(v: f64) -> f64 {
 
 /// The geometry of a closed or open `ring` of longitude/latitude points
 /// (longitudes in any range, as a projection returns them) that outlines a
-/// raster containing `pole`, if any.
-pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Shape {
+/// raster containing `pole`, if any; `None` when the ring has non-finite
+/// points or collapses to less than a polygon at 1e-7°.
+pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Option<Shape> {
+    if ring.iter().any(|p| !p.0.is_finite() || !p.1.is_finite()) {
+        return None;
+    }
     let mut ring = unwrap(ring);
     if ring.len() > 1 && ring.first() == ring.last() {
         ring.pop();
@@ -74,6 +78,9 @@ pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Shape {
         .map(|p| counter_clockwise(clean(p)))
         .filter(|p| p.len() >= 3)
         .collect();
+    if polygons.is_empty() {
+        return None;
+    }
 
     let mut bbox = bbox_of(&polygons);
     if let Some(p) = pole {
@@ -94,7 +101,7 @@ pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Shape {
             "coordinates": many.iter().map(|p| vec![closed(p)]).collect::<Vec<_>>(),
         }),
     };
-    Shape { bbox, geometry }
+    Some(Shape { bbox, geometry })
 }
 
 /// `d` brought into [-180, 180).
@@ -352,7 +359,8 @@ mod tests {
         let s = shape(
             &[(10.0, 50.0), (11.0, 50.0), (11.0, 49.0), (10.0, 49.0)],
             None,
-        );
+        )
+        .unwrap();
         assert_eq!(s.geometry["type"], "Polygon");
         assert_eq!(s.bbox, [10.0, 49.0, 11.0, 50.0]);
         let r = &rings(&s.geometry)[0];
@@ -382,7 +390,7 @@ mod tests {
                 (-182.0, -18.0),
             ],
         ] {
-            let s = shape(&ring, None);
+            let s = shape(&ring, None).unwrap();
             assert_eq!(s.geometry["type"], "MultiPolygon", "{ring:?}");
             assert_eq!(s.bbox, [178.0, -18.0, -178.0, -16.0]);
             let parts = rings(&s.geometry);
@@ -400,7 +408,8 @@ mod tests {
         let s = shape(
             &[(190.0, 1.0), (200.0, 1.0), (200.0, 0.0), (190.0, 0.0)],
             None,
-        );
+        )
+        .unwrap();
         assert_eq!(s.bbox, [-170.0, 0.0, -160.0, 1.0]);
     }
 
@@ -410,7 +419,7 @@ mod tests {
         let ring: Vec<Pt> = (0..36)
             .map(|i| (wrap(100.0 + 10.0 * i as f64), 70.0))
             .collect();
-        let s = shape(&ring, Some(Pole::North));
+        let s = shape(&ring, Some(Pole::North)).unwrap();
         assert_eq!(s.geometry["type"], "Polygon");
         assert_eq!(s.bbox, [-180.0, 70.0, 180.0, 90.0]);
         let r = &rings(&s.geometry)[0];
@@ -418,7 +427,7 @@ mod tests {
         assert!((area(r) - 7200.0).abs() < 1e-6, "{}", area(r));
         // Westward and round the south pole too.
         let west: Vec<Pt> = ring.iter().rev().map(|&(x, y)| (x, -y)).collect();
-        let s = shape(&west, Some(Pole::South));
+        let s = shape(&west, Some(Pole::South)).unwrap();
         assert_eq!(s.bbox, [-180.0, -90.0, 180.0, -70.0]);
         assert!((area(&rings(&s.geometry)[0]) - 7200.0).abs() < 1e-6);
     }
@@ -436,11 +445,25 @@ mod tests {
             (190.0, 3.0),
             (170.0, 3.0),
         ];
-        let s = shape(&ring, None);
+        let s = shape(&ring, None).unwrap();
         let parts = rings(&s.geometry);
         assert_eq!(parts.len(), 3, "{parts:?}");
         let total: f64 = parts.iter().map(|r| area(r)).sum();
         assert!((total - (60.0 - 15.0)).abs() < 1e-9, "{total}");
         assert_eq!(s.bbox, [170.0, 0.0, -170.0, 3.0]);
+    }
+
+    #[test]
+    fn a_ring_too_small_or_not_finite_has_no_shape() {
+        let dot = [
+            (10.0, 50.0),
+            (10.000_000_01, 50.0),
+            (10.000_000_01, 50.000_000_01),
+        ];
+        assert_eq!(shape(&dot, None), None);
+        assert_eq!(
+            shape(&[(f64::INFINITY, 1.0), (2.0, 1.0), (2.0, 2.0)], None),
+            None
+        );
     }
 }

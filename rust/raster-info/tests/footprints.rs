@@ -252,6 +252,28 @@ fn rasters_placed_by_ground_control_points() {
 }
 
 #[test]
+fn a_raster_too_small_to_outline_has_no_geometry() {
+    // 200 pixels of 1e-10°: the outline is 2e-8° wide, less than the 1e-7° of the coordinates.
+    let dir = tempfile::tempdir().unwrap();
+    let path = raster(
+        dir.path(),
+        "speck.tif",
+        "EPSG:4326",
+        [10.0, 50.0, 10.00000002, 49.99999998],
+    );
+    let info = read_info(&path.display().to_string()).unwrap();
+    let item = item_of(&info, &path);
+    samples::assert_valid_stac(&item);
+    assert_eq!(item["geometry"], Value::Null);
+    assert!(item.get("bbox").is_none());
+    assert!(
+        info.warnings.iter().any(|w| w.contains("collapses")),
+        "{:?}",
+        info.warnings
+    );
+}
+
+#[test]
 fn a_raster_without_crs_has_no_geometry() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nocrs.tif");
