@@ -210,13 +210,7 @@ fn rotated_and_geographic_pixels_are_measured_in_metres() {
 #[test]
 fn rasters_placed_by_ground_control_points() {
     let dir = tempfile::tempdir().unwrap();
-    let plain = dir.path().join("plain.tif");
-    let status = Command::new("gdal_create")
-        .args(["-q", "-of", "GTiff", "-outsize", "200", "200"])
-        .arg(&plain)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let plain = plain(dir.path(), "plain.tif", 200);
     // Five GCPs of a 20 m grid in UTM 33N, slightly sheared, as an L1 product has them.
     let gcps = dir.path().join("gcps.tif");
     let mut cmd = Command::new("gdal_translate");
@@ -251,6 +245,34 @@ fn rasters_placed_by_ground_control_points() {
     assert_eq!(b[2], 504_300.0);
 }
 
+/// A GeoTIFF of `size` × `size` pixels with no georeferencing at all.
+fn plain(dir: &Path, name: &str, size: u32) -> PathBuf {
+    let out = dir.join(name);
+    let size = size.to_string();
+    let status = Command::new("gdal_create")
+        .args(["-q", "-of", "GTiff", "-outsize", &size, &size])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "gdal_create {name}");
+    out
+}
+
+/// The Item of `path` is valid STAC without geometry or bbox, and the
+/// metadata's warnings say why (`warning`).
+fn assert_no_geometry(path: &Path, warning: &str) {
+    let info = read_info(&path.display().to_string()).unwrap();
+    let item = item_of(&info, path);
+    samples::assert_valid_stac(&item);
+    assert_eq!(item["geometry"], Value::Null);
+    assert!(item.get("bbox").is_none());
+    assert!(
+        info.warnings.iter().any(|w| w.contains(warning)),
+        "{:?}",
+        info.warnings
+    );
+}
+
 #[test]
 fn a_raster_too_small_to_outline_has_no_geometry() {
     // 200 pixels of 1e-10°: the outline is 2e-8° wide, less than the 1e-7° of the coordinates.
@@ -261,38 +283,13 @@ fn a_raster_too_small_to_outline_has_no_geometry() {
         "EPSG:4326",
         [10.0, 50.0, 10.00000002, 49.99999998],
     );
-    let info = read_info(&path.display().to_string()).unwrap();
-    let item = item_of(&info, &path);
-    samples::assert_valid_stac(&item);
-    assert_eq!(item["geometry"], Value::Null);
-    assert!(item.get("bbox").is_none());
-    assert!(
-        info.warnings.iter().any(|w| w.contains("collapses")),
-        "{:?}",
-        info.warnings
-    );
+    assert_no_geometry(&path, "collapses");
 }
 
 #[test]
 fn a_raster_without_crs_has_no_geometry() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("nocrs.tif");
-    let status = Command::new("gdal_create")
-        .args(["-q", "-of", "GTiff", "-outsize", "20", "20"])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let info = read_info(&path.display().to_string()).unwrap();
-    let item = item_of(&info, &path);
-    samples::assert_valid_stac(&item);
-    assert_eq!(item["geometry"], Value::Null);
-    assert!(item.get("bbox").is_none());
-    assert!(
-        info.warnings.iter().any(|w| w.contains("no CRS")),
-        "{:?}",
-        info.warnings
-    );
+    assert_no_geometry(&plain(dir.path(), "nocrs.tif", 20), "no CRS");
 }
 
 #[test]

@@ -12,6 +12,11 @@ locals {
   via_s3        = var.trigger == "s3"
   via_sqs       = var.trigger == "sqs"
   via_events    = var.trigger == "eventbridge"
+  # Every queue of the module: SQS-managed encryption, or the given key.
+  queue_sse = {
+    managed           = var.kms_key_arn == null ? true : null
+    key_reuse_seconds = var.kms_key_arn == null ? null : 3600
+  }
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -25,9 +30,9 @@ resource "aws_cloudwatch_log_group" "this" {
 resource "aws_sqs_queue" "failures" {
   name                              = "${var.function_name}-failures"
   message_retention_seconds         = var.failure_retention_seconds
-  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
+  sqs_managed_sse_enabled           = local.queue_sse.managed
   kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : 3600
+  kms_data_key_reuse_period_seconds = local.queue_sse.key_reuse_seconds
   tags                              = var.tags
 }
 
@@ -258,9 +263,9 @@ resource "aws_sqs_queue" "uploads_dead" {
 
   name                              = "${var.function_name}-uploads-dlq"
   message_retention_seconds         = var.sqs.message_retention_seconds
-  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
+  sqs_managed_sse_enabled           = local.queue_sse.managed
   kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : 3600
+  kms_data_key_reuse_period_seconds = local.queue_sse.key_reuse_seconds
   tags                              = var.tags
 }
 
@@ -271,9 +276,9 @@ resource "aws_sqs_queue" "uploads" {
   message_retention_seconds = var.sqs.message_retention_seconds
   # AWS's advice for Lambda event sources: at least six times the function's timeout.
   visibility_timeout_seconds        = 6 * var.timeout
-  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
+  sqs_managed_sse_enabled           = local.queue_sse.managed
   kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : 3600
+  kms_data_key_reuse_period_seconds = local.queue_sse.key_reuse_seconds
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.uploads_dead[0].arn
     maxReceiveCount     = var.sqs.max_receive_count
