@@ -158,6 +158,19 @@ fn one_line(s: &str) -> String {
         .to_string()
 }
 
+/// A command-line error clap found, as a [`Error::Usage`] whose message is
+/// clap's first line (`unexpected argument '--x' found`).
+pub fn usage_error(e: &clap::Error) -> Error {
+    let text = e.render().to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let first = first.trim().trim_start_matches("error:").trim();
+    Error::Usage(if first.is_empty() {
+        e.kind().to_string()
+    } else {
+        first.to_string()
+    })
+}
+
 /// Print the last line to stderr and return the exit code for `err`.
 pub fn report(err: &Error) -> u8 {
     use std::io::Write;
@@ -252,6 +265,18 @@ mod tests {
         };
         assert_eq!(last_line(&e), "InvalidInput: no features in payload");
         assert_eq!(classify(&e).0.code(), 3);
+    }
+
+    #[test]
+    fn usage_errors_end_with_a_typed_line() {
+        use clap::Parser;
+        let e = crate::cli::Cli::try_parse_from(["run-lambda", "run", "--bogus"]).unwrap_err();
+        let line = last_line(&usage_error(&e));
+        assert!(
+            line.starts_with("UsageError: unexpected argument '--bogus'"),
+            "{line}"
+        );
+        assert_eq!(classify(&usage_error(&e)).0.code(), 2);
     }
 
     #[test]

@@ -94,12 +94,29 @@ pub fn command_line(spec: &FunctionSpec, layout: &Layout) -> Result<(PathBuf, Ve
         RuntimeKind::Python { .. } => Ok((
             python(),
             vec![
-                "-m".to_string(),
-                "awslambdaric".to_string(),
+                python_bootstrap(layout).to_string_lossy().into_owned(),
                 spec.handler.clone(),
             ],
         )),
     }
+}
+
+/// Our launcher of `awslambdaric` (`python_bootstrap.py`: why it exists is said there).
+const PYTHON_BOOTSTRAP: &str = include_str!("python_bootstrap.py");
+
+/// Where the Python launcher goes: the runtime directory, as Lambda's `/var/runtime/bootstrap.py`.
+fn python_bootstrap(layout: &Layout) -> PathBuf {
+    layout.runtime_dir.join("bootstrap.py")
+}
+
+/// Put the files the runtime starts from into the runtime directory.
+fn install_runtime(spec: &FunctionSpec, layout: &Layout) -> Result<()> {
+    if let RuntimeKind::Python { .. } = spec.runtime_kind()? {
+        let path = python_bootstrap(layout);
+        std::fs::write(&path, PYTHON_BOOTSTRAP)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    }
+    Ok(())
 }
 
 /// The Python interpreter that runs `awslambdaric`: `$STRATUS_PYTHON`, else `python3`.
@@ -274,6 +291,7 @@ pub fn spawn(
 ) -> Result<Runtime> {
     let (program, args) = command_line(spec, layout)?;
     let env = environment(spec, layout, api)?;
+    install_runtime(spec, layout)?;
     become_subreaper();
     let mut cmd = Command::new(&program);
     cmd.args(&args)

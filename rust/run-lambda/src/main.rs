@@ -4,10 +4,22 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use run_lambda::cli::Cli;
+use run_lambda::exit;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(run_lambda::cli::args(std::env::args_os()));
+    let cli = match Cli::try_parse_from(run_lambda::cli::args(std::env::args_os())) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap's own text (usage, hints; --help and --version too), then for
+            // a real error the documented last line.
+            let _ = e.print();
+            if !e.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            return ExitCode::from(exit::report(&exit::usage_error(&e)));
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("RUN_LAMBDA_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
@@ -24,11 +36,11 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             let err = run_lambda::Error::io("starting the async runtime", e);
-            return ExitCode::from(run_lambda::exit::report(&err));
+            return ExitCode::from(exit::report(&err));
         }
     };
     match runtime.block_on(run_lambda::cli::execute_until_stopped(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => ExitCode::from(run_lambda::exit::report(&err)),
+        Err(err) => ExitCode::from(exit::report(&err)),
     }
 }

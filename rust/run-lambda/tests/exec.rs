@@ -323,11 +323,21 @@ fn python_handler_gets_the_event_and_context() {
     assert_eq!(out["cwd"], out["env"]["LAMBDA_TASK_ROOT"]);
 }
 
+/// A Python function's error ends the output the way Python's own traceback
+/// does: `module.Class: message`, builtins bare.
 #[test]
-fn python_exception_type_is_the_last_line() {
-    let r = py(&[], &[], r#"{"mode":"error"}"#);
-    r.assert_code(3);
-    assert_eq!(r.last_line(), "InvalidInput: the payload has no features");
+fn python_exception_type_is_the_last_line_python_prints() {
+    for (mode, want) in [
+        ("error", "task.InvalidInput: the payload has no features"),
+        ("builtin", "ValueError: no bands: 0"),
+        ("nested", "task.Errors.Unreadable: band 1: truncated"),
+    ] {
+        let r = py(&[], &[], &format!(r#"{{"mode":"{mode}"}}"#));
+        r.assert_code(3);
+        assert_eq!(r.last_line(), want);
+        let code = format!("import task; task.handler({{'mode': '{mode}'}}, None)");
+        assert_eq!(r.last_line(), python_traceback_last_line(&code));
+    }
 }
 
 #[test]

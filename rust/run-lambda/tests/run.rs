@@ -129,7 +129,13 @@ fn python_function_error_is_the_last_line_and_writes_nothing() {
     ));
     let r = run_lambda(&["run", &f.name, &url, "--code", &f.code_url], &[], None);
     r.assert_code(3);
-    assert_eq!(r.last_line(), "InvalidInput: the payload has no features");
+    // The last line is the one Python's own traceback ends with: the
+    // exception's module-qualified name, which Cirrus reads.
+    assert_eq!(r.last_line(), "task.InvalidInput: the payload has no features");
+    assert_eq!(
+        r.last_line(),
+        python_traceback_last_line("import task; task.handler({'mode': 'error'}, None)")
+    );
     assert!(rt.block_on(get(&f.bucket, "p/err_out.json")).is_none());
 }
 

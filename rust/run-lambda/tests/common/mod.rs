@@ -58,6 +58,24 @@ pub fn python() -> PathBuf {
     local_aws::python()
 }
 
+/// The last line of the traceback Python prints for `code`, run with the
+/// Python test function's directory on the path: the independent truth for
+/// the name a Python error is reported under.
+pub fn python_traceback_last_line(code: &str) -> String {
+    let out = Command::new(python())
+        .args(["-c", code])
+        .env("PYTHONPATH", format!("{FIXTURES}/python"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{code} did not raise");
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
 /// The result of running the binary.
 pub struct Run {
     pub code: i32,
