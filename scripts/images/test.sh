@@ -162,8 +162,10 @@ gdal_translate -q -of COG -co COMPRESS=DEFLATE "$work/src.tif" "$work/scene.tif"
 # location cannot be downloaded), their payloads, the COG and its S3 event.
 mkdir -p "$work/echo" "$work/geo"
 cat >"$work/echo/app.py" <<'PY'
-import sys, boto3, awslambdaric
+import json, sys, boto3, awslambdaric
 def handler(event, context):
+    if "text" in event:
+        return json.loads(event["text"])
     return {"hello": event["name"], "python": sys.version.split()[0], "boto3": boto3.__version__,
             "request_id": context.aws_request_id}
 PY
@@ -199,6 +201,7 @@ for name, env, payload in [
                         Code={"ZipFile": buf.getvalue()}, Environment={"Variables": env}, Timeout=60)
     s3.put_object(Bucket=bucket, Key=f"code/{name}.zip", Body=buf.getvalue())
     s3.put_object(Bucket=bucket, Key=f"payloads/{name}.json", Body=json.dumps(payload).encode())
+s3.put_object(Bucket=bucket, Key="payloads/echo-py-bad.json", Body=b'{"text": "not json"}')
 record = {
     "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
     "eventTime": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
@@ -338,6 +341,12 @@ step "run-lambda: \`run\` runs a Python function"
 run "$run_image" -- run echo-py "s3://$bucket/payloads/echo-py.json" --code "s3://$bucket/code/echo-py.zip" >"$work/run.log" 2>&1 \
   || { cat "$work/run.log"; fail "run echo-py failed in the run-lambda image"; }
 check_s3_json payloads/echo-py_out.json 'doc["hello"] == "Stratus" and doc["request_id"]' "response"
+# A failing function's last line names its exception as Python's traceback does (Cirrus reads it).
+rc=0
+run "$run_image" -- run echo-py "s3://$bucket/payloads/echo-py-bad.json" --code "s3://$bucket/code/echo-py.zip" >"$work/run-bad.log" 2>&1 || rc=$?
+last=$(grep -v '^[[:space:]]*$' "$work/run-bad.log" | tail -n 1)
+[[ $rc == 3 && $last == "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)" ]] \
+  || { cat "$work/run-bad.log"; fail "a failing function must exit 3 with Python's own last line (got $rc: $last)"; }
 
 step "run-geolambda: \`run\` runs a Python function that reads the COG with rasterio"
 run "$geo_image" -- run geo-py "s3://$bucket/payloads/geo-py.json" --code "s3://$bucket/code/geo-py.zip" >"$work/run-geo.log" 2>&1 \
