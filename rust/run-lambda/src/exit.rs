@@ -1,11 +1,16 @@
 //! Exit codes and the last line of output.
 //!
-//! Cirrus' post-batch step reads the last line a Batch job logged and splits
-//! it at the first `": "` into an error type and a message; `InvalidInput`
-//! marks the payload invalid, anything else is a failure to retry or report.
-//! So on failure the runner's last line is always `ErrorType: message`, on a
-//! single line, and the exit code tells the failure class (table in
-//! `docs/run-lambda.md`, kept in sync with [`ExitClass::ALL`] by a test).
+//! Cirrus' post-batch step reads the last event of the Batch job's log stream
+//! and matches it with `^(?:([\.\w]+):)?\s*(.*)`: the error type is the run
+//! of word characters and dots before the first `:`, the rest the message.
+//! update-state then records the payload INVALID only for the full names
+//! `stactask.exceptions.InvalidInput` and `cirrus.lib.errors.InvalidInput`,
+//! FAILED otherwise. So on failure the runner's last line is always
+//! `ErrorType: message` on a single line short enough for the log driver to
+//! keep whole, the type a Python function's error being the exception's name
+//! as Python prints it (`python_bootstrap.py`), and the exit code tells the
+//! failure class (table in `docs/run-lambda.md`, kept in sync with
+//! [`ExitClass::ALL`] by a test).
 
 use crate::Error;
 
@@ -135,17 +140,31 @@ pub fn classify(err: &Error) -> (ExitClass, String, String) {
     }
 }
 
+/// The longest last line, in bytes: Docker splits longer lines into several
+/// log events (at 16 KiB), and the last of them would have lost the type.
+pub const MAX_LAST_LINE: usize = 16_000;
+
 /// The single line `ErrorType: message` (newlines in the message folded into
-/// spaces, so that it stays the last line of the log).
+/// spaces, so that it stays the last line of the log; a message too long for
+/// one log event is cut).
 pub fn last_line(err: &Error) -> String {
     let (_, ty, message) = classify(err);
     let ty = one_line(&ty);
     let message = one_line(&message);
     if message.is_empty() {
-        ty
-    } else {
-        format!("{ty}: {message}")
+        return ty;
     }
+    let mut line = format!("{ty}: {message}");
+    if line.len() > MAX_LAST_LINE {
+        const CUT: &str = " [cut]";
+        let mut end = MAX_LAST_LINE - CUT.len();
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.truncate(end);
+        line.push_str(CUT);
+    }
+    line
 }
 
 fn one_line(s: &str) -> String {
@@ -265,6 +284,18 @@ mod tests {
         };
         assert_eq!(last_line(&e), "InvalidInput: no features in payload");
         assert_eq!(classify(&e).0.code(), 3);
+    }
+
+    #[test]
+    fn long_messages_are_cut_to_one_log_event() {
+        let e = Error::Function {
+            error_type: "stactask.exceptions.InvalidInput".into(),
+            message: "é".repeat(20_000),
+        };
+        let line = last_line(&e);
+        assert!(line.len() <= MAX_LAST_LINE, "{}", line.len());
+        assert!(line.starts_with("stactask.exceptions.InvalidInput: éé"));
+        assert!(line.ends_with(" [cut]"));
     }
 
     #[test]

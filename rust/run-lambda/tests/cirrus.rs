@@ -152,7 +152,11 @@ impl Outcome {
     fn assert_failed(&self, exit_code: i32, error_type: &str, state: &str) {
         let post = &self.decided["post_batch"];
         assert_eq!(
-            (self.exit_code, post["error_type"].as_str(), self.decided["state"].as_str()),
+            (
+                self.exit_code,
+                post["error_type"].as_str(),
+                self.decided["state"].as_str()
+            ),
             (exit_code, Some(error_type), Some(state)),
             "{}\n--- the job's log\n{}",
             self.decided,
@@ -226,7 +230,10 @@ fn cirrus_judges_run_lambda(version: &str, succeeded: &str) {
     assert_eq!(payload_ok.exit_code, 0, "{}", payload_ok.log);
     assert_eq!(payload_ok.decided["state"], succeeded);
     let out = &payload_ok.decided["post_batch"]["payload"];
-    assert_eq!(out["features"][0]["properties"]["payload-task:checked"], true);
+    assert_eq!(
+        out["features"][0]["properties"]["payload-task:checked"],
+        true
+    );
 
     let mut no_data = scene();
     no_data[0]["assets"] = json!({});

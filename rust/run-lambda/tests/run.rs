@@ -131,7 +131,10 @@ fn python_function_error_is_the_last_line_and_writes_nothing() {
     r.assert_code(3);
     // The last line is the one Python's own traceback ends with: the
     // exception's module-qualified name, which Cirrus reads.
-    assert_eq!(r.last_line(), "task.InvalidInput: the payload has no features");
+    assert_eq!(
+        r.last_line(),
+        "task.InvalidInput: the payload has no features"
+    );
     assert_eq!(
         r.last_line(),
         python_traceback_last_line("import task; task.handler({'mode': 'error'}, None)")
