@@ -140,8 +140,10 @@ pub fn classify(err: &Error) -> (ExitClass, String, String) {
     }
 }
 
-/// The longest last line, in bytes: Docker splits longer lines into several
-/// log events (at 16 KiB), and the last of them would have lost the type.
+/// The longest last line, in bytes: log drivers split longer lines into
+/// several log events (Docker's copier at 16 KiB where the driver does not
+/// raise it, as in awslogs' non-blocking mode), and the last of them would
+/// have lost the type.
 pub const MAX_LAST_LINE: usize = 16_000;
 
 /// The single line `ErrorType: message` (newlines in the message folded into
