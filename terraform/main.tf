@@ -5,6 +5,8 @@ data "aws_caller_identity" "current" {}
 
 locals {
   account_id = data.aws_caller_identity.current.account_id
+  # Bucket names are global: account and region keep two stacks, or two regions, apart.
+  bucket_suffix = "${local.account_id}-${var.region}"
   repositories = {
     gdal_lambda   = "${var.name}/gdal-lambda"
     run_lambda    = "${var.name}/run-lambda"
@@ -44,14 +46,14 @@ module "image" {
 module "raster_bucket" {
   source = "./modules/raster-bucket"
 
-  name          = "${var.name}-rasters-${local.account_id}"
+  name          = "${var.name}-rasters-${local.bucket_suffix}"
   force_destroy = var.force_destroy
 }
 
 module "payload_bucket" {
   source = "./modules/raster-bucket"
 
-  name          = "${var.name}-payloads-${local.account_id}"
+  name          = "${var.name}-payloads-${local.bucket_suffix}"
   force_destroy = var.force_destroy
   temporary_prefixes = [
     { prefix = var.payload_prefix, expiration_days = var.payload_expiration_days },
@@ -63,14 +65,16 @@ module "payload_bucket" {
 module "gdal_lambda" {
   source = "./modules/gdal-lambda"
 
-  function_name        = "${var.name}-gdal"
-  image_uri            = local.image_uris.gdal_lambda
-  architecture         = local.lambda_architecture
-  memory_size          = var.gdal_lambda.memory_size
-  timeout              = var.gdal_lambda.timeout
-  ephemeral_storage_mb = var.gdal_lambda.ephemeral_storage_mb
-  log_retention_days   = var.gdal_lambda.log_retention_days
-  trigger              = var.gdal_lambda.trigger
+  function_name             = "${var.name}-gdal"
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
+  image_uri                 = local.image_uris.gdal_lambda
+  architecture              = local.lambda_architecture
+  memory_size               = var.gdal_lambda.memory_size
+  timeout                   = var.gdal_lambda.timeout
+  ephemeral_storage_mb      = var.gdal_lambda.ephemeral_storage_mb
+  log_retention_days        = var.gdal_lambda.log_retention_days
+  trigger                   = var.gdal_lambda.trigger
 
   watch = {
     bucket = module.raster_bucket.name
@@ -83,9 +87,15 @@ module "gdal_lambda" {
 
 # --- Batch -------------------------------------------------------------------
 
-data "aws_vpc" "default" {
-  count   = local.use_default_vpc ? 1 : 0
-  default = true
+# Without subnet_ids the jobs run in the default VPC, which many accounts no longer
+# have: a list (empty when there is none) rather than a lookup that fails obscurely.
+data "aws_vpcs" "default" {
+  count = local.use_default_vpc ? 1 : 0
+
+  filter {
+    name   = "is-default"
+    values = ["true"]
+  }
 }
 
 data "aws_subnets" "default" {
@@ -93,7 +103,14 @@ data "aws_subnets" "default" {
 
   filter {
     name   = "vpc-id"
-    values = [data.aws_vpc.default[0].id]
+    values = data.aws_vpcs.default[0].ids
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(data.aws_vpcs.default[0].ids) == 1
+      error_message = "This account has no default VPC in this region: set subnet_ids (private subnets with a route to ECR, S3, Lambda and CloudWatch Logs) and security_group_ids."
+    }
   }
 }
 
@@ -130,14 +147,22 @@ module "batch" {
   max_vcpus          = var.batch.max_vcpus
   subnet_ids         = local.use_default_vpc ? sort(data.aws_subnets.default[0].ids) : var.subnet_ids
   security_group_ids = var.security_group_ids != null ? var.security_group_ids : aws_security_group.batch[*].id
+
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
 }
 
+# A job definition only for a function run-lambda can run: gdal-lambda is an image
+# function, which it refuses.
 module "run_geolambda_task" {
   source = "./modules/lambda-batch-task"
+  count  = var.batch_task_function_arn == null ? 0 : 1
 
-  name                = "${var.name}-run-geolambda"
-  image_uri           = local.image_uris.run_geolambda
-  lambda_function_arn = coalesce(var.batch_task_function_arn, module.gdal_lambda.function_arn)
+  name                      = "${var.name}-run-geolambda"
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
+  image_uri                 = local.image_uris.run_geolambda
+  lambda_function_arn       = var.batch_task_function_arn
   payload = {
     bucket = module.payload_bucket.name
     prefix = var.payload_prefix

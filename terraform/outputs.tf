@@ -39,8 +39,8 @@ output "job_queue_arn" {
 }
 
 output "run_geolambda_job_definition_arn" {
-  description = "The run-geolambda job definition."
-  value       = module.run_geolambda_task.job_definition_arn
+  description = "The run-geolambda job definition (null without `batch_task_function_arn`)."
+  value       = one(module.run_geolambda_task[*].job_definition_arn)
 }
 
 output "batch" {

@@ -11,7 +11,7 @@ variable "region" {
 }
 
 variable "name" {
-  description = "Prefix of every resource name (buckets also get the account id)."
+  description = "Prefix of every resource name (bucket names also get the account id and the region; role names a unique suffix)."
   type        = string
   default     = "stratus"
   nullable    = false
@@ -147,9 +147,9 @@ variable "gdal_lambda" {
 
 variable "batch_task_function_arn" {
   description = <<-EOT
-    Lambda function (a zip-packaged Cirrus task, say) that the run-geolambda job definition runs in Batch.
-    Null points it at the deployed gdal-lambda function, as a placeholder to override at submission
-    (`lambda_function` parameter) or to replace with your task's ARN.
+    Zip-packaged Lambda function (a Cirrus task, say) that the run-geolambda job definition runs in Batch
+    by default (its `lambda_function` parameter; a submission may name another). Null creates no job
+    definition: gdal-lambda itself is an image function, which run-lambda cannot run.
   EOT
   type        = string
   default     = null
@@ -210,5 +210,18 @@ variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)
   default     = { Project = "stratus" }
+  nullable    = false
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of a managed policy set as the permissions boundary of every IAM role the deployment creates (for accounts whose policies demand one)."
+  type        = string
+  default     = null
+}
+
+variable "role_path" {
+  description = "IAM path of every role the deployment creates."
+  type        = string
+  default     = "/"
   nullable    = false
 }

@@ -15,7 +15,13 @@ mock_provider "aws" {
 
   mock_data "aws_region" {
     defaults = {
-      name = "us-east-1"
+      id = "us-east-1"
+    }
+  }
+
+  mock_data "aws_vpcs" {
+    defaults = {
+      ids = ["vpc-0123456789abcdef0"]
     }
   }
 
@@ -93,7 +99,8 @@ mock_provider "aws" {
 }
 
 variables {
-  push_images = false
+  batch_task_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:cirrus-geo-task"
+  push_images             = false
   images = {
     gdal_lambda   = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/gdal-lambda@sha256:1111111111111111111111111111111111111111111111111111111111111111"
     run_lambda    = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:2222222222222222222222222222222222222222222222222222222222222222"
@@ -115,7 +122,7 @@ run "deploys_the_given_digests_without_pushing" {
   }
 
   assert {
-    condition     = jsondecode(module.run_geolambda_task.container_properties).image == var.images.run_geolambda
+    condition     = jsondecode(module.run_geolambda_task[0].container_properties).image == var.images.run_geolambda
     error_message = "The job definition must run the given run-geolambda digest."
   }
 
@@ -129,8 +136,8 @@ run "wiring" {
   command = apply
 
   assert {
-    condition     = module.raster_bucket.name == "stratus-rasters-123456789012" && module.payload_bucket.name == "stratus-payloads-123456789012"
-    error_message = "Buckets are named after the prefix and the account."
+    condition     = module.raster_bucket.name == "stratus-rasters-123456789012-us-east-1" && module.payload_bucket.name == "stratus-payloads-123456789012-us-east-1"
+    error_message = "Buckets are named after the prefix, the account and the region."
   }
 
   assert {
@@ -141,7 +148,7 @@ run "wiring" {
   }
 
   assert {
-    condition     = jsondecode(module.run_geolambda_task.container_properties).networkConfiguration.assignPublicIp == "ENABLED"
+    condition     = jsondecode(module.run_geolambda_task[0].container_properties).networkConfiguration.assignPublicIp == "ENABLED"
     error_message = "In the default VPC (no NAT), Fargate jobs need a public IP to reach AWS APIs."
   }
 
@@ -187,4 +194,30 @@ run "rejects_overlapping_prefixes" {
   }
 
   expect_failures = [var.output_prefix]
+}
+
+run "no_job_definition_without_a_runnable_function" {
+  command = plan
+
+  variables {
+    batch_task_function_arn = null
+  }
+
+  assert {
+    condition     = length(module.run_geolambda_task) == 0 && output.run_geolambda_job_definition_arn == null
+    error_message = "Without a zip-packaged target function there must be no job definition (gdal-lambda is an image function)."
+  }
+}
+
+run "no_default_vpc_is_explained" {
+  command = plan
+
+  override_data {
+    target = data.aws_vpcs.default[0]
+    values = {
+      ids = []
+    }
+  }
+
+  expect_failures = [data.aws_subnets.default]
 }

@@ -41,7 +41,7 @@ locals {
       run_geolambda_image_uri = module.run_geolambda_image.image_uri
       task_batch_compute_name = local.batch_compute_name
       function_name           = local.function_name
-      function_arn            = "arn:aws:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${local.function_name}"
+      function_arn            = "arn:aws:lambda:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:function:${local.function_name}"
       code_bucket             = var.code_bucket
       code_key                = var.code_key
       source_bucket           = var.source_bucket

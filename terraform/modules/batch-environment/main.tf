@@ -1,8 +1,12 @@
 data "aws_partition" "current" {}
 
 locals {
-  partition  = data.aws_partition.current.partition
-  is_fargate = contains(["FARGATE", "FARGATE_SPOT"], var.compute_type)
+  partition = data.aws_partition.current.partition
+  # Role names are account-wide: a generated suffix keeps stacks and regions apart (prefixes ≤ 38 characters).
+  role_prefix        = substr(var.name, 0, 24)
+  on_demand_fallback = var.compute_type == "FARGATE_SPOT" && var.fargate_on_demand_fallback
+  environment_arns   = concat([aws_batch_compute_environment.this.arn], aws_batch_compute_environment.on_demand[*].arn)
+  is_fargate         = contains(["FARGATE", "FARGATE_SPOT"], var.compute_type)
   allocation_strategy = coalesce(
     var.ec2.allocation_strategy,
     var.compute_type == "SPOT" ? "SPOT_PRICE_CAPACITY_OPTIMIZED" : "BEST_FIT_PROGRESSIVE",
@@ -23,10 +27,12 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 }
 
 resource "aws_iam_role" "task_execution" {
-  name               = "${var.name}-ecs-task-execution"
-  description        = "Pulls images and writes logs for Batch jobs in ${var.name}"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = var.tags
+  name_prefix          = "${local.role_prefix}-ecs-exec-"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Pulls images and writes logs for Batch jobs in ${var.name}"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "task_execution" {
@@ -51,10 +57,12 @@ data "aws_iam_policy_document" "ec2_assume" {
 resource "aws_iam_role" "instance" {
   count = local.is_fargate ? 0 : 1
 
-  name               = "${var.name}-batch-instance"
-  description        = "Container instances of the ${var.name} Batch compute environment"
-  assume_role_policy = data.aws_iam_policy_document.ec2_assume[0].json
-  tags               = var.tags
+  name_prefix          = "${local.role_prefix}-instance-"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Container instances of the ${var.name} Batch compute environment"
+  assume_role_policy   = data.aws_iam_policy_document.ec2_assume[0].json
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "instance" {
@@ -67,9 +75,10 @@ resource "aws_iam_role_policy_attachment" "instance" {
 resource "aws_iam_instance_profile" "instance" {
   count = local.is_fargate ? 0 : 1
 
-  name = "${var.name}-batch-instance"
-  role = aws_iam_role.instance[0].name
-  tags = var.tags
+  name_prefix = "${local.role_prefix}-instance-"
+  path        = var.role_path
+  role        = aws_iam_role.instance[0].name
+  tags        = var.tags
 }
 
 resource "aws_batch_compute_environment" "this" {
@@ -91,6 +100,7 @@ resource "aws_batch_compute_environment" "this" {
     instance_role       = local.is_fargate ? null : aws_iam_instance_profile.instance[0].arn
     allocation_strategy = local.is_fargate ? null : local.allocation_strategy
     bid_percentage      = var.compute_type == "SPOT" ? var.ec2.bid_percentage : null
+    spot_iam_fleet_role = var.compute_type == "SPOT" ? var.ec2.spot_fleet_role_arn : null
     tags                = local.is_fargate ? null : merge(var.tags, { Name = "${var.name}-batch" })
 
     dynamic "ec2_configuration" {
@@ -120,14 +130,55 @@ resource "aws_batch_compute_environment" "this" {
   depends_on = [aws_iam_role_policy_attachment.instance]
 }
 
+# On-demand Fargate behind Fargate Spot, when asked for.
+resource "aws_batch_compute_environment" "on_demand" {
+  count = local.on_demand_fallback ? 1 : 0
+
+  type         = "MANAGED"
+  state        = "ENABLED"
+  service_role = var.service_role_arn
+
+  compute_resources {
+    type               = "FARGATE"
+    max_vcpus          = var.max_vcpus
+    subnets            = var.subnet_ids
+    security_group_ids = var.security_group_ids
+  }
+
+  tags = merge(var.tags, { Name = "${var.name}-on-demand" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
 resource "aws_batch_job_queue" "this" {
   name     = var.name
   state    = "ENABLED"
   priority = var.job_queue_priority
 
-  compute_environment_order {
-    order               = 1
-    compute_environment = aws_batch_compute_environment.this.arn
+  dynamic "compute_environment_order" {
+    for_each = local.environment_arns
+
+    content {
+      order               = compute_environment_order.key + 1
+      compute_environment = compute_environment_order.value
+    }
+  }
+
+  # Jobs that ask for more than the environment can ever give are cancelled, not left RUNNABLE forever.
+  dynamic "job_state_time_limit_action" {
+    for_each = var.unplaceable_job_timeout_seconds == null ? [] : [
+      "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+      "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+    ]
+
+    content {
+      action           = "CANCEL"
+      max_time_seconds = var.unplaceable_job_timeout_seconds
+      reason           = job_state_time_limit_action.value
+      state            = "RUNNABLE"
+    }
   }
 
   tags = var.tags

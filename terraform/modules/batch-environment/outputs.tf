@@ -3,6 +3,12 @@ output "compute_environment_arn" {
   value       = aws_batch_compute_environment.this.arn
 }
 
+output "compute_environment_name" {
+  description = "Name of the (first) compute environment: what a filmdrop task-batch-compute definition names in `batch_compute_environment_existing`."
+  # From the ARN: the attribute's name differs between provider major versions.
+  value = split("/", aws_batch_compute_environment.this.arn)[1]
+}
+
 output "compute_environment_is_fargate" {
   description = "Whether the compute environment is Fargate (job definitions then need `platform_capabilities = [\"FARGATE\"]`)."
   value       = local.is_fargate
@@ -34,7 +40,7 @@ output "instance_role_arn" {
 }
 
 output "batch" {
-  description = "The outputs above in the shape of a filmdrop `task-batch-compute` module's `batch` output, to put in the Cirrus `cirrus_task_batch_compute` map."
+  description = "The outputs above in the shape of a filmdrop `task-batch-compute` module's `batch` output (for code that consumes that shape; filmdrop deployments take this environment through `batch_compute_environment_existing`, see docs/terraform.md)."
   value = {
     compute_environment_arn        = aws_batch_compute_environment.this.arn
     compute_environment_is_fargate = local.is_fargate

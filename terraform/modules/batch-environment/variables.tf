@@ -12,8 +12,9 @@ variable "name" {
 variable "compute_type" {
   description = <<-EOT
     Compute behind the environment: `FARGATE` (default), `FARGATE_SPOT`, `EC2` or `SPOT`.
-    Fargate runs arm64 (Graviton) jobs when the job definition asks for ARM64; Fargate Spot runs x86_64 only,
-    so arm64 images need `FARGATE`, or `EC2`/`SPOT` with Graviton `instance_types`.
+    Fargate and Fargate Spot run arm64 (Graviton) jobs when the job definition asks for ARM64 (Fargate Spot
+    since platform version 1.4.0, per ECS' CapacityProviderStrategyItem reference). With `FARGATE_SPOT`,
+    `fargate_on_demand_fallback` adds a `FARGATE` environment behind it in the same queue.
   EOT
   type        = string
   default     = "FARGATE"
@@ -69,6 +70,7 @@ variable "ec2" {
     min_vcpus           = optional(number, 0)
     allocation_strategy = optional(string)
     bid_percentage      = optional(number, 100)
+    spot_fleet_role_arn = optional(string)
     launch_template_id  = optional(string)
     image_type          = optional(string, "ECS_AL2023")
   })
@@ -88,6 +90,12 @@ variable "ec2" {
   validation {
     condition     = var.ec2.allocation_strategy == null ? true : contains(["BEST_FIT", "BEST_FIT_PROGRESSIVE", "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"], var.ec2.allocation_strategy)
     error_message = "ec2.allocation_strategy must be BEST_FIT, BEST_FIT_PROGRESSIVE, SPOT_CAPACITY_OPTIMIZED or SPOT_PRICE_CAPACITY_OPTIMIZED."
+  }
+
+  validation {
+    # Batch needs a Spot Fleet role for the BEST_FIT strategy on Spot (the others use the service-linked role).
+    condition     = !(var.compute_type == "SPOT" && var.ec2.allocation_strategy == "BEST_FIT" && var.ec2.spot_fleet_role_arn == null)
+    error_message = "SPOT with allocation_strategy BEST_FIT needs ec2.spot_fleet_role_arn; SPOT_PRICE_CAPACITY_OPTIMIZED (the default) does not."
   }
 
   validation {
@@ -129,4 +137,49 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of a managed policy set as the permissions boundary of every IAM role the module creates (for accounts whose policies demand one)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be an IAM policy ARN."
+  }
+}
+
+variable "role_path" {
+  description = "IAM path of every role (and instance profile) the module creates."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^/([!-~]+/)?$", var.role_path)) && length(var.role_path) <= 512
+    error_message = "role_path must start and end with `/` (e.g. `/stratus/`)."
+  }
+}
+
+variable "fargate_on_demand_fallback" {
+  description = "With `compute_type = \"FARGATE_SPOT\"`, also create a `FARGATE` environment second in the queue's order: jobs go to Spot first and to on-demand Fargate when Spot is at its `max_vcpus`."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "unplaceable_job_timeout_seconds" {
+  description = <<-EOT
+    A job that can never be placed (more vCPUs or memory than the environment offers, or an environment at
+    its maximum for good) is cancelled after this long in RUNNABLE, with the reason in its status, rather
+    than waiting forever. Null keeps Batch's default (wait).
+  EOT
+  type        = number
+  default     = 1800
+
+  validation {
+    condition     = var.unplaceable_job_timeout_seconds == null ? true : (var.unplaceable_job_timeout_seconds >= 600 && var.unplaceable_job_timeout_seconds <= 86400)
+    error_message = "unplaceable_job_timeout_seconds must be between 600 and 86400 (Batch's limits), or null."
+  }
 }

@@ -5,7 +5,7 @@ data "aws_region" "current" {}
 locals {
   account_id    = data.aws_caller_identity.current.account_id
   partition     = data.aws_partition.current.partition
-  function_arn  = "arn:${local.partition}:lambda:${data.aws_region.current.name}:${local.account_id}:function:${var.function_name}"
+  function_arn  = "arn:${local.partition}:lambda:${data.aws_region.current.id}:${local.account_id}:function:${var.function_name}"
   watch_bucket  = "arn:${local.partition}:s3:::${var.watch.bucket}"
   output_bucket = coalesce(var.output.bucket, var.watch.bucket)
   kms_key_arns  = distinct(compact(concat(var.bucket_kms_key_arns, [var.kms_key_arn])))
@@ -61,11 +61,14 @@ data "aws_iam_policy_document" "assume" {
   }
 }
 
+# Role names are account-wide: a generated suffix keeps stacks and regions apart (prefixes ≤ 38 characters).
 resource "aws_iam_role" "this" {
-  name               = "${var.function_name}-lambda"
-  description        = "Execution role of the ${var.function_name} Lambda function"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
+  name_prefix          = "${substr(var.function_name, 0, 30)}-role-"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Execution role of the ${var.function_name} Lambda function"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "this" {
@@ -113,6 +116,27 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # In a VPC, Lambda manages the function's network interfaces with the function's role. These
+  # are the network actions of AWS's AWSLambdaVPCAccessExecutionRole, without the logs:* on "*"
+  # it also grants (the statement above scopes logs to the function's own group).
+  dynamic "statement" {
+    for_each = var.vpc == null ? [] : [1]
+
+    content {
+      sid = "ManageVpcNetworkInterfaces"
+      actions = [
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+      ]
+      # Lambda names no network interface in advance, and the Describe actions have no resource-level permissions.
+      resources = ["*"]
+    }
+  }
+
   dynamic "statement" {
     for_each = var.tracing_mode == "Active" ? [1] : []
 
@@ -129,13 +153,6 @@ resource "aws_iam_role_policy" "this" {
   name   = "${var.function_name}-lambda"
   role   = aws_iam_role.this.id
   policy = data.aws_iam_policy_document.this.json
-}
-
-resource "aws_iam_role_policy_attachment" "vpc" {
-  count = var.vpc == null ? 0 : 1
-
-  role       = aws_iam_role.this.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 }
 
 resource "aws_lambda_function" "this" {
@@ -191,7 +208,7 @@ resource "aws_lambda_function" "this" {
   tags = var.tags
 
   # The role must be able to log (and the log group exist) before the first invocation.
-  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy_attachment.vpc]
+  depends_on = [aws_iam_role_policy.this]
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {

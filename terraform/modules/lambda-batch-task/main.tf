@@ -3,11 +3,18 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  account_id    = data.aws_caller_identity.current.account_id
-  partition     = data.aws_partition.current.partition
-  region        = data.aws_region.current.name
-  function_name = split(":", var.lambda_function_arn)[6]
-  is_fargate    = var.platform == "FARGATE"
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.id
+  # Batch's default log group, where Cirrus' post-batch reads a failed job's last line.
+  batch_log_group = "/aws/batch/job"
+  own_log_group   = var.log_group_name != null
+  log_group_name  = local.own_log_group ? var.log_group_name : local.batch_log_group
+  log_group_arn   = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
+  function_name   = split(":", var.lambda_function_arn)[6]
+  # Role names are account-wide: a generated suffix keeps stacks and regions apart (prefixes ≤ 38 characters).
+  role_prefix = substr(var.name, 0, 26)
+  is_fargate  = var.platform == "FARGATE"
 
   # When the image lives in ECR, the execution role created here may pull from that repository only.
   ecr = try(regex("^(?P<account>[0-9]{12})\\.dkr\\.ecr\\.(?P<region>[a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/(?P<repository>[a-z0-9._/-]+?)(?::[^@]+)?@", var.image_uri), null)
@@ -27,15 +34,18 @@ locals {
         { type = "MEMORY", value = tostring(var.memory_mib) },
       ]
       environment = [for k in sort(keys(var.environment)) : { name = k, value = var.environment[k] }]
+    },
+    # Without a group of its own the job keeps Batch's default logging (awslogs to /aws/batch/job).
+    local.own_log_group ? {
       logConfiguration = {
         logDriver = "awslogs"
         options = {
-          awslogs-group         = aws_cloudwatch_log_group.this.name
+          awslogs-group         = aws_cloudwatch_log_group.this[0].name
           awslogs-region        = local.region
           awslogs-stream-prefix = var.name
         }
       }
-    },
+    } : {},
     local.is_fargate ? {
       runtimePlatform = {
         operatingSystemFamily = "LINUX"
@@ -51,7 +61,9 @@ locals {
 }
 
 resource "aws_cloudwatch_log_group" "this" {
-  name              = "/aws/batch/${var.name}"
+  count = local.own_log_group ? 1 : 0
+
+  name              = var.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.log_kms_key_arn
   tags              = var.tags
@@ -77,10 +89,12 @@ data "aws_iam_policy_document" "assume" {
 
 # The job role: what the runner and the function's code may do.
 resource "aws_iam_role" "job" {
-  name               = "${var.name}-job"
-  description        = "Job role of the ${var.name} Batch job definition (runs ${local.function_name})"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
+  name_prefix          = "${local.role_prefix}-job-"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Job role of the ${var.name} Batch job definition (runs ${local.function_name})"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "job" {
@@ -136,10 +150,12 @@ resource "aws_iam_role_policy" "additional" {
 resource "aws_iam_role" "execution" {
   count = local.create_execution_role ? 1 : 0
 
-  name               = "${var.name}-execution"
-  description        = "Pulls the image and writes logs for the ${var.name} Batch job definition"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
+  name_prefix          = "${local.role_prefix}-exec-"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Pulls the image and writes logs for the ${var.name} Batch job definition"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "execution" {
@@ -169,7 +185,7 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "WriteJobLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+    resources = ["${local.log_group_arn}:*"]
   }
 }
 
@@ -186,9 +202,11 @@ resource "aws_batch_job_definition" "this" {
   type                  = "container"
   platform_capabilities = [var.platform]
   propagate_tags        = true
+  scheduling_priority   = var.scheduling_priority
 
   parameters = {
-    lambda_function = local.function_name
+    # The function's ARN: runs it in its own region and account, whatever the job's.
+    lambda_function = var.lambda_function_arn
     # Cirrus (and `run-lambda submit`) set url and url_out for every job. An empty
     # default would make Batch drop the key and Terraform see drift on each plan.
     url     = "filler"

@@ -24,8 +24,8 @@ output "execution_role_arn" {
 }
 
 output "log_group_name" {
-  description = "Name of the job log group."
-  value       = aws_cloudwatch_log_group.this.name
+  description = "Log group of the jobs: `/aws/batch/job` (Batch's default, read by Cirrus' post-batch) unless `log_group_name` was given."
+  value       = local.log_group_name
 }
 
 output "container_properties" {

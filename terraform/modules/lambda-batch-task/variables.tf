@@ -233,8 +233,24 @@ variable "assign_public_ip" {
   nullable    = false
 }
 
+variable "log_group_name" {
+  description = <<-EOT
+    CloudWatch log group of the jobs. Null (the default) keeps Batch's default, `/aws/batch/job`: the
+    group Cirrus' post-batch reads a failed job's last line from, so Cirrus tasks must keep it. A name
+    creates that group here (with `log_retention_days` and `log_kms_key_arn`) for jobs Cirrus does not
+    post-process.
+  EOT
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_group_name == null || can(regex("^[A-Za-z0-9_/.#-]{1,512}$", var.log_group_name))
+    error_message = "log_group_name must be a CloudWatch Logs group name (letters, digits, _ / . # -)."
+  }
+}
+
 variable "log_retention_days" {
-  description = "Retention of the job log group in days."
+  description = "Retention of the job log group in days (with `log_group_name`)."
   type        = number
   default     = 365
   nullable    = false
@@ -246,7 +262,7 @@ variable "log_retention_days" {
 }
 
 variable "log_kms_key_arn" {
-  description = "Customer managed KMS key for the job log group; null uses CloudWatch Logs' own encryption."
+  description = "Customer managed KMS key for the job log group (with `log_group_name`); null uses CloudWatch Logs' own encryption."
   type        = string
   default     = null
 
@@ -261,4 +277,38 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of a managed policy set as the permissions boundary of every IAM role the module creates (for accounts whose policies demand one)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be an IAM policy ARN."
+  }
+}
+
+variable "role_path" {
+  description = "IAM path of every role (and instance profile) the module creates."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^/([!-~]+/)?$", var.role_path)) && length(var.role_path) <= 512
+    error_message = "role_path must start and end with `/` (e.g. `/stratus/`)."
+  }
+}
+
+variable "scheduling_priority" {
+  description = "Scheduling priority of the jobs (0-9999, higher first) in a queue with a fair-share policy; null for queues without one, such as batch-environment's."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.scheduling_priority == null ? true : (var.scheduling_priority >= 0 && var.scheduling_priority <= 9999 && floor(var.scheduling_priority) == var.scheduling_priority)
+    error_message = "scheduling_priority must be a whole number between 0 and 9999, or null."
+  }
 }

@@ -72,6 +72,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  # Once expiry has removed every version of a key, its delete marker goes too.
+  rule {
+    id     = "remove-expired-delete-markers"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
+
   dynamic "rule" {
     for_each = var.temporary_prefixes
 

@@ -7,7 +7,7 @@ mock_provider "aws" {
 
   mock_data "aws_region" {
     defaults = {
-      name = "us-west-2"
+      id = "us-west-2"
     }
   }
 

@@ -132,3 +132,63 @@ run "rejects_bad_inputs" {
 
   expect_failures = [var.compute_type, var.subnet_ids, var.security_group_ids]
 }
+
+run "unplaceable_jobs_are_cancelled_and_names_are_given" {
+  command = apply
+
+  assert {
+    condition = {
+      for a in aws_batch_job_queue.this.job_state_time_limit_action : a.reason => [a.action, a.state, a.max_time_seconds]
+      } == {
+      "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE" = ["CANCEL", "RUNNABLE", 1800]
+      "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"         = ["CANCEL", "RUNNABLE", 1800]
+    }
+    error_message = "A job that can never be placed must be cancelled after 30 minutes in RUNNABLE."
+  }
+
+  assert {
+    condition     = output.compute_environment_name == "tf-stratus"
+    error_message = "The compute environment's name (for filmdrop's batch_compute_environment_existing) comes from its ARN."
+  }
+
+  assert {
+    condition     = aws_iam_role.task_execution.name_prefix == "stratus-ecs-exec-" && length(aws_batch_compute_environment.on_demand) == 0
+    error_message = "Role names get a unique suffix; no on-demand fallback unless asked for."
+  }
+}
+
+run "fargate_spot_with_on_demand_behind_it" {
+  command = apply
+
+  variables {
+    compute_type               = "FARGATE_SPOT"
+    fargate_on_demand_fallback = true
+    role_path                  = "/stratus/"
+    role_permissions_boundary  = "arn:aws:iam::123456789012:policy/boundary"
+  }
+
+  assert {
+    condition = (
+      aws_batch_compute_environment.this.compute_resources[0].type == "FARGATE_SPOT" &&
+      aws_batch_compute_environment.on_demand[0].compute_resources[0].type == "FARGATE" &&
+      [for o in aws_batch_job_queue.this.compute_environment_order : o.order] == [1, 2]
+    )
+    error_message = "The queue must offer Fargate Spot first and on-demand Fargate second."
+  }
+
+  assert {
+    condition     = aws_iam_role.task_execution.path == "/stratus/" && aws_iam_role.task_execution.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"
+    error_message = "Roles take the path and the permissions boundary."
+  }
+}
+
+run "rejects_spot_best_fit_without_a_fleet_role" {
+  command = plan
+
+  variables {
+    compute_type = "SPOT"
+    ec2          = { allocation_strategy = "BEST_FIT" }
+  }
+
+  expect_failures = [var.ec2]
+}

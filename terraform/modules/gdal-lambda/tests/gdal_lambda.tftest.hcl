@@ -13,7 +13,7 @@ mock_provider "aws" {
 
   mock_data "aws_region" {
     defaults = {
-      name = "us-east-1"
+      id = "us-east-1"
     }
   }
 
@@ -430,4 +430,31 @@ run "rejects_overlapping_suffixes" {
   }
 
   expect_failures = [var.watch]
+}
+
+run "vpc_network_interfaces_inline_without_logs_everywhere" {
+  command = apply
+
+  variables {
+    vpc = {
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+    }
+  }
+
+  assert {
+    condition = one([for s in data.aws_iam_policy_document.this.statement : s if s.sid == "ManageVpcNetworkInterfaces"]).actions == toset([
+      "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSubnets", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+    ])
+    error_message = "In a VPC the role must manage the function's network interfaces."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.this.statement :
+      s.sid == "WriteOwnLogs" || length([for a in s.actions : a if startswith(a, "logs:")]) == 0
+    ])
+    error_message = "No statement but the function's own log group may grant logs actions (AWSLambdaVPCAccessExecutionRole grants them on *)."
+  }
 }

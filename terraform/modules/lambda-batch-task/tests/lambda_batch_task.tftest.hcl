@@ -13,7 +13,7 @@ mock_provider "aws" {
 
   mock_data "aws_region" {
     defaults = {
-      name = "us-east-1"
+      id = "us-east-1"
     }
   }
 
@@ -62,11 +62,11 @@ run "cirrus_command_and_parameters" {
 
   assert {
     condition = aws_batch_job_definition.this.parameters == tomap({
-      lambda_function = "my-cirrus-task"
+      lambda_function = "arn:aws:lambda:us-east-1:123456789012:function:my-cirrus-task"
       url             = "filler"
       url_out         = "filler"
     })
-    error_message = "Default parameters must name the function and fill url/url_out with non-empty placeholders."
+    error_message = "Default parameters must name the function by ARN and fill url/url_out with non-empty placeholders."
   }
 
   assert {
@@ -93,8 +93,13 @@ run "cirrus_command_and_parameters" {
   }
 
   assert {
-    condition     = jsondecode(aws_batch_job_definition.this.container_properties).logConfiguration.options["awslogs-group"] == "/aws/batch/stratus-task"
-    error_message = "Jobs must log to their own log group."
+    condition     = !can(jsondecode(aws_batch_job_definition.this.container_properties).logConfiguration) && length(aws_cloudwatch_log_group.this) == 0 && output.log_group_name == "/aws/batch/job"
+    error_message = "By default jobs must keep Batch's default logging to /aws/batch/job, where Cirrus' post-batch reads them."
+  }
+
+  assert {
+    condition     = aws_iam_role.job.name_prefix == "stratus-task-job-" && aws_iam_role.job.path == "/" && aws_iam_role.job.permissions_boundary == null
+    error_message = "Role names must get a unique suffix (two stacks or regions in one account), on the default path."
   }
 
   assert {
@@ -153,7 +158,7 @@ run "execution_role_pulls_only_this_repository" {
       } == {
       PullImage       = toset(["arn:aws:ecr:us-east-1:123456789012:repository/stratus/run-geolambda"])
       LogInToRegistry = toset(["*"])
-      WriteJobLogs    = toset(["arn:aws:logs:us-east-1:123456789012:log-group:/aws/batch/stratus-task:*"])
+      WriteJobLogs    = toset(["arn:aws:logs:us-east-1:123456789012:log-group:/aws/batch/job:*"])
     }
     error_message = "The execution role must pull only the job's repository and write only the job's logs."
   }
@@ -215,4 +220,45 @@ run "rejects_leading_wildcards" {
   }
 
   expect_failures = [var.retry_strategy]
+}
+
+run "own_log_group_roles_in_a_path_and_a_boundary" {
+  command = apply
+
+  variables {
+    log_group_name            = "/stratus/jobs"
+    role_path                 = "/stratus/"
+    role_permissions_boundary = "arn:aws:iam::123456789012:policy/boundary"
+    scheduling_priority       = 5
+  }
+
+  assert {
+    condition = jsondecode(aws_batch_job_definition.this.container_properties).logConfiguration == {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = "/stratus/jobs"
+        awslogs-region        = "us-east-1"
+        awslogs-stream-prefix = "stratus-task"
+      }
+    }
+    error_message = "A named log group must be created and used."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this[0].name == "/stratus/jobs" && output.log_group_name == "/stratus/jobs"
+    error_message = "The named log group must be the module's own."
+  }
+
+  assert {
+    condition = alltrue([
+      for r in concat([aws_iam_role.job], aws_iam_role.execution) :
+      r.path == "/stratus/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"
+    ])
+    error_message = "Every role must take the path and the permissions boundary."
+  }
+
+  assert {
+    condition     = aws_batch_job_definition.this.scheduling_priority == 5
+    error_message = "The scheduling priority must be passed on."
+  }
 }

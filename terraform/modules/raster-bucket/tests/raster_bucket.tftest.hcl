@@ -104,7 +104,7 @@ run "temporary_prefixes_expire" {
   assert {
     condition = {
       for r in aws_s3_bucket_lifecycle_configuration.this.rule :
-      r.filter[0].prefix => r.expiration[0].days if length(r.expiration) > 0
+      r.filter[0].prefix => r.expiration[0].days if length(r.expiration) > 0 && startswith(r.id, "expire-")
       } == {
       "payloads/" = 10
       "tmp/"      = 1
@@ -120,6 +120,11 @@ run "temporary_prefixes_expire" {
   assert {
     condition     = [for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.noncurrent_version_expiration[0].noncurrent_days if r.id == "expire-noncurrent-versions"] == [30]
     error_message = "Versions kept from before versioning was suspended must still expire."
+  }
+
+  assert {
+    condition     = [for r in aws_s3_bucket_lifecycle_configuration.this.rule : r.expiration[0].expired_object_delete_marker if r.id == "remove-expired-delete-markers"] == [true]
+    error_message = "Delete markers left once every version of a key has expired must be removed."
   }
 
   assert {
