@@ -29,6 +29,8 @@ module "ecr" {
 
   name         = each.value
   force_delete = var.force_destroy
+  # The tag the deployment pins (by its digest) stays in the repository.
+  protected_tags = var.push_images ? [regex(":([^:/@]+)$", var.images[each.key])[0]] : []
 }
 
 module "image" {
@@ -68,6 +70,7 @@ module "gdal_lambda" {
   function_name             = "${var.name}-gdal"
   role_path                 = var.role_path
   role_permissions_boundary = var.role_permissions_boundary
+  alarm_topic_arn           = var.alarm_topic_arn
   image_uri                 = local.image_uris.gdal_lambda
   architecture              = local.lambda_architecture
   memory_size               = var.gdal_lambda.memory_size
@@ -147,6 +150,8 @@ module "batch" {
   max_vcpus          = var.batch.max_vcpus
   subnet_ids         = local.use_default_vpc ? sort(data.aws_subnets.default[0].ids) : var.subnet_ids
   security_group_ids = var.security_group_ids != null ? var.security_group_ids : aws_security_group.batch[*].id
+
+  failed_jobs_topic_arn = var.alarm_topic_arn
 
   role_path                 = var.role_path
   role_permissions_boundary = var.role_permissions_boundary

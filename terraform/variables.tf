@@ -225,3 +225,9 @@ variable "role_path" {
   default     = "/"
   nullable    = false
 }
+
+variable "alarm_topic_arn" {
+  description = "SNS topic for alarms: gdal-lambda's errors, throttles and waiting failed events, and Batch jobs that end FAILED. Its policy must let cloudwatch.amazonaws.com and events.amazonaws.com publish. Null creates no alarms."
+  type        = string
+  default     = null
+}

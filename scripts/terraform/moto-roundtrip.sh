@@ -83,6 +83,7 @@ cat >"$work/tf/moto.tfvars.json" <<JSON
   "push_images": false,
   "force_destroy": true,
   "gdal_lambda": { "trigger": "sqs" },
+  "batch_task_function_arn": "arn:aws:lambda:us-east-1:123456789012:function:stratus-task",
   "images": {
     "gdal_lambda": "${registry}/stratus/gdal-lambda@$(digest gdal-lambda)",
     "run_lambda": "${registry}/stratus/run-lambda@$(digest run-lambda)",
@@ -196,7 +197,7 @@ PY
     tf state show -no-color module.gdal_lambda.aws_lambda_function.this >"$work/function.txt"
     grep -qE "^ +image_uri += \"[^\"]*@$(registry_digest stratus/gdal-lambda "$tag")\"" "$work/function.txt" ||
       { cat "$work/function.txt"; echo "the function does not run the digest pushed as $tag" >&2; return 1; }
-    tf state show -no-color module.run_geolambda_task.aws_batch_job_definition.this >"$work/jobdef.txt"
+    tf state show -no-color 'module.run_geolambda_task[0].aws_batch_job_definition.this' >"$work/jobdef.txt"
     grep -q "stratus/run-geolambda@$(registry_digest stratus/run-geolambda "$tag")" "$work/jobdef.txt" ||
       { cat "$work/jobdef.txt"; echo "the job definition does not run the digest pushed as $tag" >&2; return 1; }
     echo "function and job definition run the digests pushed as $tag"

@@ -167,7 +167,7 @@ run "private_subnets_get_no_public_ip" {
   }
 
   assert {
-    condition     = length(aws_security_group.batch) == 0 && length(data.aws_vpc.default) == 0
+    condition     = length(aws_security_group.batch) == 0 && length(data.aws_vpcs.default) == 0
     error_message = "Given subnets and security groups are used as they are."
   }
 }

@@ -1,7 +1,7 @@
-# Feeds a filmdrop Cirrus task definition (definition.yaml) from the Stratus
-# modules: the run-geolambda image pushed to ECR and pinned by digest, and an arm64
-# Fargate Batch environment whose `batch` output is what filmdrop's `task` module
-# expects in `cirrus_task_batch_compute`.
+# Feeds a filmdrop Cirrus task definition (definition.yaml) and task batch compute
+# definition (compute-definition.yaml) from the Stratus modules: the run-geolambda
+# image pushed to ECR and pinned by digest, and an arm64 Fargate Batch environment
+# that filmdrop takes through its `_existing` route.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -35,11 +35,22 @@ module "batch" {
 }
 
 locals {
+  # What a filmdrop deployment passes as its task batch compute definition variables.
+  task_batch_compute_definitions_variables = {
+    stratus-compute = {
+      name                     = local.batch_compute_name
+      compute_environment_name = module.batch.compute_environment_name
+      is_fargate               = tostring(module.batch.compute_environment_is_fargate)
+      job_queue_name           = module.batch.job_queue_name
+    }
+  }
+
   # What a filmdrop deployment passes as its task definition variables.
   task_definitions_variables = {
     (local.task_name) = {
       run_geolambda_image_uri = module.run_geolambda_image.image_uri
       task_batch_compute_name = local.batch_compute_name
+      execution_role_arn      = module.batch.ecs_task_execution_role_arn
       function_name           = local.function_name
       function_arn            = "arn:aws:lambda:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:function:${local.function_name}"
       code_bucket             = var.code_bucket
@@ -48,7 +59,9 @@ locals {
     }
   }
 
-  # The same interpolation the cirrus module performs, to check the definition renders.
+  # The same interpolation the cirrus module performs, to check the definitions render.
+  batch_compute_config = yamldecode(templatefile("${path.module}/compute-definition.yaml", local.task_batch_compute_definitions_variables))
+
   task_config = yamldecode(templatefile("${path.module}/definition.yaml", merge(local.task_definitions_variables, {
     CIRRUS_PAYLOAD_BUCKET = "cirrus-payloads"
     CIRRUS_DATA_BUCKET    = "cirrus-data"

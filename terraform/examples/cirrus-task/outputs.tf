@@ -1,13 +1,16 @@
 output "task_definitions_variables" {
-  description = "Values for the `$${geo-task.*}` references in definition.yaml, keyed by task name, as a filmdrop deployment's task definition variables."
+  description = "Values for the `$${geo-task.*}` references in definition.yaml, keyed by task name: an entry of the deployment's `cirrus_task_definitions_variables`."
   value       = local.task_definitions_variables
 }
 
-output "cirrus_task_batch_compute" {
-  description = "The Batch environment keyed by its name, in the shape of filmdrop's `cirrus_task_batch_compute` input."
-  value = {
-    (local.batch_compute_name) = { batch = module.batch.batch }
-  }
+output "task_batch_compute_definitions_variables" {
+  description = "Values for the `$${stratus-compute.*}` references in compute-definition.yaml: an entry of the deployment's `cirrus_task_batch_compute_definitions_variables`."
+  value       = local.task_batch_compute_definitions_variables
+}
+
+output "batch_compute_config" {
+  description = "compute-definition.yaml rendered (the object filmdrop's `task-batch-compute` module takes as `batch_compute_config`)."
+  value       = local.batch_compute_config
 }
 
 output "task_config" {

@@ -183,3 +183,14 @@ variable "unplaceable_job_timeout_seconds" {
     error_message = "unplaceable_job_timeout_seconds must be between 600 and 86400 (Batch's limits), or null."
   }
 }
+
+variable "failed_jobs_topic_arn" {
+  description = "SNS topic told of every job of the queue that ends FAILED (an EventBridge rule on Batch's job state changes). Null creates no rule."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.failed_jobs_topic_arn == null ? true : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.failed_jobs_topic_arn))
+    error_message = "failed_jobs_topic_arn must be an SNS topic ARN."
+  }
+}

@@ -20,10 +20,24 @@ resource "aws_ecr_repository" "this" {
 resource "aws_ecr_lifecycle_policy" "this" {
   repository = aws_ecr_repository.this.name
 
+  # ECR never lets a lower-priority rule expire an image a higher-priority rule selected:
+  # the first rule selects the tags deployments pin, and keeps them all.
   policy = jsonencode({
-    rules = [
+    rules = concat(length(var.protected_tags) == 0 ? [] : [
       {
         rulePriority = 1
+        description  = "Never expire the images deployments pin"
+        selection = {
+          tagStatus      = "tagged"
+          tagPatternList = var.protected_tags
+          countType      = "imageCountMoreThan"
+          countNumber    = 10000
+        }
+        action = { type = "expire" }
+      },
+      ], [
+      {
+        rulePriority = 2
         description  = "Expire untagged images after ${var.untagged_expiry_days} days"
         selection = {
           tagStatus   = "untagged"
@@ -34,7 +48,7 @@ resource "aws_ecr_lifecycle_policy" "this" {
         action = { type = "expire" }
       },
       {
-        rulePriority = 2
+        rulePriority = 3
         description  = "Keep the last ${var.keep_tagged_images} tagged images"
         selection = {
           tagStatus      = "tagged"
@@ -44,6 +58,6 @@ resource "aws_ecr_lifecycle_policy" "this" {
         }
         action = { type = "expire" }
       },
-    ]
+    ])
   })
 }

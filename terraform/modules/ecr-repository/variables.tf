@@ -57,3 +57,15 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+variable "protected_tags" {
+  description = "Tags of images that deployed functions and job definitions pin: the lifecycle policy never expires them, however many newer images there are."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for t in var.protected_tags : can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", t))])
+    error_message = "protected_tags must be image tags."
+  }
+}

@@ -378,3 +378,14 @@ variable "role_path" {
     error_message = "role_path must start and end with `/` (e.g. `/stratus/`)."
   }
 }
+
+variable "alarm_topic_arn" {
+  description = "SNS topic for alarms on the function's errors and throttles and on events waiting in its failure queues. Null creates no alarms."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn == null ? true : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be an SNS topic ARN."
+  }
+}

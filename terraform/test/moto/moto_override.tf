@@ -25,6 +25,9 @@ provider "aws" {
 
 # moto's CreateComputeEnvironment insists on an existing service role (moto_batch.tf);
 # AWS Batch itself uses its service-linked role when none is given (the module's default).
+# moto keeps no job-state time limits on job queues, so a second plan would add them
+# again; terraform test checks them instead.
 module "batch" {
-  service_role_arn = aws_iam_role.moto_batch_service.arn
+  service_role_arn                = aws_iam_role.moto_batch_service.arn
+  unplaceable_job_timeout_seconds = null
 }

@@ -70,8 +70,8 @@ run "renders_a_filmdrop_task" {
   command = apply
 
   assert {
-    condition     = jsondecode(output.task_config.batch.container_properties).command == ["run", "Ref::lambda_function", "Ref::url", "--output", "Ref::url_out"]
-    error_message = "The Batch form must run the run-lambda command."
+    condition     = jsondecode(output.task_config.batch.container_properties).command == ["run", "Ref::lambda_function", "Ref::url", "--output", "Ref::url_out", "--timeout", "14400"]
+    error_message = "The Batch form must run the run-lambda command, its time limit given to run-lambda."
   }
 
   assert {
@@ -81,7 +81,7 @@ run "renders_a_filmdrop_task" {
 
   assert {
     condition = output.task_config.batch.parameters == {
-      lambda_function = "cirrus-dev-geo-task"
+      lambda_function = "arn:aws:lambda:us-west-2:123456789012:function:cirrus-dev-geo-task"
       url             = "filler"
       url_out         = "filler"
     }
@@ -99,8 +99,27 @@ run "renders_a_filmdrop_task" {
   }
 
   assert {
-    condition     = output.task_config.batch.task_batch_compute_name == "cirrus-dev-stratus-arm64" && output.cirrus_task_batch_compute["cirrus-dev-stratus-arm64"].batch.compute_environment_is_fargate
-    error_message = "The task must point at the Stratus Batch environment, keyed as filmdrop expects."
+    condition = output.batch_compute_config == {
+      name                               = "cirrus-dev-stratus-arm64"
+      batch_compute_environment_existing = { name = "tf-cirrus-dev", is_fargate = true }
+      batch_job_queue_existing           = { name = "cirrus-dev-stratus-arm64" }
+    }
+    error_message = "The compute definition must take the Stratus environment and queue through filmdrop's _existing route."
+  }
+
+  assert {
+    condition     = output.task_config.batch.task_batch_compute_name == output.batch_compute_config.name
+    error_message = "The task must run in that compute definition."
+  }
+
+  assert {
+    condition     = jsondecode(output.task_config.batch.container_properties).executionRoleArn == "arn:aws:iam::123456789012:role/cirrus-dev-stratus-arm64-ecs-task-execution"
+    error_message = "With an existing environment filmdrop passes no execution role: the task must name the environment's own."
+  }
+
+  assert {
+    condition     = !can(jsondecode(output.task_config.batch.container_properties).logConfiguration) && !can(output.task_config.batch.timeout_seconds)
+    error_message = "The job must log to /aws/batch/job (Batch's default, read by post-batch), and the task must not set batch.timeout_seconds (filmdrop fails at plan on it)."
   }
 
   assert {

@@ -155,6 +155,11 @@ run "unplaceable_jobs_are_cancelled_and_names_are_given" {
     condition     = aws_iam_role.task_execution.name_prefix == "stratus-ecs-exec-" && length(aws_batch_compute_environment.on_demand) == 0
     error_message = "Role names get a unique suffix; no on-demand fallback unless asked for."
   }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.failed_jobs) == 0
+    error_message = "No topic, no rule."
+  }
 }
 
 run "fargate_spot_with_on_demand_behind_it" {
@@ -191,4 +196,21 @@ run "rejects_spot_best_fit_without_a_fleet_role" {
   }
 
   expect_failures = [var.ec2]
+}
+
+run "failed_jobs_are_announced" {
+  command = apply
+
+  variables {
+    failed_jobs_topic_arn = "arn:aws:sns:us-east-1:123456789012:stratus-alarms"
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.failed_jobs[0].event_pattern) == {
+      source        = ["aws.batch"]
+      "detail-type" = ["Batch Job State Change"]
+      detail        = { status = ["FAILED"], jobQueue = ["arn:aws:batch:us-east-1:123456789012:job-queue/stratus"] }
+    } && aws_cloudwatch_event_target.failed_jobs[0].arn == "arn:aws:sns:us-east-1:123456789012:stratus-alarms"
+    error_message = "FAILED jobs of this queue must go to the topic."
+  }
 }

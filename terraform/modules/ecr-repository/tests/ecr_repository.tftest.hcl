@@ -65,6 +65,24 @@ run "lifecycle_policy" {
   }
 }
 
+run "pinned_images_never_expire" {
+  command = plan
+
+  variables {
+    protected_tags = ["0.1.0-3f2c1ab"]
+  }
+
+  assert {
+    condition = [for r in jsondecode(aws_ecr_lifecycle_policy.this.policy).rules : r.rulePriority] == [1, 2, 3] && jsondecode(aws_ecr_lifecycle_policy.this.policy).rules[0].selection == {
+      tagStatus      = "tagged"
+      tagPatternList = ["0.1.0-3f2c1ab"]
+      countType      = "imageCountMoreThan"
+      countNumber    = 10000
+    }
+    error_message = "The pinned tags must be selected first (no lower rule may then expire them) and kept."
+  }
+}
+
 run "customer_managed_key" {
   command = plan
 

@@ -451,10 +451,36 @@ run "vpc_network_interfaces_inline_without_logs_everywhere" {
   }
 
   assert {
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 0
+    error_message = "No topic, no alarms."
+  }
+
+  assert {
     condition = alltrue([
       for s in data.aws_iam_policy_document.this.statement :
       s.sid == "WriteOwnLogs" || length([for a in s.actions : a if startswith(a, "logs:")]) == 0
     ])
     error_message = "No statement but the function's own log group may grant logs actions (AWSLambdaVPCAccessExecutionRole grants them on *)."
+  }
+}
+
+run "alarms_to_the_given_topic" {
+  command = apply
+
+  variables {
+    trigger         = "sqs"
+    alarm_topic_arn = "arn:aws:sns:us-east-1:123456789012:stratus-alarms"
+  }
+
+  assert {
+    condition = {
+      for k, a in aws_cloudwatch_metric_alarm.this : k => [a.namespace, a.metric_name, a.alarm_actions]
+      } == {
+      errors        = ["AWS/Lambda", "Errors", toset(["arn:aws:sns:us-east-1:123456789012:stratus-alarms"])]
+      throttles     = ["AWS/Lambda", "Throttles", toset(["arn:aws:sns:us-east-1:123456789012:stratus-alarms"])]
+      failed-events = ["AWS/SQS", "ApproximateNumberOfMessagesVisible", toset(["arn:aws:sns:us-east-1:123456789012:stratus-alarms"])]
+      dead-letters  = ["AWS/SQS", "ApproximateNumberOfMessagesVisible", toset(["arn:aws:sns:us-east-1:123456789012:stratus-alarms"])]
+    }
+    error_message = "With a topic there must be alarms on errors, throttles and both queues of failed events."
   }
 }
