@@ -98,10 +98,10 @@ pub struct RunArgs {
 pub struct ExecArgs {
     /// The code: a directory, a zip, an s3:// or https:// URL of a zip, or an executable (run as `bootstrap`).
     pub code: Source,
-    /// Handler (`_HANDLER`), e.g. `app.handler` for Python.
+    /// Handler (`_HANDLER`), e.g. `app.handler` for Python, `index.handler` for Node.js.
     #[arg(long)]
     pub handler: Option<String>,
-    /// Runtime, e.g. `python3.12` or `provided.al2023` (default: provided.al2023 when there is a bootstrap).
+    /// Runtime, e.g. `python3.12`, `nodejs20.x` or `provided.al2023` (default: provided.al2023 when there is a bootstrap).
     #[arg(long)]
     pub runtime: Option<String>,
     /// The event: a file, an s3:// or https:// S3 URL, or `-` for stdin (default: `{}`).

@@ -132,7 +132,7 @@ pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
         (None, false, Some(_)) => "python3".to_string(),
         (None, false, None) => {
             return Err(Error::Usage(format!(
-                "{} has no `bootstrap`; pass --runtime (e.g. python3.12) and --handler",
+                "{} has no `bootstrap`; pass --runtime (e.g. python3.12, nodejs20.x) and --handler",
                 opts.code
             )))
         }

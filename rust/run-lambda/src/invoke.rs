@@ -9,7 +9,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::launch::{self, Layout, StdoutTo};
 use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
-use crate::spec::{FunctionSpec, RuntimeKind};
+use crate::spec::FunctionSpec;
 use crate::{Error, Result};
 
 /// With no `--timeout`, the deadline the function is told (its
@@ -101,13 +101,9 @@ pub async fn invoke(
                         message: r.message,
                     }),
                     _ => {
-                        let hint = if to_event.is_none() && matches!(spec.runtime_kind(), Ok(RuntimeKind::Python { .. })) {
-                            format!(
-                                " (before taking the event: does {} have awslambdaric? set STRATUS_PYTHON to an interpreter that does)",
-                                launch::python().display()
-                            )
-                        } else {
-                            String::new()
+                        let hint = match runtime.early_exit_hint() {
+                            Some(hint) if to_event.is_none() => format!(" (before taking the event: {hint})"),
+                            _ => String::new(),
                         };
                         break Err(Error::RuntimeExit {
                             status: format!("RequestId: {request_id} Error: Runtime exited with error: {status}{hint}"),

@@ -72,14 +72,113 @@ pub enum StdoutTo {
     Stderr,
 }
 
-/// The program and arguments that start the runtime.
-pub fn command_line(spec: &FunctionSpec, layout: &Layout) -> Result<(PathBuf, Vec<String>)> {
+/// What starts a function's runtime, decided once per run from the function's
+/// runtime and the runner's settings (`STRATUS_PYTHON`, `STRATUS_NODE`,
+/// `STRATUS_NODE_RIC`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entrypoint {
+    /// `provided.*`: the code's (or a layer's) executable `bootstrap`.
+    Bootstrap(PathBuf),
+    /// `python3.x`: the interpreter, running our launcher of `awslambdaric`.
+    Python {
+        /// `$STRATUS_PYTHON`, else `python3`.
+        python: PathBuf,
+        /// The runtime's Python version (`3.12`).
+        version: String,
+    },
+    /// `nodejsNN.x`: the interpreter, running the Node.js runtime interface client.
+    Node {
+        /// `$STRATUS_NODE`, else `node`.
+        node: PathBuf,
+        /// The runtime's Node.js major version (20 for `nodejs20.x`).
+        major: u32,
+        /// Where the client is.
+        client: NodeClient,
+    },
+}
+
+/// Where the Node.js runtime interface client is: Lambda's `/var/runtime` in
+/// AWS's Node.js base images, or an installed `aws-lambda-ric` package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeClient {
+    /// The script that starts it: the package's `bin` (`bin/index.mjs` in
+    /// aws-lambda-ric 3.x), else `index.mjs` (Lambda's `/var/runtime/index.mjs`).
+    pub entry: PathBuf,
+    /// Its directory (Lambda's `/var/runtime`).
+    pub dir: PathBuf,
+    /// The modules that come with it (Lambda's `/var/runtime/node_modules`, where
+    /// the AWS SDK is), or, for a package installed by npm, the `node_modules`
+    /// it was installed into.
+    pub modules: PathBuf,
+}
+
+/// The client's directory when `STRATUS_NODE_RIC` is not set: where AWS's
+/// Node.js base images have it.
+const NODE_CLIENT_DEFAULT: &str = "/var/runtime";
+
+/// The package name of the Node.js runtime interface client on npm.
+const NODE_CLIENT_PACKAGE: &str = "aws-lambda-ric";
+
+impl NodeClient {
+    /// The client in `dir`; an error naming what to install or set when there is none.
+    pub fn locate(dir: &Path, runtime: &str) -> Result<NodeClient> {
+        let missing = |why: String| client_missing(runtime, &why);
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| missing(format!("{} cannot be read ({e})", dir.display())))?;
+        if !dir.is_dir() {
+            return Err(missing(format!("{} is not a directory", dir.display())));
+        }
+        let entry = declared_bin(&dir).unwrap_or_else(|| dir.join("index.mjs"));
+        if !entry.is_file() {
+            return Err(missing(format!("{} is missing", entry.display())));
+        }
+        let modules = match dir.parent() {
+            Some(parent) if parent.file_name().is_some_and(|n| n == "node_modules") => {
+                parent.to_path_buf()
+            }
+            _ => dir.join("node_modules"),
+        };
+        Ok(NodeClient {
+            entry,
+            dir,
+            modules,
+        })
+    }
+}
+
+/// The init error for a Node.js client that is not where it should be.
+fn client_missing(runtime: &str, why: &str) -> Error {
+    Error::Init {
+        error_type: "Runtime.InvalidEntrypoint".to_string(),
+        message: format!(
+            "{runtime} functions are started by the Node.js runtime interface client \
+             ({NODE_CLIENT_PACKAGE} on npm), but {why}; set STRATUS_NODE_RIC to its directory (an \
+             installed {NODE_CLIENT_PACKAGE} package, or /var/runtime of AWS's Node.js base images)"
+        ),
+    }
+}
+
+/// The script a package in `dir` declares as its command (`package.json`'s `bin`).
+fn declared_bin(dir: &Path) -> Option<PathBuf> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("package.json")).ok()?).ok()?;
+    let bin = match manifest.get("bin")? {
+        serde_json::Value::String(s) => s.as_str(),
+        serde_json::Value::Object(map) => map.get(NODE_CLIENT_PACKAGE)?.as_str()?,
+        _ => return None,
+    };
+    Some(dir.join(bin))
+}
+
+/// How a function's runtime is started.
+pub fn entrypoint(spec: &FunctionSpec, layout: &Layout) -> Result<Entrypoint> {
     match spec.runtime_kind()? {
         RuntimeKind::Provided => {
             for dir in [&layout.task_root, &layout.opt] {
                 let bootstrap = dir.join("bootstrap");
                 if bootstrap.is_file() {
-                    return Ok((bootstrap, Vec::new()));
+                    return Ok(Entrypoint::Bootstrap(bootstrap));
                 }
             }
             Err(Error::Init {
@@ -91,14 +190,85 @@ pub fn command_line(spec: &FunctionSpec, layout: &Layout) -> Result<(PathBuf, Ve
                 ),
             })
         }
-        RuntimeKind::Python { .. } => Ok((
-            python(),
-            vec![
-                python_bootstrap(layout).to_string_lossy().into_owned(),
-                spec.handler.clone(),
-            ],
-        )),
+        RuntimeKind::Python { version } => Ok(Entrypoint::Python {
+            python: python(),
+            version,
+        }),
+        RuntimeKind::Node { major } => {
+            let dir = setting("STRATUS_NODE_RIC").unwrap_or_else(|| NODE_CLIENT_DEFAULT.into());
+            let client = NodeClient::locate(&dir, &spec.runtime)?;
+            let node = node();
+            warn_if_node_differs(&node, major, &spec.runtime);
+            Ok(Entrypoint::Node {
+                node,
+                major,
+                client,
+            })
+        }
     }
+}
+
+/// Node.js's flags in Lambda that change what a function can do: `global.gc`,
+/// and HTTP headers up to 80 KiB. Lambda's heap limits from the memory size are
+/// left out (memory is the job's to govern), and so are its switches of
+/// experimental module features (`--no-experimental-require-module`, …), which
+/// an interpreter that predates them refuses.
+const NODE_FLAGS: &[&str] = &["--expose-gc", "--max-http-header-size=81920"];
+
+impl Entrypoint {
+    /// The program and arguments that start the runtime.
+    pub fn command_line(&self, spec: &FunctionSpec, layout: &Layout) -> (PathBuf, Vec<OsString>) {
+        match self {
+            Entrypoint::Bootstrap(bootstrap) => (bootstrap.clone(), Vec::new()),
+            Entrypoint::Python { python, .. } => (
+                python.clone(),
+                vec![
+                    python_bootstrap(layout).into_os_string(),
+                    spec.handler.clone().into(),
+                ],
+            ),
+            // The client's working directory is the task root. aws-lambda-ric 3.x
+            // takes the handler as its argument; Lambda's own client (and 4.x)
+            // reads `_HANDLER` and `LAMBDA_TASK_ROOT`, which are set as well.
+            Entrypoint::Node { node, client, .. } => (
+                node.clone(),
+                NODE_FLAGS
+                    .iter()
+                    .map(OsString::from)
+                    .chain([
+                        "--require".into(),
+                        node_preload(layout).into_os_string(),
+                        client.entry.clone().into_os_string(),
+                        spec.handler.clone().into(),
+                    ])
+                    .collect(),
+            ),
+        }
+    }
+
+    /// What to suspect when the runtime exits before taking the event.
+    fn early_exit_hint(&self) -> Option<String> {
+        match self {
+            Entrypoint::Bootstrap(_) => None,
+            Entrypoint::Python { python, .. } => Some(format!(
+                "does {} have awslambdaric? set STRATUS_PYTHON to an interpreter that does",
+                python.display()
+            )),
+            Entrypoint::Node { node, client, .. } => Some(format!(
+                "can {} run the runtime interface client in {}? Its native part is built for one \
+                 Node.js version; set STRATUS_NODE and STRATUS_NODE_RIC to a pair that fits",
+                node.display(),
+                client.dir.display()
+            )),
+        }
+    }
+}
+
+/// A runner setting from the environment, unset when empty.
+fn setting(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// Our launcher of `awslambdaric` (`python_bootstrap.py`: why it exists is said there).
@@ -109,22 +279,70 @@ fn python_bootstrap(layout: &Layout) -> PathBuf {
     layout.runtime_dir.join("bootstrap.py")
 }
 
+/// What Node.js preloads before the client (`node_preload.cjs`: why it exists is said there).
+const NODE_PRELOAD: &str = include_str!("node_preload.cjs");
+
+/// Where the Node.js preload goes: the runtime directory.
+fn node_preload(layout: &Layout) -> PathBuf {
+    layout.runtime_dir.join("preload.cjs")
+}
+
 /// Put the files the runtime starts from into the runtime directory.
-fn install_runtime(spec: &FunctionSpec, layout: &Layout) -> Result<()> {
-    if let RuntimeKind::Python { .. } = spec.runtime_kind()? {
-        let path = python_bootstrap(layout);
-        std::fs::write(&path, PYTHON_BOOTSTRAP)
-            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-    }
-    Ok(())
+fn install_runtime(entrypoint: &Entrypoint, layout: &Layout) -> Result<()> {
+    let (path, content) = match entrypoint {
+        Entrypoint::Bootstrap(_) => return Ok(()),
+        Entrypoint::Python { .. } => (python_bootstrap(layout), PYTHON_BOOTSTRAP),
+        Entrypoint::Node { .. } => (node_preload(layout), NODE_PRELOAD),
+    };
+    std::fs::write(&path, content).map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
 
 /// The Python interpreter that runs `awslambdaric`: `$STRATUS_PYTHON`, else `python3`.
 pub fn python() -> PathBuf {
-    std::env::var_os("STRATUS_PYTHON")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("python3"))
+    setting("STRATUS_PYTHON").unwrap_or_else(|| PathBuf::from("python3"))
+}
+
+/// The Node.js interpreter that runs the runtime interface client:
+/// `$STRATUS_NODE`, else `node` (on `PATH`; `/var/lang/bin/node` in AWS's images).
+/// A relative path is taken from the runner's directory, not the task root the
+/// runtime starts in.
+pub fn node() -> PathBuf {
+    match setting("STRATUS_NODE") {
+        Some(p) if p.components().count() > 1 => std::path::absolute(&p).unwrap_or(p),
+        Some(p) => p,
+        None => PathBuf::from("node"),
+    }
+}
+
+/// Warn when the interpreter's major version is not the function's runtime's:
+/// the function may use what its Node.js has and this one lacks (or the reverse).
+fn warn_if_node_differs(node: &Path, major: u32, runtime: &str) {
+    let version = std::process::Command::new(node)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
+    let Some(version) = version else {
+        tracing::debug!(node = %node.display(), "cannot ask the Node.js interpreter for its version");
+        return;
+    };
+    let found = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    if found != Some(major) {
+        tracing::warn!(
+            %runtime,
+            node = %node.display(),
+            %version,
+            "the function's runtime is Node.js {major}, but the interpreter is {version}; \
+             the function runs on {version}"
+        );
+    }
 }
 
 /// The environment of the runtime: the runner's own (the image's settings and
@@ -133,6 +351,7 @@ pub fn python() -> PathBuf {
 pub fn environment(
     spec: &FunctionSpec,
     layout: &Layout,
+    entrypoint: &Entrypoint,
     api: SocketAddr,
 ) -> Result<Vec<(OsString, OsString)>> {
     let mut env: BTreeMap<OsString, OsString> = std::env::vars_os()
@@ -200,18 +419,39 @@ pub fn environment(
             .collect(),
     )?;
     set("LD_LIBRARY_PATH", ld);
-    if let RuntimeKind::Python { version } = spec.runtime_kind()? {
-        let py = join_paths(
-            [
-                layout.task_root.clone(),
-                opt.join("python"),
-                opt.join(format!("python/lib/python{version}/site-packages")),
-            ]
-            .into_iter()
-            .chain(split(inherited("PYTHONPATH")))
-            .collect(),
-        )?;
-        set("PYTHONPATH", py);
+    match entrypoint {
+        Entrypoint::Bootstrap(_) => {}
+        Entrypoint::Python { version, .. } => {
+            let py = join_paths(
+                [
+                    layout.task_root.clone(),
+                    opt.join("python"),
+                    opt.join(format!("python/lib/python{version}/site-packages")),
+                ]
+                .into_iter()
+                .chain(split(inherited("PYTHONPATH")))
+                .collect(),
+            )?;
+            set("PYTHONPATH", py);
+        }
+        // Lambda's order: the layers' modules for this Node.js version, the
+        // layers' modules, the runtime's, the runtime, the code. A function's own
+        // NODE_PATH (set below) replaces it, as in Lambda.
+        Entrypoint::Node { major, client, .. } => {
+            let node_path = join_paths(
+                [
+                    opt.join(format!("nodejs/node{major}/node_modules")),
+                    opt.join("nodejs/node_modules"),
+                    client.modules.clone(),
+                    client.dir.clone(),
+                    layout.task_root.clone(),
+                ]
+                .into_iter()
+                .chain(split(inherited("NODE_PATH")))
+                .collect(),
+            )?;
+            set("NODE_PATH", node_path);
+        }
     }
     for (k, v) in &spec.environment {
         if RESERVED.contains(&k.as_str()) {
@@ -254,6 +494,7 @@ pub struct Runtime {
     child: Child,
     pgid: Option<Pid>,
     forwarders: Vec<tokio::task::JoinHandle<()>>,
+    early_exit_hint: Option<String>,
 }
 
 /// Copy the runtime's output to ours as it comes, and end a last line left
@@ -289,9 +530,10 @@ pub fn spawn(
     api: SocketAddr,
     stdout: StdoutTo,
 ) -> Result<Runtime> {
-    let (program, args) = command_line(spec, layout)?;
-    let env = environment(spec, layout, api)?;
-    install_runtime(spec, layout)?;
+    let entrypoint = entrypoint(spec, layout)?;
+    let (program, args) = entrypoint.command_line(spec, layout);
+    let env = environment(spec, layout, &entrypoint, api)?;
+    install_runtime(&entrypoint, layout)?;
     become_subreaper();
     let mut cmd = Command::new(&program);
     cmd.args(&args)
@@ -326,10 +568,17 @@ pub fn spawn(
         child,
         pgid,
         forwarders,
+        early_exit_hint: entrypoint.early_exit_hint(),
     })
 }
 
 impl Runtime {
+    /// What to suspect when the runtime exits before taking the event (its
+    /// client missing or unfit for the interpreter), if anything.
+    pub fn early_exit_hint(&self) -> Option<&str> {
+        self.early_exit_hint.as_deref()
+    }
+
     /// Wait for the runtime process to end; `exit status 1`, `signal 9 (SIGKILL)`…
     pub async fn wait(&mut self) -> String {
         match self.child.wait().await {
@@ -441,6 +690,19 @@ pub fn is_executable(path: &Path) -> bool {
 mod tests {
     use super::*;
 
+    fn env_of(
+        spec: &FunctionSpec,
+        layout: &Layout,
+        entrypoint: &Entrypoint,
+        api: SocketAddr,
+    ) -> BTreeMap<String, String> {
+        environment(spec, layout, entrypoint, api)
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k.into_string().unwrap(), v.into_string().unwrap()))
+            .collect()
+    }
+
     #[test]
     fn environment_is_lambdas() {
         let mut spec = FunctionSpec::local("f", "python3.12", "app.handler", "eu-west-1");
@@ -453,11 +715,11 @@ mod tests {
             runtime_dir: "/w/runtime".into(),
         };
         let api: SocketAddr = "127.0.0.1:9001".parse().unwrap();
-        let env: BTreeMap<String, String> = environment(&spec, &layout, api)
-            .unwrap()
-            .into_iter()
-            .map(|(k, v)| (k.into_string().unwrap(), v.into_string().unwrap()))
-            .collect();
+        let python = Entrypoint::Python {
+            python: "python3".into(),
+            version: "3.12".into(),
+        };
+        let env = env_of(&spec, &layout, &python, api);
         assert_eq!(env["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:9001");
         assert_eq!(env["_HANDLER"], "app.handler");
         assert_eq!(env["LAMBDA_TASK_ROOT"], "/w/task");
@@ -472,5 +734,90 @@ mod tests {
         assert!(env["LD_LIBRARY_PATH"].ends_with("/w/task:/w/task/lib:/w/opt/lib"));
         assert!(env["PATH"].ends_with(":/w/opt/bin"));
         assert!(env["AWS_LAMBDA_LOG_STREAM_NAME"].contains("/[$LATEST]"));
+    }
+
+    fn layout() -> Layout {
+        Layout {
+            task_root: "/w/task".into(),
+            opt: "/w/opt".into(),
+            runtime_dir: "/w/runtime".into(),
+        }
+    }
+
+    #[test]
+    fn node_path_is_lambdas_with_our_opt() {
+        let spec = FunctionSpec::local("f", "nodejs22.x", "index.handler", "eu-west-1");
+        let node = Entrypoint::Node {
+            node: "node".into(),
+            major: 22,
+            client: NodeClient {
+                entry: "/var/runtime/index.mjs".into(),
+                dir: "/var/runtime".into(),
+                modules: "/var/runtime/node_modules".into(),
+            },
+        };
+        let api: SocketAddr = "127.0.0.1:9001".parse().unwrap();
+        let env = env_of(&spec, &layout(), &node, api);
+        assert!(
+            env["NODE_PATH"].starts_with(
+                "/w/opt/nodejs/node22/node_modules:/w/opt/nodejs/node_modules:\
+                 /var/runtime/node_modules:/var/runtime:/w/task"
+            ),
+            "{}",
+            env["NODE_PATH"]
+        );
+        assert_eq!(env["AWS_EXECUTION_ENV"], "AWS_Lambda_nodejs22.x");
+        assert!(!env.contains_key("PYTHONPATH"));
+        // A function's own NODE_PATH wins, as in Lambda.
+        let mut spec = spec;
+        spec.environment.insert("NODE_PATH".into(), "/mine".into());
+        assert_eq!(env_of(&spec, &layout(), &node, api)["NODE_PATH"], "/mine");
+        let (program, args) = node.command_line(&spec, &layout());
+        assert_eq!(program, PathBuf::from("node"));
+        assert_eq!(
+            args,
+            [
+                "--expose-gc",
+                "--max-http-header-size=81920",
+                "--require",
+                "/w/runtime/preload.cjs",
+                "/var/runtime/index.mjs",
+                "index.handler"
+            ]
+            .map(OsString::from)
+        );
+    }
+
+    #[test]
+    fn node_client_is_found_where_it_is_installed() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Lambda's /var/runtime: index.mjs, and the SDK in node_modules beside it.
+        let runtime = tmp.path().join("runtime");
+        std::fs::create_dir_all(&runtime).unwrap();
+        std::fs::write(runtime.join("index.mjs"), "").unwrap();
+        let client = NodeClient::locate(&runtime, "nodejs22.x").unwrap();
+        let runtime = runtime.canonicalize().unwrap();
+        assert_eq!(client.entry, runtime.join("index.mjs"));
+        assert_eq!(client.modules, runtime.join("node_modules"));
+        // An npm-installed aws-lambda-ric 3.x: the command its package.json declares.
+        let package = tmp.path().join("node_modules/aws-lambda-ric");
+        std::fs::create_dir_all(package.join("bin")).unwrap();
+        std::fs::write(package.join("bin/index.mjs"), "").unwrap();
+        std::fs::write(
+            package.join("package.json"),
+            r#"{"name": "aws-lambda-ric", "bin": {"aws-lambda-ric": "bin/index.mjs"}}"#,
+        )
+        .unwrap();
+        let client = NodeClient::locate(&package, "nodejs20.x").unwrap();
+        let package = package.canonicalize().unwrap();
+        assert_eq!(client.entry, package.join("bin/index.mjs"));
+        assert_eq!(client.modules, package.parent().unwrap());
+        // Nothing there: an init error that says what to set.
+        let err = NodeClient::locate(&tmp.path().join("none"), "nodejs20.x").unwrap_err();
+        assert!(
+            matches!(&err, Error::Init { error_type, message }
+                if error_type == "Runtime.InvalidEntrypoint" && message.contains("STRATUS_NODE_RIC")),
+            "{err}"
+        );
     }
 }

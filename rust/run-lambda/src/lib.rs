@@ -6,7 +6,8 @@ itself runs code: through a local Lambda Runtime API.
 `run` looks the function up (`GetFunction`), downloads its code and layers
 (checking `CodeSha256`, extracting safely), reads the payload from S3, serves
 the Runtime API on 127.0.0.1 for exactly one invocation, starts the function's
-runtime (`bootstrap` for `provided.*`, `awslambdaric` for `python3.*`) with the
+runtime (`bootstrap` for `provided.*`, `awslambdaric` for `python3.*`,
+`aws-lambda-ric` for `nodejs*`) with the
 environment a Lambda function sees, and writes the response back to S3. Any
 failure ends with a documented exit code and a last line `ErrorType: message`
 (see [`exit`]). `exec` runs local code without any Lambda service, and

@@ -160,8 +160,8 @@ fn check_architecture(spec: &FunctionSpec, kind: &RuntimeKind) -> Result<()> {
              compute environment",
             spec.name
         ))),
-        RuntimeKind::Python { .. } => {
-            tracing::warn!(function = %spec.name, %wanted, %host, "architecture differs; native Python packages may fail to load");
+        RuntimeKind::Python { .. } | RuntimeKind::Node { .. } => {
+            tracing::warn!(function = %spec.name, %wanted, %host, "architecture differs; native packages (Python's, Node.js addons) may fail to load");
             Ok(())
         }
     }

@@ -15,7 +15,7 @@ pub struct FunctionSpec {
     pub arn: String,
     /// `$LATEST` or a version number (`AWS_LAMBDA_FUNCTION_VERSION`).
     pub version: String,
-    /// Runtime identifier, e.g. `python3.12`, `provided.al2023`.
+    /// Runtime identifier, e.g. `python3.12`, `nodejs20.x`, `provided.al2023`.
     pub runtime: String,
     /// Handler (`_HANDLER`), e.g. `task.handler`.
     pub handler: String,
@@ -73,6 +73,12 @@ pub enum RuntimeKind {
         /// `python3.12` → `3.12` (for `/opt/python/lib/python3.12/site-packages`).
         version: String,
     },
+    /// `nodejsNN.x`: the Node.js runtime interface client (`aws-lambda-ric`).
+    Node {
+        /// `nodejs20.x` → 20 (for `/opt/nodejs/node20/node_modules`, and to compare
+        /// with the interpreter's version).
+        major: u32,
+    },
 }
 
 impl RuntimeKind {
@@ -88,15 +94,22 @@ impl RuntimeKind {
                 });
             }
         }
+        if let Some(major) = runtime
+            .strip_prefix("nodejs")
+            .and_then(|v| v.split('.').next())
+            .and_then(|m| m.parse().ok())
+        {
+            return Ok(RuntimeKind::Node { major });
+        }
         let advice = if runtime.is_empty() {
             "the function has no runtime (is it packaged as a container image?)".to_string()
         } else {
             format!("runtime {runtime:?} is not supported by run-lambda")
         };
         Err(Error::Unsupported(format!(
-            "{advice}; run-lambda runs provided.al2/provided.al2023 (a `bootstrap`) and python3.x \
-             functions. Build the function for provided.al2023, or run its code in a Batch job \
-             definition whose image carries that runtime"
+            "{advice}; run-lambda runs provided.al2/provided.al2023 (a `bootstrap`), python3.x and \
+             nodejsNN.x functions. Build the function for provided.al2023, or run its code in a \
+             Batch job definition whose image carries that runtime"
         )))
     }
 }
@@ -126,11 +139,21 @@ mod tests {
                 version: "3.12".into()
             }
         );
-        let err = RuntimeKind::of("nodejs20.x").unwrap_err().to_string();
+        assert_eq!(
+            RuntimeKind::of("nodejs20.x").unwrap(),
+            RuntimeKind::Node { major: 20 }
+        );
+        assert_eq!(
+            RuntimeKind::of("nodejs24.x").unwrap(),
+            RuntimeKind::Node { major: 24 }
+        );
+        let err = RuntimeKind::of("java21").unwrap_err().to_string();
         assert!(
-            err.contains("nodejs20.x") && err.contains("provided.al2023"),
+            err.contains("java21") && err.contains("provided.al2023"),
             "{err}"
         );
         assert!(RuntimeKind::of("python2.7").is_err());
+        assert!(RuntimeKind::of("nodejs").is_err());
+        assert!(RuntimeKind::of("nodejs.x").is_err());
     }
 }

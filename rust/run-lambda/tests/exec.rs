@@ -1,6 +1,7 @@
 //! `run-lambda exec` with real runtime clients against our Runtime API: a Rust
-//! function on `lambda_runtime` (provided.al2023 `bootstrap`) and a Python
-//! handler under `awslambdaric`, in every way they can end.
+//! function on `lambda_runtime` (provided.al2023 `bootstrap`), a Python
+//! handler under `awslambdaric` and Node.js handlers under `aws-lambda-ric`,
+//! in every way they can end.
 
 // Setup helpers in this test crate panic on failure, like the tests do.
 #![allow(clippy::unwrap_used)]
@@ -276,15 +277,15 @@ fn unsupported_runtime_is_explained() {
             "exec",
             &python_dir(),
             "--runtime",
-            "nodejs20.x",
+            "java21",
             "--handler",
-            "index.handler",
+            "example.Handler::handleRequest",
         ],
         &[],
         None,
     );
     r.assert_code(14);
-    assert!(r.last_line().contains("nodejs20.x"), "{}", r.last_line());
+    assert!(r.last_line().contains("java21"), "{}", r.last_line());
 }
 
 // ---- Python, awslambdaric ----
@@ -466,6 +467,246 @@ fn python_code_as_a_zip() {
     );
     r.assert_code(0);
     assert_eq!(json(&r.stdout)["echo"]["x"], 1);
+}
+
+// ---- Node.js, aws-lambda-ric ----
+
+fn node_dir() -> String {
+    format!("{FIXTURES}/node")
+}
+
+/// `exec` of the Node.js test function with `handler` under `runtime`.
+fn node_with(runtime: &str, handler: &str, args: &[&str], event: &str) -> Run {
+    let client = node_client();
+    assert!(
+        client.join("package.json").is_file(),
+        "no aws-lambda-ric at {}: run scripts/setup (or set STRATUS_NODE_RIC)",
+        client.display()
+    );
+    let dir = node_dir();
+    let mut all = vec![
+        "exec",
+        dir.as_str(),
+        "--runtime",
+        runtime,
+        "--handler",
+        handler,
+        "--payload",
+        "-",
+    ];
+    all.extend_from_slice(args);
+    run_lambda(&all, &[], Some(event.as_bytes()))
+}
+
+fn node(args: &[&str], event: &str) -> Run {
+    node_with("nodejs20.x", "index.handler", args, event)
+}
+
+#[test]
+fn node_async_handler_gets_the_event_context_and_lambda_environment() {
+    let r = node(
+        &[
+            "--env",
+            "MY_SETTING=node",
+            "--function-name",
+            "task",
+            "--memory",
+            "256",
+        ],
+        r#"{"a":[1,2]}"#,
+    );
+    r.assert_code(0);
+    let out = json(&r.stdout);
+    assert_eq!(out["echo"], serde_json::json!({"a": [1, 2]}));
+    assert_eq!(out["function_name"], "task");
+    assert_eq!(out["function_version"], "$LATEST");
+    assert_eq!(out["memory_limit_in_mb"], "256");
+    assert!(out["request_id"].as_str().unwrap().len() >= 32);
+    assert_eq!(
+        out["function_arn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:task"
+    );
+    assert!(out["remaining_ms"].as_i64().unwrap() > 3600 * 1000);
+    let env = &out["env"];
+    assert_eq!(env["MY_SETTING"], "node");
+    assert_eq!(env["_HANDLER"], "index.handler");
+    assert_eq!(env["AWS_EXECUTION_ENV"], "AWS_Lambda_nodejs20.x");
+    assert_eq!(env["TZ"], ":UTC");
+    let task_root = env["LAMBDA_TASK_ROOT"].as_str().unwrap();
+    assert_eq!(out["cwd"], task_root);
+    // Lambda's NODE_PATH, with the run's opt/ for /opt and the client's
+    // directory for /var/runtime.
+    let opt = std::path::Path::new(task_root).with_file_name("opt");
+    let client = node_client().canonicalize().unwrap();
+    let want = [
+        opt.join("nodejs/node20/node_modules"),
+        opt.join("nodejs/node_modules"),
+        client.parent().unwrap().to_path_buf(),
+        client.clone(),
+        task_root.into(),
+    ]
+    .map(|p| p.display().to_string())
+    .join(":");
+    assert!(
+        env["NODE_PATH"].as_str().unwrap().starts_with(&want),
+        "{} does not start with {want}",
+        env["NODE_PATH"]
+    );
+    // Node.js is started with Lambda's --expose-gc.
+    assert_eq!(out["gc"], "function");
+    // The handler's console output went to stderr, keeping stdout for the response.
+    assert!(
+        r.stderr.contains("index.handler: mode echo"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn node_promise_and_callback_handlers() {
+    for (handler, style) in [("index.promise", "promise"), ("index.callback", "callback")] {
+        let r = node_with("nodejs20.x", handler, &[], r#"{"n":1}"#);
+        r.assert_code(0);
+        let out = json(&r.stdout);
+        assert_eq!(out["style"], style);
+        assert_eq!(out["echo"]["n"], 1);
+    }
+}
+
+/// An ES module handler, on a runtime whose Node.js major version is not the
+/// interpreter's: it runs, with a warning that says so.
+#[test]
+fn node_es_module_handler() {
+    let r = node_with("nodejs22.x", "esm.handler", &[], r#"{"n":2}"#);
+    r.assert_code(0);
+    let out = json(&r.stdout);
+    assert_eq!(out["style"], "esm");
+    assert_eq!(out["file"], "esm.mjs");
+    assert_eq!(out["echo"]["n"], 2);
+    let machine = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .unwrap();
+    let machine = String::from_utf8_lossy(&machine.stdout).trim().to_string();
+    if !machine.starts_with("v22.") {
+        assert!(
+            r.stderr.contains("the function's runtime is Node.js 22")
+                && r.stderr.contains(&machine),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn node_errors_are_named_as_the_client_reports_them() {
+    for (mode, want) in [
+        ("error", "InvalidInput: the payload has no features"),
+        (
+            "builtin",
+            "TypeError: Cannot read properties of undefined (reading 'bands')",
+        ),
+    ] {
+        let r = node(&[], &format!(r#"{{"mode":"{mode}"}}"#));
+        r.assert_code(3);
+        assert_eq!(r.last_line(), want);
+    }
+}
+
+#[test]
+fn node_init_failures_are_init_errors() {
+    let r = node(&["--env", "NODE_INIT_FAIL=1"], "{}");
+    r.assert_code(4);
+    assert_eq!(
+        r.last_line(),
+        "Error: cannot initialise: NODE_INIT_FAIL is set"
+    );
+    let r = node_with("nodejs20.x", "missing.handler", &[], "{}");
+    r.assert_code(4);
+    assert!(
+        r.last_line().starts_with("Runtime.ImportModuleError: "),
+        "{}",
+        r.last_line()
+    );
+}
+
+#[test]
+fn node_exit_without_a_response() {
+    let r = node(&[], r#"{"mode":"exit"}"#);
+    r.assert_code(5);
+    assert!(
+        r.last_line().starts_with("Runtime.ExitError: RequestId: ")
+            && r.last_line().ends_with("exit status 9"),
+        "{}",
+        r.last_line()
+    );
+}
+
+#[test]
+fn node_timeout_kills_the_process_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("pid");
+    let event = serde_json::json!({"mode": "sleep", "secs": 60, "pid_file": pid_file});
+    let r = node(&["--timeout", "1.5"], &event.to_string());
+    r.assert_code(6);
+    assert_eq!(
+        r.last_line(),
+        "Sandbox.Timedout: Task timed out after 1.50 seconds"
+    );
+    let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(gone_within(pid, 5), "the handler's child {pid} survived");
+}
+
+/// What a handler logs right before it returns is all in the output, although
+/// Node.js writes to a full pipe asynchronously and the runtime is killed as
+/// soon as the response is in.
+#[test]
+fn node_prints_a_lot() {
+    let r = node(&[], r#"{"mode":"big","lines":30000,"bytes":2000000}"#);
+    r.assert_code(0);
+    assert_eq!(
+        r.stderr
+            .lines()
+            .filter(|l| l.contains("\tINFO\tlog line "))
+            .count(),
+        30000
+    );
+    assert_eq!(json(&r.stdout)["data"].as_str().unwrap().len(), 2_000_000);
+}
+
+#[test]
+fn node_layer_modules_are_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layer = tmp.path().join("layer.zip");
+    std::fs::write(&layer, node_layer_zip()).unwrap();
+    let r = node(&["--layer", layer.to_str().unwrap()], r#"{"mode":"layer"}"#);
+    r.assert_code(0);
+    let out = json(&r.stdout);
+    assert_eq!(out["layer"], "from the layer");
+    assert_eq!(out["versioned"], "from the layer, for Node.js 20");
+}
+
+#[test]
+fn node_client_missing_is_explained() {
+    let r = run_lambda(
+        &[
+            "exec",
+            &node_dir(),
+            "--runtime",
+            "nodejs20.x",
+            "--handler",
+            "index.handler",
+        ],
+        &[("STRATUS_NODE_RIC", "/nonexistent/aws-lambda-ric")],
+        None,
+    );
+    r.assert_code(4);
+    assert!(
+        r.last_line().starts_with("Runtime.InvalidEntrypoint: ")
+            && r.last_line().contains("STRATUS_NODE_RIC"),
+        "{}",
+        r.last_line()
+    );
 }
 
 // ---- payload and output on S3 ----

@@ -197,6 +197,39 @@ fn provided_function_with_a_lambda_runtime_bootstrap() {
 }
 
 #[test]
+fn node_function_runs_on_aws_lambda_ric() {
+    let rt = rt();
+    let name = unique("node");
+    let zip = node_zip();
+    rt.block_on(create_function(NewFunction {
+        name: &name,
+        runtime: LambdaRuntime::Nodejs20x,
+        handler: "index.handler",
+        zip: &zip,
+        env: &[("MY_SETTING", "node")],
+        layers: &[],
+    }));
+    let bucket = rt.block_on(LocalAws::shared().new_bucket("node"));
+    let code = rt.block_on(put(&bucket, "code.zip", zip));
+    let url = rt.block_on(put(&bucket, "in/n.json", br#"{"n":20}"#.to_vec()));
+    let r = run_lambda(&["run", &name, &url, "--code", &code], &[], None);
+    r.assert_code(0);
+    let out: Value =
+        serde_json::from_slice(&rt.block_on(get(&bucket, "in/n_out.json")).unwrap()).unwrap();
+    assert_eq!(out["echo"]["n"], 20);
+    assert_eq!(out["function_name"], name.as_str());
+    assert_eq!(out["memory_limit_in_mb"], "512");
+    assert_eq!(out["env"]["MY_SETTING"], "node");
+    assert_eq!(out["env"]["AWS_EXECUTION_ENV"], "AWS_Lambda_nodejs20.x");
+    // The function's console output is the job's log.
+    assert!(
+        r.stdout.contains("index.handler: mode echo"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn code_that_does_not_match_code_sha256_is_refused() {
     let rt = rt();
     let f = rt.block_on(python_function(&[], &[]));
@@ -456,22 +489,22 @@ fn output_failures_fail_the_run() {
 #[test]
 fn unsupported_functions_are_explained() {
     let rt = rt();
-    let name = unique("node");
-    let zip = zip_of(&[("index.js", b"exports.handler = async () => ({})", 0o644)]);
+    let name = unique("java");
+    let zip = zip_of(&[("Handler.class", b"\xca\xfe\xba\xbe", 0o644)]);
     rt.block_on(create_function(NewFunction {
         name: &name,
-        runtime: LambdaRuntime::Nodejs20x,
-        handler: "index.handler",
+        runtime: LambdaRuntime::Java21,
+        handler: "example.Handler::handleRequest",
         zip: &zip,
         env: &[],
         layers: &[],
     }));
-    let bucket = rt.block_on(LocalAws::shared().new_bucket("node"));
+    let bucket = rt.block_on(LocalAws::shared().new_bucket("java"));
     let url = rt.block_on(put(&bucket, "in.json", b"{}".to_vec()));
     let r = run_lambda(&["run", &name, &url], &[], None);
     r.assert_code(14);
     assert!(
-        r.last_line().starts_with("UnsupportedFunction: ") && r.last_line().contains("nodejs20.x"),
+        r.last_line().starts_with("UnsupportedFunction: ") && r.last_line().contains("java21"),
         "{}",
         r.last_line()
     );

@@ -76,6 +76,17 @@ pub fn python_traceback_last_line(code: &str) -> String {
         .to_string()
 }
 
+/// The Node.js runtime interface client (`aws-lambda-ric`) that `scripts/setup`
+/// installs from `node/package-lock.json`, unless `STRATUS_NODE_RIC` names another.
+pub fn node_client() -> PathBuf {
+    std::env::var_os("STRATUS_NODE_RIC")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node/node_modules/aws-lambda-ric")
+        })
+}
+
 /// The result of running the binary.
 pub struct Run {
     pub code: i32,
@@ -102,12 +113,13 @@ impl Run {
     }
 }
 
-/// Run `run-lambda ARGS` with the moto environment and our Python.
+/// Run `run-lambda ARGS` with the moto environment, our Python and our Node.js client.
 pub fn run_lambda(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
     let mut cmd = Command::new(bin());
     cmd.args(args)
         .envs(LocalAws::shared().env())
         .env("STRATUS_PYTHON", python())
+        .env("STRATUS_NODE_RIC", node_client())
         .env_remove("RUST_BACKTRACE")
         .envs(env.iter().copied())
         .stdin(if stdin.is_some() {
@@ -150,6 +162,32 @@ pub fn python_zip() -> Vec<u8> {
 pub fn layer_zip() -> Vec<u8> {
     let lib = std::fs::read(format!("{FIXTURES}/layer/python/layerlib.py")).unwrap();
     zip_of(&[("python/layerlib.py", &lib, 0o644)])
+}
+
+/// The Node.js test function (`index.js`, `esm.mjs`) as a zip.
+pub fn node_zip() -> Vec<u8> {
+    let index = std::fs::read(format!("{FIXTURES}/node/index.js")).unwrap();
+    let esm = std::fs::read(format!("{FIXTURES}/node/esm.mjs")).unwrap();
+    zip_of(&[("index.js", &index, 0o644), ("esm.mjs", &esm, 0o644)])
+}
+
+/// A layer zip with Node.js modules where Lambda looks for them:
+/// `nodejs/node_modules/layerlib` and `nodejs/node20/node_modules/versioned`.
+pub fn node_layer_zip() -> Vec<u8> {
+    let files = [
+        "nodejs/node_modules/layerlib/index.js",
+        "nodejs/node20/node_modules/versioned/index.js",
+    ];
+    let contents: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(format!("{FIXTURES}/layer/{f}")).unwrap())
+        .collect();
+    let entries: Vec<(&str, &[u8], u32)> = files
+        .iter()
+        .zip(&contents)
+        .map(|(f, c)| (*f, c.as_slice(), 0o644))
+        .collect();
+    zip_of(&entries)
 }
 
 /// A provided.al2023 code zip whose `bootstrap` starts echo-function.
