@@ -384,19 +384,26 @@ fn python_crash_mid_invocation() {
     );
 }
 
-#[test]
-fn python_timeout_kills_the_process_tree() {
+/// `--timeout SECS` on a handler sleeping beside a child process: exit 6,
+/// Lambda's message, and the child killed with the runtime.
+fn assert_timeout_kills_the_tree(run: impl Fn(&str, &str) -> Run, secs: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let pid_file = tmp.path().join("pid");
     let event = serde_json::json!({"mode": "sleep", "secs": 60, "pid_file": pid_file});
-    let r = py(&["--timeout", "2"], &[], &event.to_string());
+    let r = run(secs, &event.to_string());
     r.assert_code(6);
+    let limit: f64 = secs.parse().unwrap();
     assert_eq!(
         r.last_line(),
-        "Sandbox.Timedout: Task timed out after 2.00 seconds"
+        format!("Sandbox.Timedout: Task timed out after {limit:.2} seconds")
     );
     let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
     assert!(gone_within(pid, 5), "the handler's child {pid} survived");
+}
+
+#[test]
+fn python_timeout_kills_the_process_tree() {
+    assert_timeout_kills_the_tree(|secs, event| py(&["--timeout", secs], &[], event), "2");
 }
 
 #[test]
@@ -644,17 +651,7 @@ fn node_exit_without_a_response() {
 
 #[test]
 fn node_timeout_kills_the_process_tree() {
-    let tmp = tempfile::tempdir().unwrap();
-    let pid_file = tmp.path().join("pid");
-    let event = serde_json::json!({"mode": "sleep", "secs": 60, "pid_file": pid_file});
-    let r = node(&["--timeout", "1.5"], &event.to_string());
-    r.assert_code(6);
-    assert_eq!(
-        r.last_line(),
-        "Sandbox.Timedout: Task timed out after 1.50 seconds"
-    );
-    let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
-    assert!(gone_within(pid, 5), "the handler's child {pid} survived");
+    assert_timeout_kills_the_tree(|secs, event| node(&["--timeout", secs], event), "1.5");
 }
 
 /// What a handler logs right before it returns is all in the output, although
