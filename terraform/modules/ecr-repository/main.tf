@@ -21,23 +21,24 @@ resource "aws_ecr_lifecycle_policy" "this" {
   repository = aws_ecr_repository.this.name
 
   # ECR never lets a lower-priority rule expire an image a higher-priority rule selected:
-  # the first rule selects the tags deployments pin, and keeps them all.
+  # the first rules select the tags deployments pin, and keep them all. One rule per tag,
+  # since a rule selects only images matching every pattern of its tagPatternList.
   policy = jsonencode({
-    rules = concat(length(var.protected_tags) == 0 ? [] : [
-      {
-        rulePriority = 1
-        description  = "Never expire the images deployments pin"
+    rules = concat([
+      for i, tag in var.protected_tags : {
+        rulePriority = i + 1
+        description  = "Never expire ${tag}, which a deployment pins"
         selection = {
           tagStatus      = "tagged"
-          tagPatternList = var.protected_tags
+          tagPatternList = [tag]
           countType      = "imageCountMoreThan"
           countNumber    = 10000
         }
         action = { type = "expire" }
-      },
+      }
       ], [
       {
-        rulePriority = 2
+        rulePriority = length(var.protected_tags) + 1
         description  = "Expire untagged images after ${var.untagged_expiry_days} days"
         selection = {
           tagStatus   = "untagged"
@@ -48,7 +49,7 @@ resource "aws_ecr_lifecycle_policy" "this" {
         action = { type = "expire" }
       },
       {
-        rulePriority = 3
+        rulePriority = length(var.protected_tags) + 2
         description  = "Keep the last ${var.keep_tagged_images} tagged images"
         selection = {
           tagStatus      = "tagged"

@@ -83,6 +83,21 @@ run "pinned_images_never_expire" {
   }
 }
 
+run "each_pinned_tag_has_its_own_rule" {
+  command = plan
+
+  variables {
+    protected_tags = ["0.1.0-3f2c1ab", "0.1.0-9e8d7c6"]
+  }
+
+  assert {
+    condition = [for r in jsondecode(aws_ecr_lifecycle_policy.this.policy).rules : [r.rulePriority, try(r.selection.tagPatternList, [])]] == [
+      [1, ["0.1.0-3f2c1ab"]], [2, ["0.1.0-9e8d7c6"]], [3, []], [4, ["*"]],
+    ]
+    error_message = "A rule matches only images with all its patterns: each pinned tag needs a rule of its own, ahead of the expiring ones."
+  }
+}
+
 run "customer_managed_key" {
   command = plan
 
