@@ -12,6 +12,7 @@ use crate::exec::ExecOptions;
 use crate::extract::Limits;
 use crate::launch::StdoutTo;
 use crate::run::RunOptions;
+use crate::runtime_match::OnMismatch;
 use crate::submit::SubmitOptions;
 use crate::{payload, Error, Result};
 
@@ -47,6 +48,10 @@ pub struct CommonArgs {
     /// Keep the temporary work directory.
     #[arg(long)]
     pub keep_workdir: bool,
+    /// Run the function even when this image's Python or Node.js version, or the machine's
+    /// architecture, is not the function's runtime's (a warning instead of exit 17).
+    #[arg(long)]
+    pub allow_runtime_mismatch: bool,
     /// Largest total size the code and layer archives may expand to.
     #[arg(long, value_name = "BYTES", env = "RUN_LAMBDA_MAX_UNZIPPED_BYTES", default_value_t = Limits::default().max_total_bytes)]
     pub max_unzipped_bytes: u64,
@@ -58,6 +63,14 @@ impl CommonArgs {
             None => Ok(None),
             Some(t) if t.is_finite() && t > 0.0 => Ok(Some(Duration::from_secs_f64(t))),
             Some(t) => Err(Error::Usage(format!("--timeout must be positive, not {t}"))),
+        }
+    }
+
+    fn on_mismatch(&self) -> OnMismatch {
+        if self.allow_runtime_mismatch {
+            OnMismatch::Warn
+        } else {
+            OnMismatch::Refuse
         }
     }
 
@@ -206,6 +219,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
             let opts = RunOptions {
                 timeout: args.common.timeout()?,
                 limits: args.common.limits(),
+                on_mismatch: args.common.on_mismatch(),
                 workdir: args.common.workdir.clone(),
                 keep_workdir: args.common.keep_workdir,
                 output: args.output,
@@ -254,6 +268,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 workdir: args.common.workdir.clone(),
                 keep_workdir: args.common.keep_workdir,
                 limits: args.common.limits(),
+                on_mismatch: args.common.on_mismatch(),
                 stdout,
                 ..ExecOptions::new(args.code)
             };

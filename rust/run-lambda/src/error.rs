@@ -103,6 +103,9 @@ pub enum Error {
     /// The function cannot be run by this runner (runtime, package type, architecture).
     #[error("{0}")]
     Unsupported(String),
+    /// The image's interpreter or architecture is not the function's (`runtime_match`).
+    #[error("{0}")]
+    RuntimeMismatch(String),
     /// `SubmitJob` (or the payload upload before it) failed.
     #[error("{0}")]
     Submit(String),

@@ -21,6 +21,7 @@ use crate::code::{self, Expected, Source};
 use crate::extract::{Extractor, Limits};
 use crate::invoke::{invoke, InvokeOptions, Invoked};
 use crate::launch::StdoutTo;
+use crate::runtime_match::{self, OnMismatch};
 use crate::spec::FunctionSpec;
 use crate::workdir::Workdir;
 use crate::{Error, Result};
@@ -52,6 +53,8 @@ pub struct ExecOptions {
     pub limits: Limits,
     /// Where the runtime's stdout goes.
     pub stdout: StdoutTo,
+    /// Whether another interpreter than `runtime`'s stops the run.
+    pub on_mismatch: OnMismatch,
 }
 
 impl ExecOptions {
@@ -70,6 +73,7 @@ impl ExecOptions {
             keep_workdir: false,
             limits: Limits::default(),
             stdout: StdoutTo::Stdout,
+            on_mismatch: OnMismatch::Refuse,
         }
     }
 }
@@ -147,6 +151,7 @@ pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
     if let Some(m) = opts.memory_mb {
         spec.memory_mb = m;
     }
+    runtime_match::check(&spec, &spec.runtime_kind()?, opts.on_mismatch)?;
     let invoke_opts = InvokeOptions {
         timeout: opts.timeout,
         stdout: opts.stdout,

@@ -49,6 +49,8 @@ pub enum ExitClass {
     Unsupported,
     /// Another Lambda API failure.
     LambdaApi,
+    /// The image's interpreter or architecture is not the function's.
+    RuntimeMismatch,
     /// `submit` could not upload the payload or submit the job.
     SubmitError,
     /// Stopped by SIGTERM/SIGINT.
@@ -57,7 +59,7 @@ pub enum ExitClass {
 
 impl ExitClass {
     /// Every class, in table order.
-    pub const ALL: [ExitClass; 18] = [
+    pub const ALL: [ExitClass; 19] = [
         ExitClass::Success,
         ExitClass::Internal,
         ExitClass::Usage,
@@ -75,6 +77,7 @@ impl ExitClass {
         ExitClass::Unsupported,
         ExitClass::LambdaApi,
         ExitClass::SubmitError,
+        ExitClass::RuntimeMismatch,
         ExitClass::Terminated,
     ];
 
@@ -98,6 +101,7 @@ impl ExitClass {
             ExitClass::Unsupported => 14,
             ExitClass::LambdaApi => 15,
             ExitClass::SubmitError => 16,
+            ExitClass::RuntimeMismatch => 17,
             ExitClass::Terminated => 143,
         }
     }
@@ -134,6 +138,7 @@ pub fn classify(err: &Error) -> (ExitClass, String, String) {
         Error::ChecksumMismatch { .. } => own(ExitClass::CodeError, "CodeChecksumMismatch"),
         Error::UnsafeArchive { .. } => own(ExitClass::CodeError, "UnsafeArchive"),
         Error::Unsupported(_) => own(ExitClass::Unsupported, "UnsupportedFunction"),
+        Error::RuntimeMismatch(_) => own(ExitClass::RuntimeMismatch, "RuntimeMismatch"),
         Error::Submit(_) => own(ExitClass::SubmitError, "SubmitError"),
         Error::Usage(_) => own(ExitClass::Usage, "UsageError"),
         Error::Io { .. } | Error::Server(_) => own(ExitClass::Internal, "Runner.Error"),
@@ -259,6 +264,7 @@ mod tests {
                 reason: "x".into(),
             },
             Error::Unsupported("x".into()),
+            Error::RuntimeMismatch("x".into()),
             Error::LambdaApi("x".into()),
             Error::Submit("x".into()),
             Error::Terminated { signal: "SIGTERM" },

@@ -197,10 +197,8 @@ pub fn entrypoint(spec: &FunctionSpec, layout: &Layout) -> Result<Entrypoint> {
         RuntimeKind::Node { major } => {
             let dir = setting("STRATUS_NODE_RIC").unwrap_or_else(|| NODE_CLIENT_DEFAULT.into());
             let client = NodeClient::locate(&dir, &spec.runtime)?;
-            let node = node();
-            warn_if_node_differs(&node, major, &spec.runtime);
             Ok(Entrypoint::Node {
-                node,
+                node: node(),
                 major,
                 client,
             })
@@ -311,37 +309,6 @@ pub fn node() -> PathBuf {
         Some(p) if p.components().count() > 1 => std::path::absolute(&p).unwrap_or(p),
         Some(p) => p,
         None => PathBuf::from("node"),
-    }
-}
-
-/// Warn when the interpreter's major version is not the function's runtime's:
-/// the function may use what its Node.js has and this one lacks (or the reverse).
-fn warn_if_node_differs(node: &Path, major: u32, runtime: &str) {
-    let version = std::process::Command::new(node)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|out| out.status.success())
-        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
-    let Some(version) = version else {
-        tracing::debug!(node = %node.display(), "cannot ask the Node.js interpreter for its version");
-        return;
-    };
-    let found = version
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse::<u32>().ok());
-    if found != Some(major) {
-        tracing::warn!(
-            %runtime,
-            node = %node.display(),
-            %version,
-            "the function's runtime is Node.js {major}, but the interpreter is {version}; \
-             the function runs on {version}"
-        );
     }
 }
 

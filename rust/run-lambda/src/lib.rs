@@ -16,7 +16,8 @@ failure ends with a documented exit code and a last line `ErrorType: message`
 Modules: [`cli`] (arguments), [`run`], [`exec`], [`submit`] (the three
 commands), [`function`] (`GetFunction` → [`spec::FunctionSpec`]), [`code`]
 (download + SHA-256), [`extract`] (safe unzip), [`payload`] (Cirrus I/O
-contract), [`runtime_api`] (the Runtime API server), [`launch`] (runtime
+contract), [`runtime_api`] (the Runtime API server), [`runtime_match`]
+(the image's interpreter and architecture against the function's), [`launch`] (runtime
 process and environment), [`invoke`] (one invocation), [`exit`] (exit codes).
 "#]
 
@@ -32,6 +33,7 @@ pub mod launch;
 pub mod payload;
 pub mod run;
 pub mod runtime_api;
+pub mod runtime_match;
 pub mod spec;
 pub mod submit;
 pub mod workdir;

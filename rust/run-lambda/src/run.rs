@@ -12,7 +12,7 @@ use crate::function::{self, Deployment};
 use crate::invoke::{invoke, InvokeOptions, Invoked};
 use crate::launch::StdoutTo;
 use crate::payload;
-use crate::spec::{host_architecture, FunctionSpec, RuntimeKind};
+use crate::runtime_match::{self, OnMismatch};
 use crate::workdir::Workdir;
 use crate::{Error, Result};
 
@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub keep_workdir: bool,
     /// Archive limits.
     pub limits: Limits,
+    /// Whether another interpreter or architecture than the function's stops the run.
+    pub on_mismatch: OnMismatch,
 }
 
 impl RunOptions {
@@ -55,6 +57,7 @@ impl RunOptions {
             workdir: None,
             keep_workdir: false,
             limits: Limits::default(),
+            on_mismatch: OnMismatch::Refuse,
         }
     }
 }
@@ -102,7 +105,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     let (spec, deployment) = function::get_function(&lambda, &opts.function).await?;
     let lookup = lookup_started.elapsed();
     let kind = spec.runtime_kind()?;
-    check_architecture(&spec, &kind)?;
+    runtime_match::check(&spec, &kind, opts.on_mismatch)?;
     tracing::info!(
         function = %spec.arn,
         runtime = %spec.runtime,
@@ -146,25 +149,6 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
         lookup,
         fetch,
     })
-}
-
-fn check_architecture(spec: &FunctionSpec, kind: &RuntimeKind) -> Result<()> {
-    let host = host_architecture();
-    if spec.architectures.is_empty() || spec.architectures.iter().any(|a| a == host) {
-        return Ok(());
-    }
-    let wanted = spec.architectures.join(", ");
-    match kind {
-        RuntimeKind::Provided => Err(Error::Unsupported(format!(
-            "function {} is built for {wanted} but this machine is {host}; run the job on a {wanted} \
-             compute environment",
-            spec.name
-        ))),
-        RuntimeKind::Python { .. } | RuntimeKind::Node { .. } => {
-            tracing::warn!(function = %spec.name, %wanted, %host, "architecture differs; native packages (Python's, Node.js addons) may fail to load");
-            Ok(())
-        }
-    }
 }
 
 async fn install_code(

@@ -505,8 +505,13 @@ fn node_with(runtime: &str, handler: &str, args: &[&str], event: &str) -> Run {
     run_lambda(&all, &[], Some(event.as_bytes()))
 }
 
+/// The Lambda runtime of this machine's Node.js (`nodejs20.x`).
+fn node_runtime() -> String {
+    format!("nodejs{}.x", node_major())
+}
+
 fn node(args: &[&str], event: &str) -> Run {
-    node_with("nodejs20.x", "index.handler", args, event)
+    node_with(&node_runtime(), "index.handler", args, event)
 }
 
 #[test]
@@ -580,25 +585,74 @@ fn node_promise_and_callback_handlers() {
     }
 }
 
-/// An ES module handler, on a runtime whose Node.js major version is not the
-/// interpreter's: it runs, with a warning that says so.
 #[test]
 fn node_es_module_handler() {
-    let r = node_with("nodejs22.x", "esm.handler", &[], r#"{"n":2}"#);
+    let r = node_with(&node_runtime(), "esm.handler", &[], r#"{"n":2}"#);
     r.assert_code(0);
     let out = json(&r.stdout);
     assert_eq!(out["style"], "esm");
     assert_eq!(out["file"], "esm.mjs");
     assert_eq!(out["echo"]["n"], 2);
-    let machine = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .unwrap();
-    let machine = String::from_utf8_lossy(&machine.stdout).trim().to_string();
-    if !machine.starts_with("v22.") {
+}
+
+/// A function whose runtime is not this interpreter's is refused before it
+/// runs (exit 17, naming the image to use), and runs with a warning when
+/// allowed: Python's minor version and Node.js's major version count.
+#[test]
+fn another_runtime_version_is_refused_unless_allowed() {
+    let python = python_runtime();
+    let minor: u32 = python.rsplit('.').next().unwrap().parse().unwrap();
+    let newer = format!("python3.{}", minor + 2);
+    let node = format!("nodejs{}.x", node_major() + 2);
+    let nodes = format!("nodejs{}", node_major() + 2);
+    let dir = python_dir();
+    let py = |extra: &[&str]| {
+        let mut args = vec![
+            "exec",
+            &dir,
+            "--runtime",
+            &newer,
+            "--handler",
+            "task.handler",
+        ];
+        args.extend_from_slice(extra);
+        run_lambda(&args, &[], Some(b"{}"))
+    };
+    let cases = [
+        (
+            py(&[]),
+            newer.as_str(),
+            newer.as_str(),
+            format!("Python is {}", &python[6..]),
+        ),
+        (
+            node_with(&node, "esm.handler", &[], "{}"),
+            node.as_str(),
+            nodes.as_str(),
+            format!("Node.js is {}", node_major()),
+        ),
+    ];
+    for (r, runtime, tag, found) in &cases {
+        r.assert_code(17);
+        let line = r.last_line();
         assert!(
-            r.stderr.contains("the function's runtime is Node.js 22")
-                && r.stderr.contains(&machine),
+            line.starts_with(&format!(
+                "RuntimeMismatch: function local runs on {runtime}, but this image's {found};"
+            )) && line.contains(&format!("(tagged …-{tag})"))
+                && line.contains("--allow-runtime-mismatch"),
+            "{line}"
+        );
+        // Refused before the runtime started: no response.
+        assert!(r.stdout.trim().is_empty(), "{}", r.stdout);
+    }
+    for r in [
+        py(&["--allow-runtime-mismatch"]),
+        node_with(&node, "esm.handler", &["--allow-runtime-mismatch"], "{}"),
+    ] {
+        r.assert_code(0);
+        assert!(
+            r.stderr
+                .contains("--allow-runtime-mismatch: function local runs on"),
             "{}",
             r.stderr
         );

@@ -583,3 +583,39 @@ fn qualified_function_names() {
     assert_eq!(out["function_arn"], format!("{}:{version}", f.arn));
     assert_eq!(out["function_version"], version.as_str());
 }
+
+/// A function deployed on a Python this image does not have is refused as soon
+/// as its configuration is read: the code (here a path that does not exist) is
+/// never fetched, and the last line names the image built for its runtime.
+#[test]
+fn a_function_on_another_python_is_refused_before_its_code_is_fetched() {
+    let python = python_runtime();
+    let minor: u32 = python.rsplit('.').next().unwrap().parse().unwrap();
+    let runtime = format!("python3.{}", minor + 1);
+    let rt = rt();
+    let name = unique("newer");
+    rt.block_on(create_function(NewFunction {
+        name: &name,
+        runtime: LambdaRuntime::from(runtime.as_str()),
+        handler: "task.handler",
+        zip: &zip_of(&[("task.py", b"def handler(e, c): return e", 0o644)]),
+        env: &[],
+        layers: &[],
+    }));
+    let bucket = rt.block_on(LocalAws::shared().new_bucket("newer"));
+    let url = rt.block_on(put(&bucket, "in.json", b"{}".to_vec()));
+    let r = run_lambda(
+        &["run", &name, &url, "--code", "/nonexistent/code.zip"],
+        &[],
+        None,
+    );
+    r.assert_code(17);
+    assert!(
+        r.last_line().starts_with(&format!(
+            "RuntimeMismatch: function {name} runs on {runtime}, but this image's Python is {};",
+            &python[6..]
+        )) && r.last_line().contains(&format!("(tagged …-{runtime})")),
+        "{}",
+        r.last_line()
+    );
+}

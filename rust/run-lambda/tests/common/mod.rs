@@ -87,6 +87,33 @@ pub fn node_client() -> PathBuf {
         })
 }
 
+/// `major.minor` of `program` (the interpreter the tests run functions on) as
+/// it reports itself: `python -c` or `node --version`.
+fn version_of(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program).args(args).output().unwrap();
+    assert!(out.status.success(), "{program} {args:?} failed");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .trim_start_matches('v')
+        .to_string()
+}
+
+/// The Lambda runtime of the Python the tests use (`python3.11` for Python 3.11.7).
+pub fn python_runtime() -> String {
+    let python = python();
+    let v = version_of(
+        python.to_str().unwrap(),
+        &["-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+    );
+    format!("python{v}")
+}
+
+/// The major version of this machine's Node.js (`20` for v20.20.2).
+pub fn node_major() -> u32 {
+    let v = version_of("node", &["--version"]);
+    v.split('.').next().unwrap().parse().unwrap()
+}
+
 /// The result of running the binary.
 pub struct Run {
     pub code: i32,

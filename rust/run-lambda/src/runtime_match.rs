@@ -1,0 +1,173 @@
+//! Whether this image can run a function as Lambda would: Lambda runs a
+//! `python3.13` function on Python 3.13, a `nodejs22.x` one on Node.js 22, and
+//! an `arm64` one on Graviton. Code that uses a newer language, or ships
+//! compiled packages built for its own interpreter or architecture, fails on
+//! any other, so a mismatch stops the run before the code is fetched, naming
+//! the image to use; `--allow-runtime-mismatch` runs it anyway, with a warning.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::launch;
+use crate::spec::{host_architecture, FunctionSpec, RuntimeKind};
+use crate::{Error, Result};
+
+/// What a mismatch does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnMismatch {
+    /// Stop with [`Error::RuntimeMismatch`].
+    #[default]
+    Refuse,
+    /// Warn and run anyway (`--allow-runtime-mismatch`).
+    Warn,
+}
+
+/// The tag suffix of the run-lambda image built for `runtime`:
+/// `python3.13` → `python3.13`, `nodejs22.x` → `nodejs22`.
+pub fn image_suffix(runtime: &str) -> &str {
+    runtime.strip_suffix(".x").unwrap_or(runtime)
+}
+
+/// Check the function's runtime and architecture against this machine's
+/// interpreter and architecture.
+pub fn check(spec: &FunctionSpec, kind: &RuntimeKind, on_mismatch: OnMismatch) -> Result<()> {
+    let host = host_architecture();
+    if !spec.architectures.is_empty() && !spec.architectures.iter().any(|a| a == host) {
+        let wanted = spec.architectures.join(", ");
+        let why = format!(
+            "function {} is built for {wanted} but this machine is {host}",
+            spec.name
+        );
+        // A provided function's bootstrap is a binary of its architecture: it cannot start here.
+        if *kind == RuntimeKind::Provided {
+            return Err(Error::Unsupported(format!(
+                "{why}; run the job on a {wanted} compute environment"
+            )));
+        }
+        mismatch(
+            on_mismatch,
+            format!(
+                "{why}; run the job with the {wanted} image of run-lambda on a {wanted} compute \
+                 environment (its Python packages and Node.js addons are built for {wanted})"
+            ),
+        )?;
+    }
+    let (interpreter, wanted, found) = match kind {
+        RuntimeKind::Provided => return Ok(()),
+        // `exec --runtime python3` asks for no particular version.
+        RuntimeKind::Python { version } if !version.contains('.') => return Ok(()),
+        RuntimeKind::Python { version } => {
+            let python = launch::python();
+            let found = python_version(&python);
+            ("Python", version.clone(), found)
+        }
+        RuntimeKind::Node { major } => {
+            let node = launch::node();
+            let found = node_major(&node);
+            ("Node.js", major.to_string(), found)
+        }
+    };
+    // An interpreter that cannot be asked is reported when the runtime starts.
+    let Some(found) = found else {
+        return Ok(());
+    };
+    if found == wanted {
+        return Ok(());
+    }
+    mismatch(
+        on_mismatch,
+        format!(
+            "function {} runs on {}, but this image's {interpreter} is {found}; run it with the \
+             run-lambda image built for {} (tagged …-{}), or pass --allow-runtime-mismatch to \
+             run it on {interpreter} {found}",
+            spec.name,
+            spec.runtime,
+            spec.runtime,
+            image_suffix(&spec.runtime)
+        ),
+    )
+}
+
+fn mismatch(on_mismatch: OnMismatch, message: String) -> Result<()> {
+    match on_mismatch {
+        OnMismatch::Refuse => Err(Error::RuntimeMismatch(message)),
+        OnMismatch::Warn => {
+            tracing::warn!("--allow-runtime-mismatch: {message}");
+            Ok(())
+        }
+    }
+}
+
+/// `3.13` for a Python 3.13 interpreter (isolated: no site, no PYTHONPATH).
+fn python_version(python: &Path) -> Option<String> {
+    ask(
+        python,
+        &[
+            "-I",
+            "-S",
+            "-c",
+            "import sys; print('%d.%d' % sys.version_info[:2])",
+        ],
+    )
+}
+
+/// `22` for Node.js v22.x.
+fn node_major(node: &Path) -> Option<String> {
+    let version = ask(node, &["--version"])?;
+    let major = version.trim_start_matches('v').split('.').next()?;
+    major.parse::<u32>().ok().map(|m| m.to_string())
+}
+
+fn ask(program: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|out| out.status.success());
+    match out {
+        Some(out) => Some(String::from_utf8_lossy(&out.stdout).trim().to_string()),
+        None => {
+            tracing::debug!(program = %program.display(), "cannot ask the interpreter for its version");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_suffixes() {
+        assert_eq!(image_suffix("python3.13"), "python3.13");
+        assert_eq!(image_suffix("nodejs22.x"), "nodejs22");
+    }
+
+    fn spec(runtime: &str, arch: &str) -> FunctionSpec {
+        let mut spec = FunctionSpec::local("f", runtime, "h", "us-east-1");
+        spec.architectures = vec![arch.to_string()];
+        spec
+    }
+
+    #[test]
+    fn another_architecture_is_refused_or_warned() {
+        let other = if host_architecture() == "arm64" {
+            "x86_64"
+        } else {
+            "arm64"
+        };
+        let s = spec("provided.al2023", other);
+        let err = check(&s, &RuntimeKind::Provided, OnMismatch::Warn).unwrap_err();
+        assert!(matches!(err, Error::Unsupported(_)), "{err}");
+        let s = spec("python3", other);
+        let kind = s.runtime_kind().unwrap();
+        let err = check(&s, &kind, OnMismatch::Refuse).unwrap_err();
+        assert!(
+            matches!(&err, Error::RuntimeMismatch(m) if m.contains(&format!("built for {other}"))),
+            "{err}"
+        );
+        check(&s, &kind, OnMismatch::Warn).unwrap();
+    }
+}
