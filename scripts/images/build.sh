@@ -1,25 +1,49 @@
 #!/usr/bin/env bash
 # `just build` / `just image <name>`: build the images for AWS with Docker alone (the Dockerfiles
-# compile the binaries themselves), for linux/arm64 unless STRATUS_IMAGE_ARCH says amd64; tag them
-# stratus/<name>:<version>-<sha>, check their architecture, and hand them to Terraform in
-# terraform/images.auto.tfvars.json together with that architecture.
-#   scripts/images/build.sh [NAME...]   (default: gdal-lambda run-lambda run-geolambda)
+# compile the binaries themselves), for linux/arm64 unless STRATUS_IMAGE_ARCH says amd64; tag them,
+# check their architecture, and hand them to Terraform in terraform/images.auto.tfvars.json
+# together with that architecture. run-lambda and run-geolambda are built once per Lambda runtime
+# of images/runtimes, each on that row's base and tagged stratus/<name>:<tag>-<runtime without .x>.
+#   scripts/images/build.sh [NAME[:RUNTIME]...]   (default: every image, every runtime)
+#   e.g. build.sh gdal-lambda run-lambda:python3.13 run-lambda:nodejs22.x
 # Environment:
-#   STRATUS_IMAGE_ARCH   arm64 (default, Graviton) or amd64
-#   STRATUS_CA_BUNDLE    a CA bundle for the builds' downloads (behind a TLS-inspecting proxy),
-#                        passed as the build secret `ca`, never stored in an image
-#   STRATUS_BUILD_ARGS   more arguments for the build (e.g. --build-arg BASE_IMAGE=…)
-#   STRATUS_TFVARS       where the hand-over goes (default terraform/images.auto.tfvars.json)
-#   DOCKER_CLI           the docker CLI (default: docker)
+#   STRATUS_IMAGE_ARCH    arm64 (default, Graviton) or amd64
+#   STRATUS_RUNTIMES      only these runtimes of run-lambda and run-geolambda (e.g. "python3.13 nodejs22.x")
+#   STRATUS_RUNTIMES_FILE the runtimes and their bases (default images/runtimes)
+#   STRATUS_CA_BUNDLE     a CA bundle for the builds' downloads (behind a TLS-inspecting proxy),
+#                         passed as the build secret `ca`, never stored in an image
+#   STRATUS_BUILD_ARGS    more arguments for the builds (e.g. --build-arg RUST_IMAGE=…)
+#   STRATUS_TFVARS        where the hand-over goes (default terraform/images.auto.tfvars.json)
+#   DOCKER_CLI            the docker CLI (default: docker)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 source scripts/images/lib.sh
 
 all=(gdal-lambda run-lambda run-geolambda)
+runtimes_file=${STRATUS_RUNTIMES_FILE:-images/runtimes}
+# The rows of the runtimes table for image NAME (optionally one RUNTIME): "runtime base" lines.
+rows() { # <name> [runtime]
+  awk -v n="$1" -v r="${2:-}" '!/^#/ && NF == 3 && $1 == n && (r == "" || $2 == r) { print $2, $3 }' "$runtimes_file"
+}
 (($#)) || set -- "${all[@]}"
-for name in "$@"; do
+# What to build: "name runtime base" lines (runtime and base "-" for gdal-lambda).
+builds=()
+for arg in "$@"; do
+  name=${arg%%:*} runtime=""
+  [[ $arg == *:* ]] && runtime=${arg#*:}
   [[ " ${all[*]} " == *" $name "* ]] || { echo "build: unknown image '$name' (one of: ${all[*]})" >&2; exit 2; }
+  if [[ $name == gdal-lambda ]]; then
+    [[ -z $runtime ]] || { echo "build: gdal-lambda has no runtimes" >&2; exit 2; }
+    builds+=("gdal-lambda - -")
+    continue
+  fi
+  found=$(rows "$name" "$runtime")
+  [[ -n $found ]] || { echo "build: $runtimes_file has no $name${runtime:+ for $runtime} (its runtimes: $(rows "$name" | cut -d' ' -f1 | xargs))" >&2; exit 2; }
+  while read -r rt base; do
+    [[ -z $runtime && -n ${STRATUS_RUNTIMES:-} && " $STRATUS_RUNTIMES " != *" $rt "* ]] && continue
+    builds+=("$name $rt $base")
+  done <<<"$found"
 done
 arch=${STRATUS_IMAGE_ARCH:-arm64}
 rust_triple "$arch" >/dev/null
@@ -40,45 +64,47 @@ extra=(--platform "linux/$arch") # never empty: bash 3.2 calls an empty array un
 [[ -n ${STRATUS_BUILD_ARGS:-} ]] && extra+=($STRATUS_BUILD_ARGS)
 
 tag=$(image_tag)
-for name in "$@"; do
+built_keys=()
+for item in "${builds[@]}"; do
+  read -r name runtime base <<<"$item"
   image=stratus/$name:$tag
-  echo "build: $image (linux/$arch)"
+  args=()
+  if [[ $runtime != - ]]; then
+    image+=-${runtime%.x}
+    args=(--build-arg "RUNTIME=$runtime" --build-arg "BASE_IMAGE=$base")
+  fi
+  echo "build: $image (linux/$arch${args[*]+, $runtime on $base})"
   start=$SECONDS
-  "${build[@]}" -f "images/$name/Dockerfile" -t "$image" "${extra[@]}" .
+  "${build[@]}" -f "images/$name/Dockerfile" -t "$image" "${extra[@]}" "${args[@]+"${args[@]}"}" . \
+    || { [[ $base == public.ecr.aws/* ]] && echo "build: if $base cannot be pulled, refresh its pin in $runtimes_file" >&2; exit 1; }
   built=$("$docker" image inspect --format '{{.Os}}/{{.Architecture}}' "$image")
   [[ $built == "linux/$arch" ]] || { echo "build: $image is $built, not linux/$arch" >&2; exit 1; }
   echo "build: $image built in $((SECONDS - start)) s"
+  key=${name//-/_}
+  [[ $runtime != - ]] && key+=/$runtime
+  built_keys+=("$key $image")
 done
 
-# Hand the tags and their architecture to Terraform; an image not rebuilt keeps its entry. Plain
-# bash (no python or jq on the host): the file is ours, one "key": "value" per line.
+# Hand the tags and their architecture to Terraform: "images" maps gdal_lambda and
+# <image>/<runtime> (run_lambda/python3.13) to local tags; an image not rebuilt keeps its entry
+# if it was built for the same architecture. Plain bash and awk (no python or jq on the host):
+# the file is ours, one "key": "value" per line.
 tfvars=${STRATUS_TFVARS:-terraform/images.auto.tfvars.json}
-entry() { [[ -f $tfvars ]] && sed -n "s/^ *\"$1\": *\"\([^\"]*\)\".*/\1/p" "$tfvars" | head -n1; }
-# One variable per image, img_<key> (bash 3.2, macOS's, has no associative arrays).
-keys=(gdal_lambda run_lambda run_geolambda)
-for key in "${keys[@]}"; do
-  value=""
-  # Images of another architecture cannot deploy with these.
-  [[ $(entry image_architecture) == "$arch" ]] && value=$(entry "$key")
-  printf -v "img_$key" '%s' "$value"
-done
-for name in "$@"; do printf -v "img_${name//-/_}" '%s' "stratus/$name:$tag"; done
-missing=""
+kept=""
+if [[ -f $tfvars ]] && grep -q "\"image_architecture\": \"$arch\"" "$tfvars"; then
+  kept=$(sed -n 's/^ *"\([a-z_]*\(\/[a-z0-9.]*\)\{0,1\}\)": *"\([^"]*\)".*/\1 \3/p' "$tfvars" | grep -v '^image_architecture ' || true)
+fi
 {
   echo '{'
   echo '  "images": {'
-  sep=""
-  for key in "${keys[@]}"; do
-    var=img_$key
-    [[ -n ${!var} ]] || { missing+=" $key"; continue; }
-    printf '%s    "%s": "%s"' "$sep" "$key" "${!var}"
-    sep=$',\n'
-  done
-  echo
+  { [[ -n $kept ]] && echo "$kept"; printf '%s\n' "${built_keys[@]}"; } \
+    | awk '{ v[$1] = $2 } END { for (k in v) print k, v[k] }' | sort \
+    | awk '{ printf "%s    \"%s\": \"%s\"", (NR > 1 ? ",\n" : ""), $1, $2 } END { print "" }'
   echo '  },'
   # push_images is left out: local tags, which the apply pushes (it defaults to true).
   echo "  \"image_architecture\": \"$arch\""
   echo '}'
 } >"$tfvars.tmp"
 mv "$tfvars.tmp" "$tfvars"
+grep -q '"gdal_lambda"' "$tfvars" || missing=" gdal_lambda"
 echo "build: wrote $tfvars ($arch)${missing:+; still missing:$missing (\`just build\`)}"

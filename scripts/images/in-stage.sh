@@ -2,12 +2,16 @@
 # Runs inside the images' build stage (images/*/Dockerfile), which runs on the build machine's
 # platform ($BUILDPLATFORM) and compiles for $TARGETARCH: rustc and the C/C++ compilers never run
 # under emulation.
-#   in-stage.sh deps                          the toolchain for TARGETARCH: cmake, pkg-config, a C/C++
+#   in-stage.sh deps [--static]               the toolchain for TARGETARCH: cmake, pkg-config, a C/C++
 #                                             compiler for the target (Debian's cross gcc when it is not
-#                                             the build machine's) and the target's libssl and zlib
-#   in-stage.sh build PACKAGE [--features F]  cargo build --release of PACKAGE for TARGETARCH, the
+#                                             the build machine's) and the target's libssl and zlib;
+#                                             --static: musl's headers and libc for the target instead
+#   in-stage.sh build PACKAGE [--static] [--features F]
+#                                             cargo build --release of PACKAGE for TARGETARCH, the
 #                                             binary copied to /out/bin; with bundled GDAL, its GDAL and
-#                                             PROJ data to /out/share/{gdal,proj}
+#                                             PROJ data to /out/share/{gdal,proj}; --static: for
+#                                             <arch>-unknown-linux-musl, a binary that needs no libc
+#                                             (it runs on Amazon Linux and Debian bases alike)
 # A CA bundle given as the build secret `ca` (behind a TLS-inspecting proxy) is used by apt,
 # rustup and cargo; it never reaches a layer.
 set -euo pipefail
@@ -21,6 +25,11 @@ case $TARGETARCH in
 esac
 cross=false
 [[ $TARGETARCH == "$build_arch" ]] || cross=true
+static=false
+if [[ ${2:-} == --static || ${3:-} == --static ]]; then
+  static=true
+  triple=${triple/-gnu/-musl}
+fi
 
 if [[ -s /run/secrets/ca ]]; then
   export SSL_CERT_FILE=/run/secrets/ca CARGO_HTTP_CAINFO=/run/secrets/ca
@@ -30,7 +39,16 @@ case ${1:-} in
   deps)
     # sqlite3: PROJ builds its proj.db with it, on the build machine.
     packages=(cmake pkg-config make sqlite3 libssl-dev zlib1g-dev)
-    if $cross; then
+    if $static; then
+      # C code (aws-lc, ring) compiled by Debian's gcc for the target against musl's headers,
+      # through the musl-gcc specs of Debian's musl-dev: `<arch>-linux-musl-gcc`, the name the
+      # cc crate looks for.
+      $cross && dpkg --add-architecture "$TARGETARCH"
+      if $cross; then packages=(make "gcc-${gnu//_/-}" "musl-dev:$TARGETARCH"); else packages=(make gcc musl-dev); fi
+      musl=${gnu%-gnu}-musl
+      printf '#!/bin/sh\nexec %s-gcc -specs /usr/lib/%s/musl-gcc.specs "$@"\n' "$gnu" "$musl" >"/usr/local/bin/$musl-gcc"
+      chmod +x "/usr/local/bin/$musl-gcc"
+    elif $cross; then
       dpkg --add-architecture "$TARGETARCH"
       packages+=("g++-${gnu//_/-}" "libc6-dev-$TARGETARCH-cross" "libssl-dev:$TARGETARCH" "zlib1g-dev:$TARGETARCH")
     else
@@ -42,10 +60,15 @@ case ${1:-} in
     rustup target add "$triple"
     ;;
   build)
-    package=${2:?usage: in-stage.sh build PACKAGE [--features F]}
+    package=${2:?usage: in-stage.sh build PACKAGE [--static] [--features F]}
     shift 2
+    [[ ${1:-} == --static ]] && shift
     target_env=${triple//-/_}
-    if $cross; then
+    if $static; then
+      # Rust's musl targets link their own crt and libc; gcc only drives the linker.
+      export "AR_$target_env=$gnu-ar"
+      $cross && export "CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$triple")_LINKER=$gnu-gcc"
+    elif $cross; then
       up=$(tr 'a-z-' 'A-Z_' <<<"$triple")
       # C/C++ (GDAL, PROJ, curl, SQLite, ring) with the cross gcc; libcurl's TLS and zlib link the
       # target's Debian libssl3/zlib, the libraries the image's runtime stage installs.
@@ -69,7 +92,7 @@ case ${1:-} in
     fi
     ;;
   *)
-    echo "usage: in-stage.sh deps | build PACKAGE [--features F]" >&2
+    echo "usage: in-stage.sh deps [--static] | build PACKAGE [--static] [--features F]" >&2
     exit 2
     ;;
 esac

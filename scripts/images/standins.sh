@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Local stand-ins for the images' pinned bases, for machines that cannot pull from Docker Hub
-# (`just test-images`): loaded into the Docker engine at DOCKER_HOST.
-#   localhost/stratus-base:bookworm-<arch>   debian:bookworm-slim: a `debootstrap --variant=minbase`
-#                                            bookworm, slimmed as Docker's -slim images are
-#   localhost/stratus-rust:bookworm-<arch>   rust:bookworm for the build stage: that Debian with this
-#                                            machine's Rust toolchain (rustup, cargo, rustc and the
-#                                            targets installed) in /usr/local, as the official image has it
+# Local stand-ins for the images' pinned bases, for machines that cannot pull from Docker Hub or
+# public ECR (`just test-images`): loaded into the Docker engine at DOCKER_HOST.
+#   localhost/stratus-base:{bookworm,trixie}-<arch>
+#                                debian:{bookworm,trixie}-slim: a `debootstrap --variant=minbase`
+#                                Debian, slimmed as Docker's -slim images are
+#   localhost/stratus-rust:bookworm-<arch>
+#                                rust:bookworm for the build stage: bookworm with this machine's Rust
+#                                toolchain (rustup, cargo, rustc and the targets installed) in
+#                                /usr/local, as the official image has it
+#   localhost/stratus-lambda:python3.11-<arch>, :python3.13-<arch>
+#                                AWS's public.ecr.aws/lambda/python bases as run-lambda uses them:
+#                                bookworm's Python 3.11 or trixie's 3.13 in /var/lang (a venv with
+#                                boto3), awslambdaric in /var/runtime
+#   localhost/stratus-lambda:nodejs<N>-<arch>
+#                                public.ecr.aws/lambda/nodejs:<N>: this machine's Node.js <N> in
+#                                /var/lang/bin and the aws-lambda-ric scripts/setup built, in
+#                                /var/runtime (only for this machine's architecture)
 # Existing images are reused unless --force. A foreign ARCH's base runs under qemu (emulation.sh).
 #   scripts/images/standins.sh [--force] ARCH
 set -euo pipefail
@@ -16,6 +26,7 @@ force=false
 arch=${1:-$(host_arch)}
 docker=${DOCKER_CLI:-docker}
 base=localhost/stratus-base:bookworm-$arch
+trixie=localhost/stratus-base:trixie-$arch
 rust=localhost/stratus-rust:bookworm-$(host_arch)
 
 # IMAGE is there, for linux/ARCH.
@@ -28,14 +39,14 @@ mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sourc
   | grep -Eo '(https?://[^ ]+/debian)/?( |$)' | grep -v security | head -n1 | tr -d ' ' || true)
 mirror=${mirror:-http://deb.debian.org/debian}
 
-# debootstrap a slim bookworm for ARCH into DIR.
-bootstrap() { # <arch> <dir>
-  local a=$1 root=$2
+# debootstrap a slim Debian SUITE (default bookworm) for ARCH into DIR.
+bootstrap() { # <arch> <dir> [suite]
+  local a=$1 root=$2 suite=${3:-bookworm}
   command -v debootstrap >/dev/null || { echo "standins: debootstrap is missing (just setup installs it)" >&2; exit 1; }
   [[ $(id -u) == 0 ]] || { echo "standins: debootstrap needs root" >&2; exit 1; }
   "$here/emulation.sh" "$a"
-  echo "standins: debootstrap bookworm ($a) from $mirror"
-  debootstrap --variant=minbase --arch="$a" bookworm "$root" "$mirror" >"$root.log" 2>&1 \
+  echo "standins: debootstrap $suite ($a) from $mirror"
+  debootstrap --variant=minbase --arch="$a" "$suite" "$root" "$mirror" >"$root.log" 2>&1 \
     || { tail -n 30 "$root.log" >&2; echo "standins: debootstrap failed" >&2; exit 1; }
   rm -f "$root.log"
   # As in Docker's debian:*-slim images: no apt caches (also after later installs), no docs,
@@ -92,6 +103,16 @@ else
   echo "standins: reusing $base"
 fi
 
+if ! have "$trixie" "$arch"; then
+  start=$SECONDS
+  bootstrap "$arch" "$work/trixie" trixie
+  load "$work/trixie" "$arch" "$trixie" 'CMD ["bash"]'
+  rm -rf "$work/trixie"
+  echo "standins: $trixie ready in $((SECONDS - start)) s"
+else
+  echo "standins: reusing $trixie"
+fi
+
 if ! have "$rust" "$(host_arch)"; then
   start=$SECONDS
   rustup_home=$(rustup show home)
@@ -116,4 +137,54 @@ if ! have "$rust" "$(host_arch)"; then
   echo "standins: $rust ready in $((SECONDS - start)) s (toolchain $toolchain)"
 else
   echo "standins: reusing $rust"
+fi
+
+# AWS's Lambda base layout on a stand-in Debian: the interpreter in /var/lang/bin, the runtime
+# interface client in /var/runtime, Lambda's variables. Built with pip from PyPI (the versions
+# images/run-lambda/requirements.txt pins), on the host's network.
+lambda_env='ENV LANG=C.UTF-8 PATH=/var/lang/bin:/usr/local/bin:/usr/bin:/bin LAMBDA_TASK_ROOT=/var/task LAMBDA_RUNTIME_DIR=/var/runtime'
+python_standin() { # <image> <debian image>
+  local image=$1 debian=$2 ctx secret=()
+  if have "$image" "$arch"; then echo "standins: reusing $image"; return; fi
+  start=$SECONDS
+  ctx=$(mktemp -d "$work/lambda.XXXXXX")
+  cp "$here/../../images/run-lambda/requirements.txt" "$ctx/"
+  [[ -s /etc/ssl/certs/ca-certificates.crt ]] && secret=(--secret id=ca,src=/etc/ssl/certs/ca-certificates.crt)
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $debian
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates python3 python3-venv >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt /tmp/
+RUN --mount=type=secret,id=ca,required=false if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+ && python3 -m venv /var/lang \
+ && /var/lang/bin/pip install -q --no-cache-dir --disable-pip-version-check \$(grep -i '^boto3==' /tmp/requirements.txt) \
+ && /var/lang/bin/pip install -q --no-cache-dir --disable-pip-version-check --target /var/runtime \$(grep -i '^awslambdaric==' /tmp/requirements.txt) \
+ && rm /tmp/requirements.txt
+$lambda_env
+DOCKERFILE
+  DOCKER_BUILDKIT=1 "$docker" build --quiet --network host "${secret[@]}" --platform "linux/$arch" -t "$image" "$ctx" >/dev/null
+  echo "standins: $image ready in $((SECONDS - start)) s"
+}
+python_standin "localhost/stratus-lambda:python3.11-$arch" "$base"
+python_standin "localhost/stratus-lambda:python3.13-$arch" "$trixie"
+
+node_client=$here/../../node/node_modules/aws-lambda-ric
+if [[ $arch == "$(host_arch)" ]] && command -v node >/dev/null && [[ -f $node_client/package.json ]]; then
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  image=localhost/stratus-lambda:nodejs$major-$arch
+  if have "$image" "$arch"; then
+    echo "standins: reusing $image"
+  else
+    start=$SECONDS
+    ctx=$(mktemp -d "$work/lambda.XXXXXX")
+    mkdir -p "$ctx/root/var/lang/bin" "$ctx/root/var/runtime"
+    cp "$(readlink -f "$(command -v node)")" "$ctx/root/var/lang/bin/node"
+    # The client without the sources of its native part (deps/), which it no longer needs.
+    tar -C "$node_client" --exclude=./deps -cf - . | tar -C "$ctx/root/var/runtime" -xf -
+    printf 'FROM %s\nCOPY root/ /\n%s\n' "$base" "$lambda_env" >"$ctx/Dockerfile"
+    DOCKER_BUILDKIT=1 "$docker" build --quiet --platform "linux/$arch" -t "$image" "$ctx" >/dev/null
+    echo "standins: $image ready in $((SECONDS - start)) s (Node.js $(node --version))"
+  fi
+else
+  echo "standins: no Node.js stand-in for $arch (it takes this machine's node and scripts/setup's aws-lambda-ric)"
 fi

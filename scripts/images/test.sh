@@ -9,11 +9,17 @@
 #     then the image's own run-lambda runs it as a Batch job would (`run-lambda exec`);
 #     then hostile uploads (a VRT pointing at a canary URL and /etc/passwd, a GeoTIFF whose CRS
 #     names a grid file, 5,000 chained IFDs) are refused by the image's own GDAL;
-#  2. run-lambda: `run <function> <url>` runs a Python function registered in moto's Lambda;
+#  2. run-lambda, one image per runtime: `run <function> <url>` runs a python3.13 function
+#     registered in moto's Lambda (3.12+ syntax, a layer's python3.13 site-packages) on the
+#     python3.13 image; the python3.11 image refuses it (exit 17) and, told to run it anyway,
+#     meets its syntax error; the nodejs image runs a Node.js function; run-lambda, taken out of
+#     an image, runs in an image with no libc at all;
 #  3. run-geolambda: `run` runs a Python function that reads the COG with rasterio (/vsis3/),
 #     and the GDAL/PROJ command line tools work.
 # Last, the images' sizes as the registry stores them.
-# Nothing is pulled: the pinned bases are replaced by local stand-ins (standins.sh). The engine
+# Nothing is pulled: the pinned bases are replaced by local stand-ins (standins.sh): Debian
+# bookworm (Python 3.11) and trixie (Python 3.13) in AWS's Lambda layout, and this machine's
+# Node.js, for the runtimes run-lambda is built for here. The engine
 # (engine.sh) keeps its images and build cache outside the checkout, so a second run, even from
 # a fresh clone, compiles nothing it compiled before. Another ARCH (arm64 on x86_64) is
 # cross-compiled in the build stage; only the final stages' RUNs and the checks run under qemu.
@@ -76,26 +82,41 @@ curl -fs "http://$registry/v2/" >/dev/null || fail "the registry did not start: 
 step "stand-in bases ($arch)"
 scripts/images/standins.sh "$arch"
 base=localhost/stratus-base:bookworm-$arch
+# The runtimes built here, each on its stand-in (images/runtimes holds AWS's bases).
+{
+  echo "run-lambda python3.11 localhost/stratus-lambda:python3.11-$arch"
+  echo "run-lambda python3.13 localhost/stratus-lambda:python3.13-$arch"
+  node_runtime=""
+  for image in $("$docker" images --format '{{.Repository}}:{{.Tag}}' "localhost/stratus-lambda"); do
+    [[ $image =~ :nodejs([0-9]+)-$arch$ ]] && node_runtime=nodejs${BASH_REMATCH[1]}.x \
+      && echo "run-lambda $node_runtime $image"
+  done
+  echo "run-geolambda python3.11 $base"
+} >"$work/runtimes"
+sed 's/^/   /' "$work/runtimes"
 
 step "building the images for linux/$arch (scripts/images/build.sh)"
 export STRATUS_TFVARS=$work/images.auto.tfvars.json
 ca=""
 [[ -f /etc/ssl/certs/ca-certificates.crt ]] && ca=/etc/ssl/certs/ca-certificates.crt
-STRATUS_IMAGE_ARCH=$arch STRATUS_CA_BUNDLE=$ca \
+STRATUS_IMAGE_ARCH=$arch STRATUS_CA_BUNDLE=$ca STRATUS_RUNTIMES_FILE=$work/runtimes \
   STRATUS_BUILD_ARGS="--network host --build-arg BASE_IMAGE=$base --build-arg RUST_IMAGE=localhost/stratus-rust:bookworm-$(host_arch)" \
   scripts/images/build.sh >"$work/build.log" 2>&1 || { tail -n 60 "$work/build.log"; fail "building the images failed"; }
 grep '^build: ' "$work/build.log" | sed 's/^/   /'
 image() { $py -c 'import json,sys; print(json.load(open(sys.argv[1]))["images"][sys.argv[2]])' "$STRATUS_TFVARS" "$1"; }
 gdal_image=$(image gdal_lambda)
-run_image=$(image run_lambda)
-geo_image=$(image run_geolambda)
+run_image=$(image run_lambda/python3.13)
+run311_image=$(image run_lambda/python3.11)
+node_image=""
+[[ -n $node_runtime ]] && node_image=$(image "run_lambda/$node_runtime")
+geo_image=$(image run_geolambda/python3.11)
 # Fixed names for later recipes (`just image-startup`): :test for this machine's architecture,
 # :test-<arch> for another.
 suffix=""
 [[ $arch == "$(host_arch)" ]] || suffix=-$arch
-for name in gdal-lambda run-lambda run-geolambda; do
-  "$docker" tag "$(image "${name//-/_}")" "localhost/stratus/$name:test$suffix"
-done
+"$docker" tag "$gdal_image" "localhost/stratus/gdal-lambda:test$suffix"
+"$docker" tag "$run_image" "localhost/stratus/run-lambda:test$suffix"
+"$docker" tag "$geo_image" "localhost/stratus/run-geolambda:test$suffix"
 
 step "pushing to the registry (just push's code), and as terraform apply pushes"
 STRATUS_REGISTRY=$registry $py scripts/images/push.py | sed 's/^/   /'
@@ -161,14 +182,22 @@ gdal_translate -q -of COG -co COMPRESS=DEFLATE "$work/src.tif" "$work/scene.tif"
 # Two Python functions (registered in moto's Lambda, code also in S3 because moto's code
 # location cannot be downloaded), their payloads, the COG and its S3 event.
 mkdir -p "$work/echo" "$work/geo"
+# echo-py is a python3.13 function: its type statement is 3.12+ syntax, and its layer's module is
+# in python/lib/python3.13/site-packages, where Lambda's Python 3.13 finds it.
 cat >"$work/echo/app.py" <<'PY'
-import json, sys, boto3, awslambdaric
-def handler(event, context):
+import json, sys, boto3, awslambdaric, greeting
+type Response = dict[str, str]
+def handler(event, context) -> Response:
     if "text" in event:
         return json.loads(event["text"])
-    return {"hello": event["name"], "python": sys.version.split()[0], "boto3": boto3.__version__,
-            "request_id": context.aws_request_id}
+    return {"hello": greeting.hello(event["name"]), "python": sys.version.split()[0], "boto3": boto3.__version__,
+            "layer": greeting.__file__, "request_id": context.aws_request_id}
 PY
+mkdir -p "$work/layer/python/lib/python3.13/site-packages" "$work/node"
+echo 'def hello(name): return name' >"$work/layer/python/lib/python3.13/site-packages/greeting.py"
+cat >"$work/node/index.mjs" <<'JS'
+export const handler = async (event, context) => ({hello: event.name, node: process.version, request_id: context.awsRequestId});
+JS
 cat >"$work/geo/app.py" <<'PY'
 import rasterio, pyproj, shapely.geometry
 def handler(event, context):
@@ -180,8 +209,8 @@ def handler(event, context):
                 "footprint": shapely.geometry.box(*bounds).wkt,
                 "mean_band1": float(ds.read(1, out_shape=(64, 64)).mean())}
 PY
-$py - "$bucket" "$key" "$work" "$port" <<'PY'
-import datetime, io, json, sys, urllib.parse, zipfile, boto3
+NODE_RUNTIME=$node_runtime $py - "$bucket" "$key" "$work" "$port" <<'PY'
+import datetime, io, json, os, pathlib, sys, urllib.parse, zipfile, boto3
 bucket, key, work, port = sys.argv[1:]
 s3, lam, iam = boto3.client("s3"), boto3.client("lambda"), boto3.client("iam")
 s3.create_bucket(Bucket=bucket)
@@ -190,16 +219,26 @@ size = s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
 role = iam.create_role(RoleName="stratus-images-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
 gdal_s3 = {"AWS_S3_ENDPOINT": f"127.0.0.1:{port}", "AWS_HTTPS": "NO", "AWS_VIRTUAL_HOSTING": "FALSE",
            "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
-for name, env, payload in [
-    ("echo-py", {}, {"name": "Stratus"}),
-    ("geo-py", gdal_s3, {"raster": f"s3://{bucket}/{key}"}),
-]:
+def zipped(root):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.write(f"{work}/{name.split('-')[0]}/app.py", "app.py")
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
-                        Code={"ZipFile": buf.getvalue()}, Environment={"Variables": env}, Timeout=60)
-    s3.put_object(Bucket=bucket, Key=f"code/{name}.zip", Body=buf.getvalue())
+        for path in sorted(pathlib.Path(root).rglob("*")):
+            if path.is_file():
+                z.write(path, path.relative_to(root).as_posix())
+    return buf.getvalue()
+layer = lam.publish_layer_version(LayerName="greeting", Content={"ZipFile": zipped(f"{work}/layer")},
+                                  CompatibleRuntimes=["python3.13"])["LayerVersionArn"]
+s3.put_object(Bucket=bucket, Key="code/greeting-layer.zip", Body=zipped(f"{work}/layer"))
+open(f"{work}/layer.arn", "w").write(layer)
+for name, runtime, handler, env, layers, payload in [
+    ("echo-py", "python3.13", "app.handler", {}, [layer], {"name": "Stratus"}),
+    ("geo-py", "python3.11", "app.handler", gdal_s3, [], {"raster": f"s3://{bucket}/{key}"}),
+    ("echo-node", os.environ["NODE_RUNTIME"] or "nodejs20.x", "index.handler", {}, [], {"name": "Stratus"}),
+]:
+    code = zipped(f"{work}/{name.split('-')[0] if runtime.startswith('python') else 'node'}")
+    lam.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler=handler, Layers=layers,
+                        Code={"ZipFile": code}, Environment={"Variables": env}, Timeout=60)
+    s3.put_object(Bucket=bucket, Key=f"code/{name}.zip", Body=code)
     s3.put_object(Bucket=bucket, Key=f"payloads/{name}.json", Body=json.dumps(payload).encode())
 s3.put_object(Bucket=bucket, Key="payloads/echo-py-bad.json", Body=b'{"text": "not json"}')
 record = {
@@ -337,16 +376,60 @@ PY
 grep -q '/etc/passwd\|canary.gsb' "$work/hostile.log" && fail "a referenced path reached the log"
 echo "   refused all three; the canary URL saw no request"
 
-step "run-lambda: \`run\` runs a Python function"
-run "$run_image" -- run echo-py "s3://$bucket/payloads/echo-py.json" --code "s3://$bucket/code/echo-py.zip" >"$work/run.log" 2>&1 \
-  || { cat "$work/run.log"; fail "run echo-py failed in the run-lambda image"; }
-check_s3_json payloads/echo-py_out.json 'doc["hello"] == "Stratus" and doc["request_id"]' "response"
+step "run-lambda: \`run\` runs a python3.13 function on the python3.13 image"
+layer_arn=$(cat "$work/layer.arn")
+echo_py=(run echo-py "s3://$bucket/payloads/echo-py.json" --code "s3://$bucket/code/echo-py.zip"
+         --layer-code "$layer_arn=s3://$bucket/code/greeting-layer.zip")
+run "$run_image" -- "${echo_py[@]}" >"$work/run.log" 2>&1 \
+  || { cat "$work/run.log"; fail "run echo-py failed in the run-lambda python3.13 image"; }
+check_s3_json payloads/echo-py_out.json \
+  'doc["hello"] == "Stratus" and doc["request_id"] and doc["python"].startswith("3.13.") and doc["layer"].endswith("/opt/python/lib/python3.13/site-packages/greeting.py")' "response"
 # A failing function's last line names its exception as Python's traceback does (Cirrus reads it).
 rc=0
-run "$run_image" -- run echo-py "s3://$bucket/payloads/echo-py-bad.json" --code "s3://$bucket/code/echo-py.zip" >"$work/run-bad.log" 2>&1 || rc=$?
+run "$run_image" -- run echo-py "s3://$bucket/payloads/echo-py-bad.json" --code "s3://$bucket/code/echo-py.zip" \
+  --layer-code "$layer_arn=s3://$bucket/code/greeting-layer.zip" >"$work/run-bad.log" 2>&1 || rc=$?
 last=$(grep -v '^[[:space:]]*$' "$work/run-bad.log" | tail -n 1)
 [[ $rc == 3 && $last == "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)" ]] \
   || { cat "$work/run-bad.log"; fail "a failing function must exit 3 with Python's own last line (got $rc: $last)"; }
+
+step "run-lambda: the python3.11 image refuses the python3.13 function"
+rc=0
+run "$run311_image" -- "${echo_py[@]}" >"$work/run-311.log" 2>&1 || rc=$?
+last=$(grep -v '^[[:space:]]*$' "$work/run-311.log" | tail -n 1)
+echo "   exit $rc: $last"
+[[ $rc == 17 && $last == "RuntimeMismatch: function echo-py runs on python3.13, but this image's Python is 3.11;"*"(tagged …-python3.13)"* ]] \
+  || { cat "$work/run-311.log"; fail "the python3.11 image must refuse a python3.13 function with exit 17"; }
+rc=0
+run "$run311_image" -- "${echo_py[@]}" --allow-runtime-mismatch >"$work/run-311-anyway.log" 2>&1 || rc=$?
+last=$(grep -v '^[[:space:]]*$' "$work/run-311-anyway.log" | tail -n 1)
+echo "   --allow-runtime-mismatch: exit $rc: ${last:0:120}"
+[[ $rc == 4 && $last == Runtime.UserCodeSyntaxError:* ]] \
+  || { cat "$work/run-311-anyway.log"; fail "Python 3.11 must fail on the 3.12+ syntax (exit 4, Runtime.UserCodeSyntaxError)"; }
+
+if [[ -n $node_image ]]; then
+  step "run-lambda: \`run\` runs a $node_runtime function on the $node_runtime image"
+  run "$node_image" -- run echo-node "s3://$bucket/payloads/echo-node.json" --code "s3://$bucket/code/echo-node.zip" \
+    >"$work/run-node.log" 2>&1 || { cat "$work/run-node.log"; fail "run echo-node failed in the run-lambda $node_runtime image"; }
+  check_s3_json payloads/echo-node_out.json \
+    "doc['hello'] == 'Stratus' and doc['node'].startswith('v${node_runtime//[^0-9]/}.')" "response"
+  rc=0
+  run "$node_image" -- "${echo_py[@]}" >"$work/run-node-py.log" 2>&1 || rc=$?
+  last=$(grep -v '^[[:space:]]*$' "$work/run-node-py.log" | tail -n 1)
+  echo "   a python3.13 function: exit $rc: ${last:0:120}"
+  [[ $rc == 17 && $last == RuntimeMismatch:*"(tagged …-python3.13)"* ]] \
+    || { cat "$work/run-node-py.log"; fail "the $node_runtime image must refuse a Python function with exit 17"; }
+fi
+
+step "run-lambda: the binary runs in an image with no libc (static)"
+ctr=$("$docker" create --platform "linux/$arch" "$run_image")
+containers+=("$ctr")
+mkdir -p "$work/static"
+"$docker" cp "$ctr:/usr/local/bin/run-lambda" "$work/static/run-lambda"
+printf 'FROM scratch\nCOPY run-lambda /run-lambda\nENTRYPOINT ["/run-lambda"]\n' >"$work/static/Dockerfile"
+DOCKER_BUILDKIT=1 "$docker" build --quiet --platform "linux/$arch" -t localhost/stratus-test/static:latest "$work/static" >/dev/null
+version=$(run localhost/stratus-test/static:latest -- --version) || fail "run-lambda does not run without a libc"
+echo "   FROM scratch: $version ($(($(wc -c <"$work/static/run-lambda") / 1024)) KiB, nothing else in the image)"
+"$docker" rmi localhost/stratus-test/static:latest >/dev/null
 
 step "run-geolambda: \`run\` runs a Python function that reads the COG with rasterio"
 run "$geo_image" -- run geo-py "s3://$bucket/payloads/geo-py.json" --code "s3://$bucket/code/geo-py.zip" >"$work/run-geo.log" 2>&1 \

@@ -52,38 +52,36 @@ pub fn check(spec: &FunctionSpec, kind: &RuntimeKind, on_mismatch: OnMismatch) -
             ),
         )?;
     }
-    let (interpreter, wanted, found) = match kind {
+    let (interpreter, program, wanted) = match kind {
         RuntimeKind::Provided => return Ok(()),
         // `exec --runtime python3` asks for no particular version.
         RuntimeKind::Python { version } if !version.contains('.') => return Ok(()),
-        RuntimeKind::Python { version } => {
-            let python = launch::python();
-            let found = python_version(&python);
-            ("Python", version.clone(), found)
-        }
-        RuntimeKind::Node { major } => {
-            let node = launch::node();
-            let found = node_major(&node);
-            ("Node.js", major.to_string(), found)
-        }
+        RuntimeKind::Python { version } => ("Python", launch::python(), version.clone()),
+        RuntimeKind::Node { major } => ("Node.js", launch::node(), major.to_string()),
     };
-    // An interpreter that cannot be asked is reported when the runtime starts.
-    let Some(found) = found else {
-        return Ok(());
+    let found = match kind {
+        RuntimeKind::Node { .. } => node_major(&program),
+        _ => python_version(&program),
     };
-    if found == wanted {
-        return Ok(());
-    }
+    let image = format!(
+        "run it with the run-lambda image built for {} (tagged …-{}), or pass \
+         --allow-runtime-mismatch",
+        spec.runtime,
+        image_suffix(&spec.runtime)
+    );
+    let what = match found {
+        Some(found) if found == wanted => return Ok(()),
+        Some(found) => format!("this image's {interpreter} is {found}"),
+        None => format!(
+            "this image has no {interpreter} ({} cannot be started)",
+            program.display()
+        ),
+    };
     mismatch(
         on_mismatch,
         format!(
-            "function {} runs on {}, but this image's {interpreter} is {found}; run it with the \
-             run-lambda image built for {} (tagged …-{}), or pass --allow-runtime-mismatch to \
-             run it on {interpreter} {found}",
-            spec.name,
-            spec.runtime,
-            spec.runtime,
-            image_suffix(&spec.runtime)
+            "function {} runs on {}, but {what}; {image}",
+            spec.name, spec.runtime
         ),
     )
 }

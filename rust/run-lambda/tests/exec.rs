@@ -645,6 +645,27 @@ fn another_runtime_version_is_refused_unless_allowed() {
         // Refused before the runtime started: no response.
         assert!(r.stdout.trim().is_empty(), "{}", r.stdout);
     }
+    // An image without the runtime's interpreter at all (a Python image asked for Node.js).
+    let dir = node_dir();
+    let r = run_lambda(
+        &[
+            "exec",
+            &dir,
+            "--runtime",
+            &node_runtime(),
+            "--handler",
+            "index.handler",
+        ],
+        &[("STRATUS_NODE", "/nonexistent/node")],
+        Some(b"{}"),
+    );
+    r.assert_code(17);
+    assert!(
+        r.last_line()
+            .contains("but this image has no Node.js (/nonexistent/node cannot be started)"),
+        "{}",
+        r.last_line()
+    );
     for r in [
         py(&["--allow-runtime-mismatch"]),
         node_with(&node, "esm.handler", &["--allow-runtime-mismatch"], "{}"),
