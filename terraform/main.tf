@@ -7,13 +7,18 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   # Bucket names are global: account and region keep two stacks, or two regions, apart.
   bucket_suffix = "${local.account_id}-${var.region}"
+  # One repository per image (gdal_lambda, run_lambda, run_geolambda) that has builds; images
+  # are keyed gdal_lambda and <image>/<runtime>.
+  image_repository = { for k in keys(var.images) : k => split("/", k)[0] }
   repositories = {
-    gdal_lambda   = "${var.name}/gdal-lambda"
-    run_lambda    = "${var.name}/run-lambda"
-    run_geolambda = "${var.name}/run-geolambda"
+    for image in distinct(values(local.image_repository)) : image => "${var.name}/${replace(image, "_", "-")}"
   }
   image_uris = {
     for k, image in var.images : k => var.push_images ? module.image[k].image_uri : image
+  }
+  # The job's images by runtime: python3.13 => <uri>.
+  task_image_uris = {
+    for k, uri in local.image_uris : split("/", k)[1] => uri if local.image_repository[k] == var.batch_task_image
   }
   use_default_vpc = var.subnet_ids == null
   # Docker's architecture names, and Lambda's and Fargate's for the same.
@@ -29,16 +34,18 @@ module "ecr" {
 
   name         = each.value
   force_delete = var.force_destroy
-  # The tag the deployment pins (by its digest) stays in the repository.
-  protected_tags = var.push_images ? [regex(":([^:/@]+)$", var.images[each.key])[0]] : []
+  # The tags the deployment pins (by their digests) stay in the repository.
+  protected_tags = var.push_images ? sort([
+    for k, image in var.images : regex(":([^:/@]+)$", image)[0] if local.image_repository[k] == each.key
+  ]) : []
 }
 
 module "image" {
   source   = "./modules/image-push"
-  for_each = var.push_images ? local.repositories : {}
+  for_each = var.push_images ? var.images : {}
 
-  source_image   = var.images[each.key]
-  repository_url = module.ecr[each.key].repository_url
+  source_image   = each.value
+  repository_url = module.ecr[local.image_repository[each.key]].repository_url
   container_cli  = var.container_cli
   architecture   = var.image_architecture
 }
@@ -158,15 +165,16 @@ module "batch" {
 }
 
 # A job definition only for a function run-lambda can run: gdal-lambda is an image
-# function, which it refuses.
-module "run_geolambda_task" {
+# function, which it refuses. It runs the image of the function's runtime.
+module "batch_task" {
   source = "./modules/lambda-batch-task"
   count  = var.batch_task_function_arn == null ? 0 : 1
 
-  name                      = "${var.name}-run-geolambda"
+  name                      = "${var.name}-${replace(var.batch_task_image, "_", "-")}"
   role_path                 = var.role_path
   role_permissions_boundary = var.role_permissions_boundary
-  image_uri                 = local.image_uris.run_geolambda
+  image_uris                = local.task_image_uris
+  function_runtime          = var.batch_task_function_runtime
   lambda_function_arn       = var.batch_task_function_arn
   payload = {
     bucket = module.payload_bucket.name
@@ -177,4 +185,10 @@ module "run_geolambda_task" {
   vcpus            = var.batch.job_vcpus
   memory_mib       = var.batch.job_memory
   assign_public_ip = local.use_default_vpc
+}
+
+# The job definition was run_geolambda_task before it ran either image.
+moved {
+  from = module.run_geolambda_task
+  to   = module.batch_task
 }

@@ -24,12 +24,12 @@ output "gdal_lambda_log_group" {
 }
 
 output "repository_urls" {
-  description = "ECR repositories of the three images."
+  description = "ECR repositories of the images (gdal_lambda, run_lambda, run_geolambda; one tag per runtime)."
   value       = { for k, m in module.ecr : k => m.repository_url }
 }
 
 output "image_uris" {
-  description = "The deployed images, pinned by digest."
+  description = "The deployed images, pinned by digest, keyed as `images` (gdal_lambda, run_lambda/python3.13, …)."
   value       = local.image_uris
 }
 
@@ -38,9 +38,13 @@ output "job_queue_arn" {
   value       = module.batch.job_queue_arn
 }
 
-output "run_geolambda_job_definition_arn" {
-  description = "The run-geolambda job definition (null without `batch_task_function_arn`)."
-  value       = one(module.run_geolambda_task[*].job_definition_arn)
+output "batch_task" {
+  description = "The job definition running `batch_task_function_arn` (null without it): its ARN, the function's runtime and the image picked for it."
+  value = one([for t in module.batch_task : {
+    job_definition_arn = t.job_definition_arn
+    runtime            = t.runtime
+    image_uri          = t.image_uri
+  }])
 }
 
 output "batch" {

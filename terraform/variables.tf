@@ -24,16 +24,19 @@ variable "name" {
 
 variable "images" {
   description = <<-EOT
-    The three images. With `push_images` (the default) these are local image references by tag, written by
-    `just build` into `images.auto.tfvars.json`; the apply pushes them to the new ECR repositories and deploys
-    the pushed digests. Without `push_images` they must already be registry URIs pinned by digest.
+    The images, keyed `gdal_lambda` and `<image>/<runtime>` (`run_lambda/python3.13`, `run_geolambda/python3.11`:
+    run-lambda and run-geolambda are built once per Lambda runtime). With `push_images` (the default) these are
+    local image references by tag, written by `just build` into `images.auto.tfvars.json`; the apply pushes them
+    to the ECR repositories and deploys the pushed digests. Without `push_images` they must already be registry
+    URIs pinned by digest.
   EOT
-  type = object({
-    gdal_lambda   = string
-    run_lambda    = string
-    run_geolambda = string
-  })
-  nullable = false
+  type        = map(string)
+  nullable    = false
+
+  validation {
+    condition     = contains(keys(var.images), "gdal_lambda") && alltrue([for k in keys(var.images) : can(regex("^(gdal_lambda|(run_lambda|run_geolambda)/(python3\\.[0-9]+|nodejs[0-9]+\\.x))$", k))])
+    error_message = "images must have gdal_lambda, and name the others <image>/<runtime>: run_lambda/python3.13, run_geolambda/python3.11, run_lambda/nodejs22.x."
+  }
 
   validation {
     condition = var.push_images || alltrue([
@@ -147,9 +150,10 @@ variable "gdal_lambda" {
 
 variable "batch_task_function_arn" {
   description = <<-EOT
-    Zip-packaged Lambda function (a Cirrus task, say) that the run-geolambda job definition runs in Batch
-    by default (its `lambda_function` parameter; a submission may name another). Null creates no job
-    definition: gdal-lambda itself is an image function, which run-lambda cannot run.
+    Zip-packaged Lambda function (a Cirrus task, say) that the Batch job definition runs by default (its
+    `lambda_function` parameter; a submission may name another), on the image of its runtime from
+    `batch_task_image`. Null creates no job definition: gdal-lambda itself is an image function, which
+    run-lambda cannot run.
   EOT
   type        = string
   default     = null
@@ -158,6 +162,24 @@ variable "batch_task_function_arn" {
     condition     = var.batch_task_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}$", var.batch_task_function_arn))
     error_message = "batch_task_function_arn must be an unqualified Lambda function ARN."
   }
+}
+
+variable "batch_task_image" {
+  description = "Which images the job definition runs the function on: `run_lambda` (every Lambda Python and Node.js runtime) or `run_geolambda` (Python with GDAL, PROJ, rasterio); the one of the function's runtime is picked."
+  type        = string
+  default     = "run_geolambda"
+  nullable    = false
+
+  validation {
+    condition     = contains(["run_lambda", "run_geolambda"], var.batch_task_image)
+    error_message = "batch_task_image must be run_lambda or run_geolambda."
+  }
+}
+
+variable "batch_task_function_runtime" {
+  description = "The runtime of `batch_task_function_arn` (`python3.13`). Null reads it from the function at plan time; set it when the function does not exist yet."
+  type        = string
+  default     = null
 }
 
 variable "batch" {

@@ -67,7 +67,8 @@ def main() -> None:
         if "@sha256:" in source:
             print(f"push: {key} is already pushed ({source})")
             continue
-        repo = repos[key]
+        # gdal_lambda, or <image>/<runtime>: every runtime's tag goes to its image's repository.
+        repo = repos[key.split("/")[0]]
         tag = source.rsplit(":", 1)[1]
         subprocess.run([docker, "tag", source, f"{repo}:{tag}"], check=True)
         subprocess.run([docker, "push", "--quiet", f"{repo}:{tag}"], check=True, stdout=subprocess.DEVNULL)

@@ -21,6 +21,6 @@ for key, uri in doc["images"].items():
     compressed = sum(layer["size"] for layer in manifest["layers"]) / 1e6
     size = int(subprocess.run([docker, "image", "inspect", "--format", "{{.Size}}", uri],
                               capture_output=True, text=True, check=True).stdout) / 1e6
-    name = key.replace("_", "-")
-    print(f"{name:14} {doc.get('image_architecture', '?'):6} uncompressed {size:6.0f} MB   "
+    name = key.replace("_", "-").replace("/", ":")
+    print(f"{name:26} {doc.get('image_architecture', '?'):6} uncompressed {size:6.0f} MB   "
           f"compressed {compressed:6.1f} MB   layers {len(manifest['layers'])}")

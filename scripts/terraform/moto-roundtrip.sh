@@ -86,11 +86,28 @@ cat >"$work/tf/moto.tfvars.json" <<JSON
   "batch_task_function_arn": "arn:aws:lambda:us-east-1:123456789012:function:stratus-task",
   "images": {
     "gdal_lambda": "${registry}/stratus/gdal-lambda@$(digest gdal-lambda)",
-    "run_lambda": "${registry}/stratus/run-lambda@$(digest run-lambda)",
-    "run_geolambda": "${registry}/stratus/run-geolambda@$(digest run-geolambda)"
+    "run_lambda/python3.13": "${registry}/stratus/run-lambda@$(digest run-lambda-python3.13)",
+    "run_geolambda/python3.11": "${registry}/stratus/run-geolambda@$(digest run-geolambda-python3.11)",
+    "run_geolambda/python3.13": "${registry}/stratus/run-geolambda@$(digest run-geolambda-python3.13)"
   }
 }
 JSON
+
+# The Batch task's function, which the job definition reads for its runtime: a python3.13
+# function gets run-geolambda's python3.13 image.
+step "the task function in moto's Lambda (python3.13, arm64)"
+AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
+  "$repo/.venv/bin/python" - <<'PY'
+import io, zipfile, boto3
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("task.py", "def handler(event, context):\n    return event\n")
+role = boto3.client("iam").create_role(RoleName="stratus-task", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+boto3.client("lambda").create_function(FunctionName="stratus-task", Runtime="python3.13", Role=role,
+                                       Handler="task.handler", Code={"ZipFile": buf.getvalue()},
+                                       Architectures=["arm64"])
+print("stratus-task: python3.13, arm64")
+PY
 
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 tf() { terraform -chdir="$work/tf" "$@"; }
@@ -103,6 +120,10 @@ step "terraform apply"
 tf apply -auto-approve -no-color -var-file=moto.tfvars.json >"$work/apply.log" 2>&1 || { cat "$work/apply.log"; exit 1; }
 grep -E '^Apply complete' "$work/apply.log"
 echo "apply took $((SECONDS - start)) s"
+chosen="$(tf output -json batch_task)"
+grep -q '"runtime":"python3.13"' <<<"$chosen" && grep -q "run-geolambda@$(digest run-geolambda-python3.13)" <<<"$chosen" \
+  || { echo "the job definition must run run-geolambda's python3.13 image for the python3.13 function: $chosen" >&2; exit 1; }
+echo "the job definition runs the image of the function's runtime: $chosen"
 
 step "the upload path as deployed: S3 -> SQS (dead-letter queue) -> gdal-lambda, failures per message"
 AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
@@ -168,8 +189,9 @@ CLI
   "container_cli": "$work/container-cli",
   "images": {
     "gdal_lambda": "stratus/gdal-lambda:$1",
-    "run_lambda": "stratus/run-lambda:$1",
-    "run_geolambda": "stratus/run-geolambda:$1"
+    "run_lambda/python3.13": "stratus/run-lambda:$1-python3.13",
+    "run_geolambda/python3.11": "stratus/run-geolambda:$1-python3.11",
+    "run_geolambda/python3.13": "stratus/run-geolambda:$1-python3.13"
   }
 }
 JSON
@@ -186,10 +208,10 @@ PY
   check_pinned() {
     local tag=$1 digest uris
     uris="$(tf output -json image_uris)"
-    for image in gdal-lambda run-lambda run-geolambda; do
-      digest="$(registry_digest "stratus/$image" "$tag")"
-      if ! grep -q "stratus/$image@$digest" <<<"$uris"; then
-        echo "stratus/$image:$tag is $digest in the registry, but deployed: $uris" >&2
+    for image in gdal-lambda:$tag run-lambda:$tag-python3.13 run-geolambda:$tag-python3.11 run-geolambda:$tag-python3.13; do
+      digest="$(registry_digest "stratus/${image%%:*}" "${image#*:}")"
+      if ! grep -q "stratus/${image%%:*}@$digest" <<<"$uris"; then
+        echo "stratus/$image is $digest in the registry, but deployed: $uris" >&2
         return 1
       fi
     done
@@ -197,8 +219,8 @@ PY
     tf state show -no-color module.gdal_lambda.aws_lambda_function.this >"$work/function.txt"
     grep -qE "^ +image_uri += \"[^\"]*@$(registry_digest stratus/gdal-lambda "$tag")\"" "$work/function.txt" ||
       { cat "$work/function.txt"; echo "the function does not run the digest pushed as $tag" >&2; return 1; }
-    tf state show -no-color 'module.run_geolambda_task[0].aws_batch_job_definition.this' >"$work/jobdef.txt"
-    grep -q "stratus/run-geolambda@$(registry_digest stratus/run-geolambda "$tag")" "$work/jobdef.txt" ||
+    tf state show -no-color 'module.batch_task[0].aws_batch_job_definition.this' >"$work/jobdef.txt"
+    grep -q "stratus/run-geolambda@$(registry_digest stratus/run-geolambda "$tag-python3.13")" "$work/jobdef.txt" ||
       { cat "$work/jobdef.txt"; echo "the job definition does not run the digest pushed as $tag" >&2; return 1; }
     echo "function and job definition run the digests pushed as $tag"
   }

@@ -31,6 +31,14 @@ mock_provider "aws" {
     }
   }
 
+  # The task function, as GetFunction describes it.
+  mock_data "aws_lambda_function" {
+    defaults = {
+      runtime       = "python3.11"
+      architectures = ["arm64"]
+    }
+  }
+
   mock_data "aws_subnets" {
     defaults = {
       ids = ["subnet-0bbbbbbbbbbbbbbbb", "subnet-0aaaaaaaaaaaaaaaa"]
@@ -102,9 +110,10 @@ variables {
   batch_task_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:cirrus-geo-task"
   push_images             = false
   images = {
-    gdal_lambda   = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/gdal-lambda@sha256:1111111111111111111111111111111111111111111111111111111111111111"
-    run_lambda    = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:2222222222222222222222222222222222222222222222222222222222222222"
-    run_geolambda = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda@sha256:3333333333333333333333333333333333333333333333333333333333333333"
+    "gdal_lambda"              = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/gdal-lambda@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+    "run_lambda/python3.13"    = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+    "run_lambda/nodejs22.x"    = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:4444444444444444444444444444444444444444444444444444444444444444"
+    "run_geolambda/python3.11" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda@sha256:3333333333333333333333333333333333333333333333333333333333333333"
   }
 }
 
@@ -122,8 +131,8 @@ run "deploys_the_given_digests_without_pushing" {
   }
 
   assert {
-    condition     = jsondecode(module.run_geolambda_task[0].container_properties).image == var.images.run_geolambda
-    error_message = "The job definition must run the given run-geolambda digest."
+    condition     = jsondecode(module.batch_task[0].container_properties).image == var.images["run_geolambda/python3.11"] && output.batch_task.runtime == "python3.11" && output.batch_task.image_uri == var.images["run_geolambda/python3.11"]
+    error_message = "The job definition must run the given run-geolambda digest of the function's runtime, and say so."
   }
 
   assert {
@@ -148,7 +157,7 @@ run "wiring" {
   }
 
   assert {
-    condition     = jsondecode(module.run_geolambda_task[0].container_properties).networkConfiguration.assignPublicIp == "ENABLED"
+    condition     = jsondecode(module.batch_task[0].container_properties).networkConfiguration.assignPublicIp == "ENABLED"
     error_message = "In the default VPC (no NAT), Fargate jobs need a public IP to reach AWS APIs."
   }
 
@@ -177,13 +186,39 @@ run "rejects_unpinned_images_without_pushing" {
 
   variables {
     images = {
-      gdal_lambda   = "stratus/gdal-lambda:0.1.0-3f2c1ab"
-      run_lambda    = "stratus/run-lambda:0.1.0-3f2c1ab"
-      run_geolambda = "stratus/run-geolambda:0.1.0-3f2c1ab"
+      "gdal_lambda"           = "stratus/gdal-lambda:0.1.0-3f2c1ab"
+      "run_lambda/python3.13" = "stratus/run-lambda:0.1.0-3f2c1ab-python3.13"
     }
   }
 
   expect_failures = [var.images]
+}
+
+run "rejects_images_not_keyed_by_runtime" {
+  command = plan
+
+  variables {
+    images = {
+      "gdal_lambda" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/gdal-lambda@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+      "run_lambda"  = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+    }
+  }
+
+  expect_failures = [var.images]
+}
+
+run "a_run_lambda_task_gets_the_image_of_its_runtime" {
+  command = plan
+
+  variables {
+    batch_task_image            = "run_lambda"
+    batch_task_function_runtime = "nodejs22.x"
+  }
+
+  assert {
+    condition     = output.batch_task.image_uri == var.images["run_lambda/nodejs22.x"] && output.batch_task.runtime == "nodejs22.x"
+    error_message = "A nodejs22.x task on run_lambda must get the run-lambda nodejs22.x image."
+  }
 }
 
 run "rejects_overlapping_prefixes" {
@@ -204,7 +239,7 @@ run "no_job_definition_without_a_runnable_function" {
   }
 
   assert {
-    condition     = length(module.run_geolambda_task) == 0 && output.run_geolambda_job_definition_arn == null
+    condition     = length(module.batch_task) == 0 && output.batch_task == null
     error_message = "Without a zip-packaged target function there must be no job definition (gdal-lambda is an image function)."
   }
 }

@@ -1,6 +1,6 @@
 # Feeds a filmdrop Cirrus task definition (definition.yaml) and task batch compute
 # definition (compute-definition.yaml) from the Stratus modules: the run-geolambda
-# image pushed to ECR and pinned by digest, and an arm64 Fargate Batch environment
+# image of the task function's runtime pushed to ECR and pinned by digest, and an arm64 Fargate Batch environment
 # that filmdrop takes through its `_existing` route.
 
 data "aws_caller_identity" "current" {}
@@ -48,6 +48,7 @@ locals {
   # What a filmdrop deployment passes as its task definition variables.
   task_definitions_variables = {
     (local.task_name) = {
+      runtime                 = var.task_runtime
       run_geolambda_image_uri = module.run_geolambda_image.image_uri
       task_batch_compute_name = local.batch_compute_name
       execution_role_arn      = module.batch.ecs_task_execution_role_arn

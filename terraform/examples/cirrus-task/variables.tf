@@ -9,10 +9,28 @@ variable "cirrus_prefix" {
   }
 }
 
+variable "task_runtime" {
+  description = "The task function's Lambda runtime: a Python that run-geolambda is built for (python3.11, python3.13)."
+  type        = string
+  default     = "python3.13"
+  nullable    = false
+
+  validation {
+    condition     = contains(["python3.11", "python3.13"], var.task_runtime)
+    error_message = "task_runtime must be python3.11 or python3.13, the Pythons run-geolambda is built for."
+  }
+}
+
 variable "run_geolambda_image" {
-  description = "Local run-geolambda image by tag (from `just build`), pushed to this example's ECR repository."
+  description = "Local run-geolambda image of the task's runtime, by tag (`just image run-geolambda:python3.13` builds `stratus/run-geolambda:<tag>-python3.13`), pushed to this example's ECR repository."
   type        = string
   nullable    = false
+
+  # run-lambda refuses a function whose Python is not the image's.
+  validation {
+    condition     = endswith(var.run_geolambda_image, "-${var.task_runtime}")
+    error_message = "run_geolambda_image must be the image built for the task's runtime (its tag ends in -<task_runtime>)."
+  }
 }
 
 variable "code_bucket" {

@@ -1,4 +1,11 @@
 data "aws_caller_identity" "current" {}
+
+# The function's runtime and architecture pick the image (unless given).
+data "aws_lambda_function" "this" {
+  count = var.function_runtime == null ? 1 : 0
+
+  function_name = var.lambda_function_arn
+}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
@@ -16,8 +23,14 @@ locals {
   role_prefix = substr(var.name, 0, 26)
   is_fargate  = var.platform == "FARGATE"
 
+  runtime = var.function_runtime != null ? var.function_runtime : data.aws_lambda_function.this[0].runtime
+  # Lambda's names for the job's architecture; unknown when the runtime is given.
+  function_architectures = var.function_runtime != null ? [] : data.aws_lambda_function.this[0].architectures
+  job_architecture       = var.cpu_architecture == "ARM64" ? "arm64" : "x86_64"
+  image_uri              = lookup(var.image_uris, local.runtime, null)
+
   # When the image lives in ECR, the execution role created here may pull from that repository only.
-  ecr = try(regex("^(?P<account>[0-9]{12})\\.dkr\\.ecr\\.(?P<region>[a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/(?P<repository>[a-z0-9._/-]+?)(?::[^@]+)?@", var.image_uri), null)
+  ecr = try(regex("^(?P<account>[0-9]{12})\\.dkr\\.ecr\\.(?P<region>[a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/(?P<repository>[a-z0-9._/-]+?)(?::[^@]+)?@", local.image_uri), null)
 
   create_execution_role = var.execution_role_arn == null
   execution_role_arn    = local.create_execution_role ? aws_iam_role.execution[0].arn : var.execution_role_arn
@@ -26,7 +39,7 @@ locals {
     {
       # The run-lambda contract (the same as cirrusgeo/run-lambda's): run <function> <payload url> --output <url_out>.
       command          = ["run", "Ref::lambda_function", "Ref::url", "--output", "Ref::url_out"]
-      image            = var.image_uri
+      image            = local.image_uri
       jobRoleArn       = aws_iam_role.job.arn
       executionRoleArn = local.execution_role_arn
       resourceRequirements = [
@@ -235,6 +248,18 @@ resource "aws_batch_job_definition" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.image_uri != null
+      error_message = "${local.function_name} runs on ${local.runtime}, and image_uris has images for ${join(", ", sort(keys(var.image_uris)))} only: build the image for ${local.runtime} (`just image run-lambda:${local.runtime}`) and add it."
+    }
+
+    precondition {
+      condition     = length(local.function_architectures) == 0 || contains(local.function_architectures, local.job_architecture)
+      error_message = "${local.function_name} is built for ${join(", ", local.function_architectures)}, but the job runs ${local.job_architecture} images (cpu_architecture ${var.cpu_architecture}): its native packages would not load."
+    }
+  }
 
   depends_on = [aws_iam_role_policy.job, aws_iam_role_policy.execution]
 }

@@ -8,6 +8,16 @@ output "job_definition_name" {
   value       = aws_batch_job_definition.this.name
 }
 
+output "image_uri" {
+  description = "The image the job runs: the one of `image_uris` for the function's runtime."
+  value       = local.image_uri
+}
+
+output "runtime" {
+  description = "The function's Lambda runtime, which chose the image."
+  value       = local.runtime
+}
+
 output "job_role_arn" {
   description = "ARN of the job role (what the function's code may do inside the job)."
   value       = aws_iam_role.job.arn

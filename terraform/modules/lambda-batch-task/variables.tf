@@ -9,14 +9,34 @@ variable "name" {
   }
 }
 
-variable "image_uri" {
-  description = "The run-lambda or run-geolambda image, pinned by digest (`<registry>/<repository>@sha256:<digest>`)."
-  type        = string
+variable "image_uris" {
+  description = <<-EOT
+    The run-lambda (or run-geolambda) images by the Lambda runtime each is built for (`python3.13`,
+    `nodejs22.x`), pinned by digest (`<registry>/<repository>@sha256:<digest>`). The job runs the image of
+    the function's runtime: an image refuses a function whose Python or Node.js version is not its own.
+  EOT
+  type        = map(string)
   nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$", var.image_uri))
-    error_message = "image_uri must be an image pinned by digest: <registry>/<repository>@sha256:<64 hex digits>."
+    condition     = length(var.image_uris) > 0 && alltrue([for k in keys(var.image_uris) : can(regex("^(python3\\.[0-9]+|nodejs[0-9]+\\.x)$", k))])
+    error_message = "image_uris must map Lambda runtimes (python3.13, nodejs22.x) to images."
+  }
+
+  validation {
+    condition     = alltrue([for uri in values(var.image_uris) : can(regex("^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$", uri))])
+    error_message = "image_uris must hold images pinned by digest: <registry>/<repository>@sha256:<64 hex digits>."
+  }
+}
+
+variable "function_runtime" {
+  description = "The function's Lambda runtime (`python3.13`). Null reads it, and the function's architecture, from the function's configuration at plan time; set it when the function is created in the same apply."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.function_runtime == null ? true : can(regex("^(python3\\.[0-9]+|nodejs[0-9]+\\.x)$", var.function_runtime))
+    error_message = "function_runtime must be a python3.x or nodejsNN.x Lambda runtime."
   }
 }
 

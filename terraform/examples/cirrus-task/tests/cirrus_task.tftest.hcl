@@ -56,7 +56,7 @@ mock_provider "aws" {
 
 variables {
   cirrus_prefix       = "cirrus-dev"
-  run_geolambda_image = "stratus/run-geolambda:0.1.0-3f2c1ab"
+  run_geolambda_image = "stratus/run-geolambda:0.1.0-3f2c1ab-python3.13"
   code_bucket         = "cirrus-dev-code"
   code_key            = "tasks/geo-task.zip"
   source_bucket       = "sentinel-cogs"
@@ -77,6 +77,11 @@ run "renders_a_filmdrop_task" {
   assert {
     condition     = jsondecode(output.task_config.batch.container_properties).image == "123456789012.dkr.ecr.us-west-2.amazonaws.com/cirrus-dev/run-geolambda@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
     error_message = "The Batch form must run the pushed run-geolambda image, pinned by digest."
+  }
+
+  assert {
+    condition     = output.task_config.lambda.runtime == "python3.13"
+    error_message = "The Lambda form must be deployed on the runtime the Batch form's image is built for."
   }
 
   assert {
@@ -126,4 +131,14 @@ run "renders_a_filmdrop_task" {
     condition     = output.task_config.lambda.architectures == ["arm64"] && output.task_config.lambda.s3_key == "tasks/geo-task.zip"
     error_message = "The Lambda form must be the zip-packaged arm64 function."
   }
+}
+
+run "refuses_an_image_of_another_runtime" {
+  command = plan
+
+  variables {
+    run_geolambda_image = "stratus/run-geolambda:0.1.0-3f2c1ab-python3.11"
+  }
+
+  expect_failures = [var.run_geolambda_image]
 }

@@ -23,6 +23,14 @@ mock_provider "aws" {
     }
   }
 
+  # The function as GetFunction describes it.
+  mock_data "aws_lambda_function" {
+    defaults = {
+      runtime       = "python3.13"
+      architectures = ["arm64"]
+    }
+  }
+
   mock_resource "aws_iam_role" {
     defaults = {
       arn = "arn:aws:iam::123456789012:role/stratus-task-job"
@@ -43,8 +51,12 @@ mock_provider "aws" {
 }
 
 variables {
-  name                = "stratus-task"
-  image_uri           = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+  name = "stratus-task"
+  image_uris = {
+    "python3.11" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+    "python3.13" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    "nodejs22.x" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+  }
   lambda_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:my-cirrus-task"
   payload = {
     bucket = "stratus-payloads"
@@ -70,8 +82,8 @@ run "cirrus_command_and_parameters" {
   }
 
   assert {
-    condition     = jsondecode(aws_batch_job_definition.this.container_properties).image == var.image_uri
-    error_message = "The job must run the digest-pinned image."
+    condition     = jsondecode(aws_batch_job_definition.this.container_properties).image == var.image_uris["python3.13"] && output.image_uri == var.image_uris["python3.13"] && output.runtime == "python3.13"
+    error_message = "The job must run the digest-pinned image of the function's runtime (python3.13), and say so."
   }
 
   assert {
@@ -156,7 +168,7 @@ run "execution_role_pulls_only_this_repository" {
     condition = {
       for s in data.aws_iam_policy_document.execution[0].statement : s.sid => s.resources
       } == {
-      PullImage       = toset(["arn:aws:ecr:us-east-1:123456789012:repository/stratus/run-geolambda"])
+      PullImage       = toset(["arn:aws:ecr:us-east-1:123456789012:repository/stratus/run-lambda"])
       LogInToRegistry = toset(["*"])
       WriteJobLogs    = toset(["arn:aws:logs:us-east-1:123456789012:log-group:/aws/batch/job:*"])
     }
@@ -202,11 +214,60 @@ run "rejects_unpinned_image_and_qualified_function" {
   command = plan
 
   variables {
-    image_uri           = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda:latest"
+    image_uris          = { "python3.13" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda:latest" }
     lambda_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:my-cirrus-task:prod"
   }
 
-  expect_failures = [var.image_uri, var.lambda_function_arn]
+  expect_failures = [var.image_uris, var.lambda_function_arn]
+}
+
+run "picks_the_node_image_for_a_node_function" {
+  command = plan
+
+  override_data {
+    target = data.aws_lambda_function.this[0]
+    values = { runtime = "nodejs22.x", architectures = ["arm64"] }
+  }
+
+  assert {
+    condition     = output.image_uri == var.image_uris["nodejs22.x"] && output.runtime == "nodejs22.x"
+    error_message = "A nodejs22.x function must get the nodejs22.x image."
+  }
+}
+
+run "refuses_a_runtime_without_an_image" {
+  command = plan
+
+  override_data {
+    target = data.aws_lambda_function.this[0]
+    values = { runtime = "python3.14", architectures = ["arm64"] }
+  }
+
+  expect_failures = [aws_batch_job_definition.this]
+}
+
+run "refuses_a_function_of_another_architecture" {
+  command = plan
+
+  override_data {
+    target = data.aws_lambda_function.this[0]
+    values = { runtime = "python3.13", architectures = ["x86_64"] }
+  }
+
+  expect_failures = [aws_batch_job_definition.this]
+}
+
+run "a_given_runtime_reads_no_function" {
+  command = plan
+
+  variables {
+    function_runtime = "python3.11"
+  }
+
+  assert {
+    condition     = length(data.aws_lambda_function.this) == 0 && output.image_uri == var.image_uris["python3.11"]
+    error_message = "With function_runtime the module must not read the function, and must pick that runtime's image."
+  }
 }
 
 run "rejects_leading_wildcards" {
