@@ -14,8 +14,8 @@
 #     python3.13 image; the python3.11 image refuses it (exit 17) and, told to run it anyway,
 #     meets its syntax error; the nodejs image runs a Node.js function; run-lambda, taken out of
 #     an image, runs in an image with no libc at all;
-#  3. run-geolambda: `run` runs a Python function that reads the COG with rasterio (/vsis3/),
-#     and the GDAL/PROJ command line tools work.
+#  3. run-geolambda, python3.11 (bookworm) and python3.13 (trixie): `run` runs a function of that
+#     runtime that reads the COG with rasterio (/vsis3/), and the GDAL/PROJ command line tools work.
 # Last, the images' sizes as the registry stores them.
 # Nothing is pulled: the pinned bases are replaced by local stand-ins (standins.sh): Debian
 # bookworm (Python 3.11) and trixie (Python 3.13) in AWS's Lambda layout, and this machine's
@@ -92,6 +92,7 @@ base=localhost/stratus-base:bookworm-$arch
       && echo "run-lambda $node_runtime $image"
   done
   echo "run-geolambda python3.11 $base"
+  echo "run-geolambda python3.13 localhost/stratus-base:trixie-$arch"
 } >"$work/runtimes"
 sed 's/^/   /' "$work/runtimes"
 
@@ -110,6 +111,7 @@ run311_image=$(image run_lambda/python3.11)
 node_image=""
 [[ -n $node_runtime ]] && node_image=$(image "run_lambda/$node_runtime")
 geo_image=$(image run_geolambda/python3.11)
+geo313_image=$(image run_geolambda/python3.13)
 # Fixed names for later recipes (`just image-startup`): :test for this machine's architecture,
 # :test-<arch> for another.
 suffix=""
@@ -233,6 +235,7 @@ open(f"{work}/layer.arn", "w").write(layer)
 for name, runtime, handler, env, layers, payload in [
     ("echo-py", "python3.13", "app.handler", {}, [layer], {"name": "Stratus"}),
     ("geo-py", "python3.11", "app.handler", gdal_s3, [], {"raster": f"s3://{bucket}/{key}"}),
+    ("geo-py313", "python3.13", "app.handler", gdal_s3, [], {"raster": f"s3://{bucket}/{key}"}),
     ("echo-node", os.environ["NODE_RUNTIME"] or "nodejs20.x", "index.handler", {}, [], {"name": "Stratus"}),
 ]:
     code = zipped(f"{work}/{name.split('-')[0] if runtime.startswith('python') else 'node'}")
@@ -431,13 +434,17 @@ version=$(run localhost/stratus-test/static:latest -- --version) || fail "run-la
 echo "   FROM scratch: $version ($(($(wc -c <"$work/static/run-lambda") / 1024)) KiB, nothing else in the image)"
 "$docker" rmi localhost/stratus-test/static:latest >/dev/null
 
-step "run-geolambda: \`run\` runs a Python function that reads the COG with rasterio"
-run "$geo_image" -- run geo-py "s3://$bucket/payloads/geo-py.json" --code "s3://$bucket/code/geo-py.zip" >"$work/run-geo.log" 2>&1 \
-  || { cat "$work/run-geo.log"; fail "run geo-py failed in the run-geolambda image"; }
-check_s3_json payloads/geo-py_out.json \
-  'doc["driver"] == "GTiff" and doc["size"] == [1024, 1024] and doc["epsg"] == 32633 and abs(doc["mean_band1"] - 40) < 1e-6' "response"
-run "$geo_image" -- sh -c 'gdalinfo --version && projinfo -q -o PROJ EPSG:32633' \
-  | sed 's/^/   /' || fail "GDAL/PROJ command line tools failed in run-geolambda"
+# run-geolambda: each image reads the COG with its own Debian release's rasterio, pyproj and shapely.
+for geo in "python3.11 $geo_image geo-py 3.6" "python3.13 $geo313_image geo-py313 3.10"; do
+  read -r runtime image function gdal <<<"$geo"
+  step "run-geolambda ($runtime): \`run\` runs a $runtime function that reads the COG with rasterio"
+  run "$image" -- run "$function" "s3://$bucket/payloads/$function.json" --code "s3://$bucket/code/$function.zip" >"$work/run-$function.log" 2>&1 \
+    || { cat "$work/run-$function.log"; fail "run $function failed in the run-geolambda $runtime image"; }
+  check_s3_json "payloads/${function}_out.json" \
+    "doc['gdal'].startswith('$gdal.') and doc['driver'] == 'GTiff' and doc['size'] == [1024, 1024] and doc['epsg'] == 32633 and abs(doc['mean_band1'] - 40) < 1e-6" "response"
+  run "$image" -- sh -c 'gdalinfo --version && projinfo -q -o PROJ EPSG:32633' \
+    | sed 's/^/   /' || fail "GDAL/PROJ command line tools failed in run-geolambda $runtime"
+done
 
 step "image sizes ($arch, as the registry stores them)"
 $py scripts/images/sizes.py "$STRATUS_TFVARS" | sed 's/^/   /'
