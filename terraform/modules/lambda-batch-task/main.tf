@@ -24,10 +24,12 @@ locals {
   is_fargate  = var.platform == "FARGATE"
 
   runtime = var.function_runtime != null ? var.function_runtime : data.aws_lambda_function.this[0].runtime
-  # Lambda's names for the job's architecture; unknown when the runtime is given.
+  # The function's architectures (Lambda's names); not read, so not checked, when the runtime is given.
   function_architectures = var.function_runtime != null ? [] : data.aws_lambda_function.this[0].architectures
   job_architecture       = var.cpu_architecture == "ARM64" ? "arm64" : "x86_64"
-  image_uri              = lookup(var.image_uris, local.runtime, null)
+  # Null when no image was built for the runtime (or the function is an image function,
+  # whose runtime is ""): the job definition's precondition says which.
+  image_uri = lookup(var.image_uris, local.runtime, null)
 
   # When the image lives in ECR, the execution role created here may pull from that repository only.
   ecr = try(regex("^(?P<account>[0-9]{12})\\.dkr\\.ecr\\.(?P<region>[a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/(?P<repository>[a-z0-9._/-]+?)(?::[^@]+)?@", local.image_uri), null)
@@ -251,8 +253,11 @@ resource "aws_batch_job_definition" "this" {
 
   lifecycle {
     precondition {
-      condition     = local.image_uri != null
-      error_message = "${local.function_name} runs on ${local.runtime}, and image_uris has images for ${join(", ", sort(keys(var.image_uris)))} only: build the image for ${local.runtime} (`just image run-lambda:${local.runtime}`) and add it."
+      condition = local.image_uri != null
+      error_message = (local.runtime == ""
+        ? "${local.function_name} has no runtime: it is a container image function, and run-lambda runs the code of zip-packaged functions only."
+        : "${local.function_name} runs on ${local.runtime}, but image_uris has images for ${join(", ", sort(keys(var.image_uris)))} only: build the ${local.runtime} image (`just build` builds every runtime of images/runtimes) and add it to image_uris."
+      )
     }
 
     precondition {

@@ -246,6 +246,40 @@ run "refuses_a_runtime_without_an_image" {
   expect_failures = [aws_batch_job_definition.this]
 }
 
+run "refuses_an_image_function" {
+  command = plan
+
+  # GetFunction gives a container image function no runtime.
+  override_data {
+    target = data.aws_lambda_function.this[0]
+    values = { runtime = "", architectures = ["arm64"] }
+  }
+
+  expect_failures = [aws_batch_job_definition.this]
+}
+
+run "picks_the_python3_13_image_among_several_and_pulls_from_its_repository" {
+  command = apply
+
+  variables {
+    image_uris = {
+      "python3.11" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+      "python3.13" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda@sha256:3333333333333333333333333333333333333333333333333333333333333333"
+      "python3.14" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:4444444444444444444444444444444444444444444444444444444444444444"
+    }
+  }
+
+  assert {
+    condition     = output.runtime == "python3.13" && output.image_uri == var.image_uris["python3.13"] && jsondecode(aws_batch_job_definition.this.container_properties).image == var.image_uris["python3.13"]
+    error_message = "A python3.13 function must run the python3.13 image, whichever others are given."
+  }
+
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.execution[0].statement : s.resources if s.sid == "PullImage"]) == toset(["arn:aws:ecr:us-east-1:123456789012:repository/stratus/run-geolambda"])
+    error_message = "The execution role must pull from the chosen image's repository."
+  }
+}
+
 run "refuses_a_function_of_another_architecture" {
   command = plan
 
