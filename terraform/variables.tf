@@ -159,7 +159,7 @@ variable "batch_task_function_arn" {
   default     = null
 
   validation {
-    condition     = var.batch_task_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}$", var.batch_task_function_arn))
+    condition     = var.batch_task_function_arn == null ? true : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}$", var.batch_task_function_arn))
     error_message = "batch_task_function_arn must be an unqualified Lambda function ARN."
   }
 }
@@ -174,12 +174,23 @@ variable "batch_task_image" {
     condition     = contains(["run_lambda", "run_geolambda"], var.batch_task_image)
     error_message = "batch_task_image must be run_lambda or run_geolambda."
   }
+
+  # Said here: the job definition's module would only see an empty map of images.
+  validation {
+    condition     = var.batch_task_function_arn == null ? true : anytrue([for k in keys(var.images) : startswith(k, "${var.batch_task_image}/")])
+    error_message = "The job definition runs ${var.batch_task_image} images, and images has none (no ${var.batch_task_image}/<runtime> key): build them with `just build`, or choose the other batch_task_image."
+  }
 }
 
 variable "batch_task_function_runtime" {
   description = "The runtime of `batch_task_function_arn` (`python3.13`). Null reads it from the function at plan time; set it when the function does not exist yet."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.batch_task_function_runtime == null ? true : can(regex("^(python3\\.[0-9]+|nodejs[0-9]+\\.x)$", var.batch_task_function_runtime))
+    error_message = "batch_task_function_runtime must be a python3.x or nodejsNN.x Lambda runtime."
+  }
 }
 
 variable "batch" {

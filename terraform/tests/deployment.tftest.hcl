@@ -114,6 +114,7 @@ variables {
     "run_lambda/python3.13"    = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:2222222222222222222222222222222222222222222222222222222222222222"
     "run_lambda/nodejs22.x"    = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:4444444444444444444444444444444444444444444444444444444444444444"
     "run_geolambda/python3.11" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda@sha256:3333333333333333333333333333333333333333333333333333333333333333"
+    "run_geolambda/python3.13" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda@sha256:5555555555555555555555555555555555555555555555555555555555555555"
   }
 }
 
@@ -219,6 +220,34 @@ run "a_run_lambda_task_gets_the_image_of_its_runtime" {
     condition     = output.batch_task.image_uri == var.images["run_lambda/nodejs22.x"] && output.batch_task.runtime == "nodejs22.x"
     error_message = "A nodejs22.x task on run_lambda must get the run-lambda nodejs22.x image."
   }
+}
+
+run "a_python3_13_task_gets_the_python3_13_image" {
+  command = plan
+
+  override_data {
+    target = module.batch_task[0].data.aws_lambda_function.this[0]
+    values = { runtime = "python3.13", architectures = ["arm64"] }
+  }
+
+  assert {
+    condition     = output.batch_task.runtime == "python3.13" && output.batch_task.image_uri == var.images["run_geolambda/python3.13"]
+    error_message = "A python3.13 task must get run-geolambda's python3.13 image, not another runtime's or run-lambda's."
+  }
+}
+
+run "a_task_needs_images_of_its_family" {
+  command = plan
+
+  variables {
+    images = {
+      "gdal_lambda"              = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/gdal-lambda@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+      "run_geolambda/python3.11" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-geolambda@sha256:3333333333333333333333333333333333333333333333333333333333333333"
+    }
+    batch_task_image = "run_lambda"
+  }
+
+  expect_failures = [var.batch_task_image]
 }
 
 run "rejects_overlapping_prefixes" {
