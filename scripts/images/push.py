@@ -68,7 +68,12 @@ def main() -> None:
             print(f"push: {key} is already pushed ({source})")
             continue
         # gdal_lambda, or <image>/<runtime>: every runtime's tag goes to its image's repository.
-        repo = repos[key.split("/")[0]]
+        family = key.split("/")[0]
+        if family not in repos:
+            fail(f"{key}: the deployment has no {family} repository yet (repository_urls names "
+                 f"{', '.join(sorted(repos))}): apply the Terraform configuration with these images once, "
+                 "or set STRATUS_REGISTRY")
+        repo = repos[family]
         tag = source.rsplit(":", 1)[1]
         subprocess.run([docker, "tag", source, f"{repo}:{tag}"], check=True)
         subprocess.run([docker, "push", "--quiet", f"{repo}:{tag}"], check=True, stdout=subprocess.DEVNULL)
