@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Deploys the root configuration (terraform/) to moto on loopback, checks that a
-# second plan has no changes, and destroys it again.
+# second plan has no changes, and destroys it again. The Batch task's functions live
+# in moto's Lambda: the job definition must get the image of the function's runtime,
+# and a function the images cannot run must stop the plan with a message.
 #
 # The configuration is copied to a temporary directory with override files that
 # point the provider at moto (terraform/test/moto/*.tf): the real configuration
@@ -94,8 +96,9 @@ cat >"$work/tf/moto.tfvars.json" <<JSON
 JSON
 
 # The Batch task's function, which the job definition reads for its runtime: a python3.13
-# function gets run-geolambda's python3.13 image.
-step "the task function in moto's Lambda (python3.13, arm64)"
+# function gets run-geolambda's python3.13 image. Two more that it must refuse: a runtime
+# with no image, and another architecture than the images'.
+step "task functions in moto's Lambda"
 AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
   "$repo/.venv/bin/python" - <<'PY'
 import io, zipfile, boto3
@@ -103,10 +106,13 @@ buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w") as z:
     z.writestr("task.py", "def handler(event, context):\n    return event\n")
 role = boto3.client("iam").create_role(RoleName="stratus-task", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-boto3.client("lambda").create_function(FunctionName="stratus-task", Runtime="python3.13", Role=role,
-                                       Handler="task.handler", Code={"ZipFile": buf.getvalue()},
-                                       Architectures=["arm64"])
-print("stratus-task: python3.13, arm64")
+for name, runtime, arch in [("stratus-task", "python3.13", "arm64"),
+                            ("stratus-task-py312", "python3.12", "arm64"),
+                            ("stratus-task-x86", "python3.13", "x86_64")]:
+    boto3.client("lambda").create_function(FunctionName=name, Runtime=runtime, Role=role,
+                                           Handler="task.handler", Code={"ZipFile": buf.getvalue()},
+                                           Architectures=[arch])
+    print(f"{name}: {runtime}, {arch}")
 PY
 
 export TF_IN_AUTOMATION=1 TF_INPUT=0
@@ -114,6 +120,24 @@ tf() { terraform -chdir="$work/tf" "$@"; }
 
 step "terraform init"
 tf init -backend=false -input=false -no-color >/dev/null
+
+# The plan must stop at the job definition, with a message naming what is missing.
+expect_refusal() { # function-name expected-message
+  if tf plan -no-color -var-file=moto.tfvars.json \
+    -var "batch_task_function_arn=arn:aws:lambda:us-east-1:123456789012:function:$1" >"$work/refusal.log" 2>&1; then
+    echo "the plan accepted $1" >&2; return 1
+  fi
+  # (Terraform wraps long messages.)
+  if ! tr -s ' \n' ' ' <"$work/refusal.log" | grep -qF "$2"; then
+    cat "$work/refusal.log"; echo "the plan refused $1 without saying: $2" >&2; return 1
+  fi
+  echo "$1 refused: $2"
+}
+step "a function the images cannot run is refused at plan"
+expect_refusal stratus-task-py312 \
+  "stratus-task-py312 runs on python3.12, but image_uris has images for python3.11, python3.13 only: build the python3.12 image (\`just build\` builds every runtime of images/runtimes)"
+expect_refusal stratus-task-x86 \
+  "stratus-task-x86 is built for x86_64, but the job runs arm64 images (cpu_architecture ARM64)"
 
 start=$SECONDS
 step "terraform apply"
@@ -223,6 +247,23 @@ PY
     grep -q "stratus/run-geolambda@$(registry_digest stratus/run-geolambda "$tag-python3.13")" "$work/jobdef.txt" ||
       { cat "$work/jobdef.txt"; echo "the job definition does not run the digest pushed as $tag" >&2; return 1; }
     echo "function and job definition run the digests pushed as $tag"
+    # Every tag pushed, every runtime's, is kept by its repository's lifecycle policy.
+    "$python" - "$endpoint" "$work/tf/push.tfvars.json" <<'PY' || return 1
+import json, sys, boto3
+ecr = boto3.client("ecr", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="test", aws_secret_access_key="test")
+pushed = {}
+for image in json.load(open(sys.argv[2]))["images"].values():
+    name, tag = image.rsplit(":", 1)
+    pushed.setdefault(name, set()).add(tag)
+for name, tags in sorted(pushed.items()):
+    rules = json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])["rules"]
+    # The rules naming a tag (the last tagged rule's "*" expires the rest).
+    kept = {p for r in rules for p in r["selection"].get("tagPatternList", []) if p != "*"}
+    if kept != tags:
+        sys.exit(f"{name}'s lifecycle policy keeps {sorted(kept)}, but the deployment pins {sorted(tags)}")
+    print(f"{name} keeps {', '.join(sorted(tags))}")
+PY
   }
 
   var_files=(-var-file=moto.tfvars.json -var-file=push.tfvars.json)

@@ -22,7 +22,7 @@ variable "task_runtime" {
 }
 
 variable "run_geolambda_image" {
-  description = "Local run-geolambda image of the task's runtime, by tag (`just image run-geolambda:python3.13` builds `stratus/run-geolambda:<tag>-python3.13`), pushed to this example's ECR repository."
+  description = "Local run-geolambda image of the task's runtime, by tag (`just build` builds `stratus/run-geolambda:<tag>-python3.13`, among others), pushed to this example's ECR repository."
   type        = string
   nullable    = false
 
