@@ -21,8 +21,8 @@ setup:
 demo: setup
     scripts/demo
 
-# Run the whole suite: lint, Rust tests on moto, Terraform (fmt, validate, tests, checkov, moto round trip), images (Docker, a loopback registry)
-test: setup lint test-rust test-terraform test-images
+# Run the whole suite: lint, Rust tests on moto, Terraform (fmt, validate, tests, checkov, moto round trip), images (Docker, a loopback registry), a benchmark smoke run
+test: setup lint test-rust test-terraform test-images test-bench
 
 # Rust unit and integration tests (each test binary starts its own moto on loopback)
 test-rust:
@@ -36,6 +36,10 @@ lint:
 # Benchmarks side by side with the alternatives (see docs/benchmarks.md; `just bench --help`)
 bench *args: setup
     scripts/bench {{args}}
+
+# A smoke run of the benchmark harness (`just bench --quick`, results in target/bench-quick; timings never fail it)
+test-bench: setup
+    scripts/bench --quick
 
 # Format the Rust code
 fmt:

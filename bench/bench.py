@@ -1,19 +1,25 @@
 #!/usr/bin/env python3
 """Stratus benchmarks, side by side with what a user would pick instead.
 
-All on one machine, on the same data, against moto (the local AWS) on
-loopback; every S3 read GDAL makes goes through a counting proxy so requests
-and bytes are measured, not assumed. Run with `just bench` (see
-docs/benchmarks.md); `--quick` shrinks the data for a smoke run.
+All on one machine, on the same data. S3 is a local server whose ranged GETs
+cost the same at any object size (bench/fast-s3), behind a proxy that counts
+every request and byte and can add S3's in-region time to first byte to each
+request; moto serves what needs AWS's control plane (Lambda). Run with
+`just bench` (see docs/benchmarks.md); `--quick` shrinks the data for a smoke run.
 
+0. S3 itself: a 32 KiB ranged GET by object size, the fast S3 against moto;
 1. metadata of one object: gdal-lambda's handler (warm, through a Runtime
-   API) vs `gdalinfo -json /vsis3/…` vs a Python GDAL handler under
-   awslambdaric (warm) vs rio-stac (in-process, warm; and the `rio stac` CLI);
-2. cold start: spawn → first GET /runtime/invocation/next, and peak RSS for
-   one invocation, Rust vs Python+GDAL;
+   API) vs a Python GDAL handler under awslambdaric (warm) vs `gdalinfo -json
+   /vsis3/…` vs rio-stac (in-process, warm; and the `rio stac` CLI), without
+   and with the injected latency, against each tool's floor (its sequential
+   S3 round trips × the latency);
+2. cold start of both handlers' images: spawn → first GET /runtime/invocation/next,
+   the first invocation, and peak RSS;
 3. runner overhead: `run-lambda run` for a trivial Python and a trivial Rust
    function, code and payload on S3, vs starting the runtime client directly;
-4. throughput: objects per second through one handler process.
+4. throughput: objects per second through one handler process, without and
+   with the latency, and by gdal-lambda's MAX_CONCURRENCY;
+5. cost per million objects on Lambda (arm64), from 1 and 2 (in the report).
 """
 from __future__ import annotations
 
@@ -29,45 +35,56 @@ import time
 import zipfile
 from pathlib import Path
 
-from harness import (REGION, ROOT, CountingProxy, Moto, RuntimeAPI, dist, log, machine, make_cog, reap,
+from harness import (REGION, ROOT, CountingProxy, FastS3, Moto, RuntimeAPI, dist, log, machine, make_cog, reap,
                      s3_event, summary)
-from report import report
+from report import PYTHON, RUST, report
 
 FUNCTIONS = ROOT / "bench" / "functions"
 PY = sys.executable  # the bench venv: GDAL bindings, rasterio, rio-stac, awslambdaric
+PARTS = ["s3", "metadata", "cold", "runner", "throughput"]
+FULL = {"objects": 20, "range_reads": 10, "cold_runs": 20, "runner_runs": 20, "burst": 1000,
+        "concurrency": [1, 2, 4, 8, 10]}
+QUICK = {"objects": 3, "range_reads": 3, "cold_runs": 3, "runner_runs": 3, "burst": 50, "concurrency": [1, 10]}
 
-
-# ------------------------------------------------------------------ bench
 
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.work = Path(tempfile.mkdtemp(prefix="stratus-bench-"))
         self.moto = Moto()
-        self.proxy = CountingProxy(self.moto.port)
+        self.fast = FastS3(Path(args.fast_s3), self.work / "s3")
+        self.proxy = CountingProxy(self.fast.port)
+        s3_via_proxy = f"127.0.0.1:{self.proxy.port}"
+        # Every process reads and writes S3 through the proxy: the SDKs (gdal-lambda's Rust
+        # client, through which its GDAL reads; boto3) by AWS_ENDPOINT_URL_S3, GDAL's /vsis3/ by
+        # AWS_S3_ENDPOINT. Other services (Lambda) are moto's.
         self.aws_env = {
-            "AWS_ENDPOINT_URL": self.moto.endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_ENDPOINT_URL": self.moto.endpoint, "AWS_ENDPOINT_URL_S3": f"http://{s3_via_proxy}",
+            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
         }
-        # gdal-lambda reads S3 with its own S3 client (GDAL reads through it), the others
-        # with GDAL's /vsis3/: both through the counting proxy.
-        self.rust_s3 = {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{self.proxy.port}"}
         self.gdal_env = {
-            "AWS_S3_ENDPOINT": f"127.0.0.1:{self.proxy.port}", "AWS_HTTPS": "NO", "AWS_VIRTUAL_HOSTING": "FALSE",
+            "AWS_S3_ENDPOINT": s3_via_proxy, "AWS_HTTPS": "NO", "AWS_VIRTUAL_HOSTING": "FALSE",
             "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
         }
         os.environ.update(self.aws_env)
         os.environ.update(self.gdal_env)
-        import boto3  # after the environment points at moto
-        self.s3 = boto3.client("s3")
+        import boto3  # after the environment points at the local services
+        # The harness' own S3 calls go straight to the server, uncounted and undelayed.
+        self.s3 = boto3.client("s3", endpoint_url=self.fast.endpoint)
         self.bucket = "bench"
-        self.s3.create_bucket(Bucket=self.bucket)
+        for b in (self.bucket, "bench-out"):
+            self.s3.create_bucket(Bucket=b)
         self.results: dict = {"machine": machine(), "args": vars(args)}
         bin_dir = ROOT / "target" / "release"
         self.gdal_lambda = Path(args.gdal_lambda or bin_dir / "gdal-lambda")
         self.run_lambda = Path(args.run_lambda or bin_dir / "run-lambda")
         self.echo_function = Path(args.echo_function or bin_dir / "examples" / "echo-function")
-        self.objects: dict[str, tuple[list[str], int]] = {}
+        self.originals: dict[str, tuple[str, int]] = {}  # size label -> (key, bytes)
+        self.objects: dict[str, tuple[list[str], int]] = {}  # size label -> (keys to read, bytes)
+        self.sizes = {"1 MB": 1024, "100 MB": 10240, "1 GB": 32768}
+        if args.quick:
+            self.sizes = {"1 MB": 1024, "100 MB": 4096, "1 GB": 8192}
 
     def env(self, extra: dict | None = None) -> dict:
         e = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_LAMBDA", "_HANDLER"))}
@@ -80,157 +97,151 @@ class Bench:
         e.update(extra or {})
         return e
 
+    def handlers(self, out: str, concurrency: int | None = None) -> dict[str, tuple[list[str], Path | None, dict]]:
+        """The two Lambda handlers, as (command, working directory, environment), writing under
+        s3://bench-out/<out>/."""
+        rust_env = {"OUTPUT_URL": f"s3://bench-out/{out}/rust/", "AWS_LAMBDA_LOG_FORMAT": "JSON"}
+        if concurrency:
+            rust_env["MAX_CONCURRENCY"] = str(concurrency)
+        return {
+            RUST: ([str(self.gdal_lambda)], None, rust_env),
+            PYTHON: ([PY, "-m", "awslambdaric", "py_gdal_handler.handler"], FUNCTIONS,
+                     {"OUTPUT_URL": f"s3://bench-out/{out}/python/"}),
+        }
+
     def close(self) -> None:
-        self.proxy.sock.close()
+        self.proxy.close()
+        self.fast.stop()
         self.moto.stop()
         shutil.rmtree(self.work, ignore_errors=True)
 
     # -- data -------------------------------------------------------------
     def prepare(self) -> None:
-        sizes = {"1 MB": 1024, "100 MB": 10240, "1 GB": 32768}
-        if self.args.quick:
-            sizes = {"1 MB": 1024, "100 MB": 4096, "1 GB": 8192}
-        n = self.args.objects
-        for label, px in sizes.items():
+        for label, px in self.sizes.items():
             t0 = time.time()
             path = make_cog(self.work, label.replace(" ", ""), px)
-            size = path.stat().st_size
-            first = f"{label.replace(' ', '')}/obj-000.tif"
-            self.s3.upload_file(str(path), self.bucket, first)
-            keys = [first]
-            for i in range(1, n + 1):  # one more than measured: the warm-up object
-                key = f"{label.replace(' ', '')}/obj-{i:03}.tif"
-                self.s3.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": first},
-                                    MetadataDirective="COPY")
-                keys.append(key)
+            self.originals[label] = (f"originals/{path.name}", path.stat().st_size)
+            self.s3.upload_file(str(path), self.bucket, self.originals[label][0])
             path.unlink()
+            log(f"data: a COG of {self.originals[label][1] / 1e6:.1f} MB ({px}x{px} px) in {time.time() - t0:.0f} s")
+        self.renew("base")
+
+    def renew(self, tag: str) -> None:
+        """Fresh keys for each size (one more than measured: the warm-up object), so nothing a
+        tool cached from one run's reads serves the next run."""
+        for label, (original, size) in self.originals.items():
+            keys = [f"{tag}/{label.replace(' ', '')}/obj-{i:03}.tif" for i in range(self.args.objects + 1)]
+            for key in keys:
+                self.fast.link(self.bucket, original, key)
             self.objects[label] = (keys, size)
-            log(f"data: {n + 1} COGs of {size / 1e6:.1f} MB ({px}x{px} px) in {time.time() - t0:.0f} s")
+
+    # -- 0. S3 itself --------------------------------------------------------
+    def range_reads(self) -> None:
+        """The 32 KiB header read every tool starts with, timed by object size on both local
+        S3s: what the fast S3 changes."""
+        import boto3
+        moto = boto3.client("s3", endpoint_url=self.moto.endpoint)
+        moto.create_bucket(Bucket=self.bucket)
+        res: dict = {"fast S3": {}, "moto": {}}
+        for label, (key, _) in self.originals.items():
+            moto.upload_file(str(self.fast.root / self.bucket / key), self.bucket, key)
+            for server, client in (("fast S3", self.s3), ("moto", moto)):
+                times = []
+                for _ in range(self.args.range_reads):
+                    t0 = time.perf_counter_ns()
+                    client.get_object(Bucket=self.bucket, Key=key, Range="bytes=0-32767")["Body"].read()
+                    times.append((time.perf_counter_ns() - t0) / 1e6)
+                res[server][label] = dist(times)
+            moto.delete_object(Bucket=self.bucket, Key=key)
+            log(f"0. ranged GET at {label}: fast S3 {res['fast S3'][label]['p50']:.1f} ms, "
+                f"moto {res['moto'][label]['p50']:.1f} ms")
+        self.results["s3"] = res
 
     # -- 1. metadata latency -------------------------------------------------
     def handler_latency(self, name: str, cmd: list[str], cwd: Path | None, extra_env: dict) -> dict:
         api = RuntimeAPI()
         env = self.env({"AWS_LAMBDA_RUNTIME_API": api.address, **extra_env})
-        log_file = open(self.work / f"{name}.log", "wb")
+        log_file = open(self.work / f"{name.split()[0]}.log", "ab")
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log_file, stderr=log_file)
         out = {}
         try:
             for label, (keys, size) in self.objects.items():
                 warm, measured = keys[0], keys[1:]
                 api.wait(api.submit(s3_event(self.bucket, [warm], size)), proc)
-                lat, reqs, bts = [], [], []
+                samples = []
                 for key in measured:
                     self.proxy.reset()
                     start, end, body, err = api.wait(api.submit(s3_event(self.bucket, [key], size)), proc)
                     if err or b"processed" not in body:
                         raise RuntimeError(f"{name} failed on {key}: {body[:300]!r}")
-                    lat.append((end - start) / 1e6)
-                    r, b = self.proxy.snapshot()
-                    reqs.append(r)
-                    bts.append(b)
-                out[label] = summary(lat, reqs, bts)
+                    samples.append(((end - start) / 1e6, *self.proxy.snapshot()))
+                out[label] = summary(samples)
         finally:
             reap(proc)
             api.stop()
             log_file.close()
         return out
 
+    def timed(self, label: str, keys: list[str], run) -> dict:
+        """Latency, requests and bytes of run(key) for each key (the caller's tool, in-process
+        or as a process)."""
+        samples = []
+        for key in keys:
+            self.proxy.reset()
+            t0 = time.perf_counter_ns()
+            run(key)
+            samples.append(((time.perf_counter_ns() - t0) / 1e6, *self.proxy.snapshot()))
+        return summary(samples)
+
     def gdalinfo_latency(self) -> dict:
-        out = {}
         env = self.env()
-        for label, (keys, _) in self.objects.items():
-            lat, reqs, bts = [], [], []
-            for key in keys[1:]:
-                self.proxy.reset()
-                t0 = time.perf_counter_ns()
-                subprocess.run(["gdalinfo", "-json", f"/vsis3/{self.bucket}/{key}"], env=env, check=True,
-                               stdout=subprocess.DEVNULL)
-                lat.append((time.perf_counter_ns() - t0) / 1e6)
-                r, b = self.proxy.snapshot()
-                reqs.append(r)
-                bts.append(b)
-            out[label] = summary(lat, reqs, bts)
-        return out
+        return {label: self.timed(label, keys[1:], lambda key: subprocess.run(
+            ["gdalinfo", "-json", f"/vsis3/{self.bucket}/{key}"], env=env, check=True, stdout=subprocess.DEVNULL))
+            for label, (keys, _) in self.objects.items()}
 
     def rio_stac_latency(self) -> dict:
         from rio_stac import create_stac_item  # rasterio's GDAL reads the proxy settings from the environment
+        item = lambda key: create_stac_item(f"/vsis3/{self.bucket}/{key}",  # noqa: E731
+                                            with_proj=True, with_raster=True, with_eo=True)
         out = {}
         for label, (keys, _) in self.objects.items():
-            create_stac_item(f"/vsis3/{self.bucket}/{keys[0]}", with_proj=True, with_raster=True, with_eo=True)
-            lat, reqs, bts = [], [], []
-            for key in keys[1:]:
-                self.proxy.reset()
-                t0 = time.perf_counter_ns()
-                create_stac_item(f"/vsis3/{self.bucket}/{key}", with_proj=True, with_raster=True, with_eo=True)
-                lat.append((time.perf_counter_ns() - t0) / 1e6)
-                r, b = self.proxy.snapshot()
-                reqs.append(r)
-                bts.append(b)
-            out[label] = summary(lat, reqs, bts)
+            item(keys[0])  # warm
+            out[label] = self.timed(label, keys[1:], item)
         return out
 
     def rio_stac_cli_latency(self) -> dict:
-        rio = Path(PY).parent / "rio"
-        out = {}
-        env = self.env()
-        for label, (keys, _) in self.objects.items():
-            lat, reqs, bts = [], [], []
-            for key in keys[1: 1 + min(5, len(keys) - 1)]:  # a process per object: a few suffice
-                self.proxy.reset()
-                t0 = time.perf_counter_ns()
-                subprocess.run([str(rio), "stac", f"/vsis3/{self.bucket}/{key}", "-o", str(self.work / "rio.json")],
-                               env=env, check=True, stdout=subprocess.DEVNULL)
-                lat.append((time.perf_counter_ns() - t0) / 1e6)
-                r, b = self.proxy.snapshot()
-                reqs.append(r)
-                bts.append(b)
-            out[label] = summary(lat, reqs, bts)
-        return out
+        rio, env = Path(PY).parent / "rio", self.env()
+        return {label: self.timed(label, keys[1: 1 + min(5, len(keys) - 1)], lambda key: subprocess.run(
+            [str(rio), "stac", f"/vsis3/{self.bucket}/{key}", "-o", str(self.work / "rio.json")],
+            env=env, check=True, stdout=subprocess.DEVNULL))  # a process per object: a few suffice
+            for label, (keys, _) in self.objects.items()}
 
     def metadata(self) -> None:
-        self.s3.create_bucket(Bucket="bench-out")
         res = {}
-        log("1. metadata: gdal-lambda (Rust)")
-        res["gdal-lambda (Rust)"] = self.handler_latency(
-            "rust", [str(self.gdal_lambda)], None,
-            {"OUTPUT_URL": "s3://bench-out/rust/", "AWS_LAMBDA_LOG_FORMAT": "JSON", **self.rust_s3})
-        log("1. metadata: Python GDAL handler")
-        res["Python GDAL handler"] = self.handler_latency(
-            "python", [PY, "-m", "awslambdaric", "py_gdal_handler.handler"], FUNCTIONS,
-            {"OUTPUT_URL": "s3://bench-out/python/"})
-        log("1. metadata: gdalinfo -json")
-        res["gdalinfo -json"] = self.gdalinfo_latency()
-        log("1. metadata: rio-stac (in-process)")
-        res["rio-stac (in-process)"] = self.rio_stac_latency()
-        log("1. metadata: rio stac (CLI)")
-        res["rio stac (CLI)"] = self.rio_stac_cli_latency()
+        for delay in (0, self.args.latency_ms):
+            self.proxy.set_delay(delay)
+            self.renew(f"metadata-{delay:g}")
+            mode = res[f"{delay:g} ms"] = {}
+            for name, (cmd, cwd, env) in self.handlers(f"metadata-{delay:g}").items():
+                log(f"1. metadata (+{delay:g} ms per request): {name}")
+                mode[name] = self.handler_latency(name, cmd, cwd, env)
+            for name, measure in (("gdalinfo -json", self.gdalinfo_latency),
+                                  ("rio-stac (in-process)", self.rio_stac_latency),
+                                  ("rio stac (CLI)", self.rio_stac_cli_latency)):
+                log(f"1. metadata (+{delay:g} ms per request): {name}")
+                mode[name] = measure()
+        self.proxy.set_delay(0)
         self.results["metadata"] = res
 
     # -- 2. cold start -------------------------------------------------------
     def cold_start(self) -> None:
+        import image_cold
         keys, size = self.objects["1 MB"]
-        cases = {
-            "gdal-lambda (Rust)": ([str(self.gdal_lambda)], None, {"OUTPUT_URL": "s3://bench-out/cold/", **self.rust_s3}),
-            "Python GDAL handler": ([PY, "-m", "awslambdaric", "py_gdal_handler.handler"], FUNCTIONS,
-                                    {"OUTPUT_URL": "s3://bench-out/cold/"}),
-        }
-        res = {}
-        for name, (cmd, cwd, extra) in cases.items():
-            log(f"2. cold start: {name}")
-            starts, rss = [], []
-            for i in range(self.args.cold_runs):
-                api = RuntimeAPI()
-                env = self.env({"AWS_LAMBDA_RUNTIME_API": api.address, **extra})
-                t0 = time.perf_counter_ns()
-                proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                first = api.wait_first_next()
-
-                api.wait(api.submit(s3_event(self.bucket, [keys[1 + i % (len(keys) - 1)]], size)), proc)
-                rss.append(reap(proc) / 1024)
-                api.stop()
-                starts.append((first - t0) / 1e6)
-            res[name] = {"start_ms": dist(starts), "peak_rss_mib": dist(rss)}
-        self.results["cold_start"] = res
+        env = {k: v for k, v in self.env().items() if k.startswith(("AWS_", "GDAL_"))}
+        env["OUTPUT_URL"] = "s3://bench-out/cold/"
+        log(f"2. cold start in the images ({self.args.cold_runs} runs each)")
+        self.results["cold_start"] = image_cold.measure(
+            self.args.cold_runs, env, lambda i: s3_event(self.bucket, [keys[1 + i % (len(keys) - 1)]], size))
 
     # -- 3. runner overhead --------------------------------------------------
     def runner(self) -> None:
@@ -247,8 +258,10 @@ class Bench:
             info = zipfile.ZipInfo("bootstrap")
             info.external_attr = 0o755 << 16
             z.writestr(info, self.echo_function.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
+        # The interpreter's own runtime, so run-lambda's runtime check passes.
+        py_runtime = f"python3.{sys.version_info.minor}"
         functions = {
-            "Python (python3.12)": ("bench-py", "python3.12", "py_trivial.handler", py_zip),
+            f"Python ({py_runtime})": ("bench-py", py_runtime, "py_trivial.handler", py_zip),
             "Rust (provided.al2023)": ("bench-rs", "provided.al2023", "bootstrap", rs_zip),
         }
         payload_key = "payloads/trivial.json"
@@ -259,7 +272,7 @@ class Bench:
             code_key = f"code/{zpath.name}"
             self.s3.upload_file(str(zpath), self.bucket, code_key)
             lam.create_function(FunctionName=fn, Runtime=runtime, Role=role, Handler=handler,
-                                Code={"ZipFile": zpath.read_bytes()}, Architectures=["x86_64"])
+                                Code={"ZipFile": zpath.read_bytes()}, Architectures=[host_arch()])
             log(f"3. runner: {name}")
             to_handler, total, floor = [], [], []
             env = self.env({"STRATUS_PYTHON": PY})
@@ -295,52 +308,66 @@ class Bench:
         self.results["runner"] = res
 
     # -- 4. throughput -------------------------------------------------------
-    def throughput(self) -> None:
-        keys, size = self.objects["1 MB"]
-        n = self.args.burst
-        log(f"4. throughput: copying {n} small objects")
-        burst = [f"burst/obj-{i:04}.tif" for i in range(n)]
-        for k in burst:
-            self.s3.copy_object(Bucket=self.bucket, Key=k, CopySource={"Bucket": self.bucket, "Key": keys[0]})
-        per_event = 10
-        res = {}
-        cases = {
-            "gdal-lambda (Rust)": ([str(self.gdal_lambda)], None, {"OUTPUT_URL": "s3://bench-out/tp-rust/",
-                                                                  "AWS_LAMBDA_LOG_FORMAT": "JSON", **self.rust_s3}),
-            "Python GDAL handler": ([PY, "-m", "awslambdaric", "py_gdal_handler.handler"], FUNCTIONS,
-                                    {"OUTPUT_URL": "s3://bench-out/tp-python/"}),
-        }
-        for name, (cmd, cwd, extra) in cases.items():
-            log(f"4. throughput: {name}")
-            api = RuntimeAPI()
-            log_file = open(self.work / f"tp-{len(res)}.log", "wb")
+    def events_through(self, name: str, cmd: list[str], cwd: Path | None, extra: dict,
+                       batches: list[tuple[str, list[str], int]]) -> dict:
+        """Objects per second through one warm handler process: each batch's keys in events of
+        10 records, all queued at once (Lambda's pollers keep a busy function fed)."""
+        api = RuntimeAPI()
+        with open(self.work / f"tp-{name.split()[0]}.log", "ab") as log_file:
             proc = subprocess.Popen(cmd, cwd=cwd, env=self.env({"AWS_LAMBDA_RUNTIME_API": api.address, **extra}),
                                     stdout=log_file, stderr=log_file)
-            api.wait(api.submit(s3_event(self.bucket, [keys[0]], size)), proc)  # warm
-            rates = {}
-            for label, ks, sz in [(f"{n} x 1 MB", burst, size)] + [
-                    (f"{len(self.objects[l][0]) - 1} x {l}", self.objects[l][0][1:], self.objects[l][1])
-                    for l in ("100 MB", "1 GB")]:
-                t0 = time.perf_counter_ns()
-                rids = [api.submit(s3_event(self.bucket, ks[i:i + per_event], sz)) for i in range(0, len(ks), per_event)]
-                for rid in rids:
-                    _, _, body, err = api.wait(rid, proc)
-                    if err:
-                        raise RuntimeError(f"{name}: {body[:300]!r}")
-                secs = (time.perf_counter_ns() - t0) / 1e9
-                rates[label] = {"objects_per_s": len(ks) / secs, "seconds": secs}
-            reap(proc)
-            api.stop()
-            log_file.close()
-            res[name] = rates
+            try:
+                keys, size = self.objects["1 MB"]
+                api.wait(api.submit(s3_event(self.bucket, [keys[0]], size)), proc)  # warm
+                rates = {}
+                for label, ks, sz in batches:
+                    t0 = time.perf_counter_ns()
+                    rids = [api.submit(s3_event(self.bucket, ks[i:i + 10], sz)) for i in range(0, len(ks), 10)]
+                    for rid in rids:
+                        _, _, body, err = api.wait(rid, proc)
+                        if err:
+                            raise RuntimeError(f"{name}: {body[:300]!r}")
+                    secs = (time.perf_counter_ns() - t0) / 1e9
+                    rates[label] = {"objects_per_s": len(ks) / secs, "seconds": secs}
+            finally:
+                reap(proc)
+                api.stop()
+        return rates
+
+    def throughput(self) -> None:
+        original, size = self.originals["1 MB"]
+        n = self.args.burst
+        res: dict = {}
+        for delay in (0, self.args.latency_ms):
+            self.renew(f"throughput-{delay:g}")
+            burst = [f"throughput-{delay:g}/burst/obj-{i:04}.tif" for i in range(n)]
+            for k in burst:
+                self.fast.link(self.bucket, original, k)
+            batches = [(f"{n} x 1 MB", burst, size)] + [
+                (f"{len(self.objects[s][0]) - 1} x {s}", self.objects[s][0][1:], self.objects[s][1])
+                for s in list(self.sizes)[1:]]
+            self.proxy.set_delay(delay)
+            mode = res[f"{delay:g} ms"] = {}
+            for name, (cmd, cwd, env) in self.handlers(f"tp-{delay:g}").items():
+                log(f"4. throughput (+{delay:g} ms per request): {name}")
+                mode[name] = self.events_through(name, cmd, cwd, env, batches)
+            # How gdal-lambda's concurrency within an event pays off, on the small objects.
+            for c in self.args.concurrency:
+                log(f"4. throughput (+{delay:g} ms per request): gdal-lambda, MAX_CONCURRENCY={c}")
+                cmd, cwd, env = self.handlers(f"tp-{delay:g}-c{c}", concurrency=c)[RUST]
+                mode[f"{RUST}, MAX_CONCURRENCY={c}"] = self.events_through(RUST, cmd, cwd, env, batches[:1])
+        self.proxy.set_delay(0)
         self.results["throughput"] = res
+
+
+def host_arch() -> str:
+    return {"x86_64": "x86_64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
 
 
 def received_at(out: dict) -> int:
     """The handler's own receipt time, from the trivial functions' responses."""
-    for k in ("received_at_ns",):
-        if k in out:
-            return int(out[k])
+    if "received_at_ns" in out:
+        return int(out["received_at_ns"])
     if "context" in out and "received_at_ns" in out["context"]:
         return int(out["context"]["received_at_ns"])
     raise RuntimeError(f"no receipt time in {str(out)[:200]}")
@@ -348,36 +375,46 @@ def received_at(out: dict) -> int:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--objects", type=int, default=20, help="measured objects per size (default 20)")
-    p.add_argument("--cold-runs", type=int, default=20)
-    p.add_argument("--runner-runs", type=int, default=20)
-    p.add_argument("--burst", type=int, default=1000, help="small objects in the throughput burst")
-    p.add_argument("--quick", action="store_true", help="smaller files (1/4/64 MB) for a smoke run")
-    p.add_argument("--only", nargs="*", choices=["metadata", "cold", "runner", "throughput"])
+    # Defaults of the full run; --quick has its own (QUICK) where an option is not given.
+    p.add_argument("--objects", type=int, help="measured objects per size (default 20)")
+    p.add_argument("--latency-ms", type=float, default=15,
+                   help="S3's time to first byte added to each request in the latency runs (default 15)")
+    p.add_argument("--range-reads", type=int, help="ranged GETs per size and server in part 0 (default 10)")
+    p.add_argument("--cold-runs", type=int, help="default 20")
+    p.add_argument("--runner-runs", type=int, help="default 20")
+    p.add_argument("--burst", type=int, help="small objects in the throughput burst (default 1000)")
+    p.add_argument("--concurrency", type=int, nargs="*",
+                   help="gdal-lambda MAX_CONCURRENCY values for the scaling runs (default 1 2 4 8 10)")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: files of 1, 4 and 64 MB, fewer samples (QUICK in bench.py)")
+    p.add_argument("--only", nargs="*", choices=PARTS)
     p.add_argument("--gdal-lambda"), p.add_argument("--run-lambda"), p.add_argument("--echo-function")
-    p.add_argument("--out", default=str(ROOT / "bench" / "results"))
-    p.add_argument("--plot", default=str(ROOT / "docs" / "img" / "benchmarks-latency.png"))
+    p.add_argument("--fast-s3", default=str(ROOT / "target" / "bench-tools" / "release" / "fast-s3"))
+    # A smoke run's figures never replace the full run's, which docs/benchmarks.md quotes.
+    p.add_argument("--out", help="results directory (default bench/results; target/bench-quick for --quick)")
+    p.add_argument("--plot", help="latency plot (default docs/img/benchmarks-latency.png; in --out for --quick)")
     args = p.parse_args()
-    only = set(args.only or ["metadata", "cold", "runner", "throughput"])
+    args.out = Path(args.out or (ROOT / "target" / "bench-quick" if args.quick else ROOT / "bench" / "results"))
+    args.plot = Path(args.plot or (args.out / "latency.png" if args.quick
+                                   else ROOT / "docs" / "img" / "benchmarks-latency.png"))
+    for option, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, option) is None:
+            setattr(args, option, value)
+    only = set(args.only or PARTS)
     b = Bench(args)
     try:
-        if only & {"metadata", "cold", "throughput"}:
+        if only - {"runner"}:
             b.prepare()
-        if "metadata" in only:
-            b.metadata()
-        if "cold" in only:
-            b.cold_start()
-        if "runner" in only:
-            b.runner()
-        if "throughput" in only:
-            b.throughput()
+        for part, run in (("s3", b.range_reads), ("metadata", b.metadata), ("cold", b.cold_start),
+                          ("runner", b.runner), ("throughput", b.throughput)):
+            if part in only:
+                run()
     finally:
         b.close()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(b.results, indent=1))
-    text = report(b.results, Path(args.plot) if "metadata" in only else None)
-    (out / "latest.md").write_text(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(b.results, indent=1, default=str))
+    text = report(b.results, args.plot if "metadata" in only else None)
+    (args.out / "latest.md").write_text(text)
     print(text)
 
 

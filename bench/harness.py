@@ -3,10 +3,12 @@ latency-injecting) proxy in front of S3, a Lambda Runtime API that timestamps wh
 runtime client does, and the statistics every part reports."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import platform
 import queue
+import shutil
 import socket
 import statistics
 import subprocess
@@ -62,48 +64,90 @@ class Moto:
         self.proc.wait()
 
 
+class FastS3:
+    """The benchmark's S3 (bench/fast-s3: s3s-fs served with TCP_NODELAY): objects are files,
+    so a ranged GET costs the same at any object size (moto reads the whole object for each),
+    and copies are hard links, so 21 keys of a 1.4 GB COG take no more disk than one."""
+
+    def __init__(self, binary: Path, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen([str(binary), str(root)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True)
+        self.endpoint = self.proc.stdout.readline().strip()  # type: ignore[union-attr]
+        if not self.endpoint.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"{binary} did not start (printed {self.endpoint!r})")
+        self.port = int(self.endpoint.rsplit(":", 1)[1])
+
+    def link(self, bucket: str, src: str, dst: str) -> None:
+        """A copy of object src as dst: a hard link to its file and a copy of the ETag s3s-fs
+        stored at upload (s3s-fs 0.14's sidecar files, named from base64url(bucket and key));
+        without the sidecar, every GET of dst would hash the whole file."""
+        target = self.root / bucket / dst
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(self.root / bucket / src, target)
+        for kind in ("internal", "metadata"):
+            sidecar = self._sidecar(bucket, src, kind)
+            if sidecar.exists():
+                shutil.copyfile(sidecar, self._sidecar(bucket, dst, kind))
+
+    def _sidecar(self, bucket: str, key: str, kind: str) -> Path:
+        b64 = lambda v: base64.urlsafe_b64encode(v.encode()).decode().rstrip("=")  # noqa: E731
+        return self.root / f".bucket-{b64(bucket)}.object-{b64(key)}.{kind}.json"
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
 class CountingProxy:
-    """TCP proxy to moto that records request lines (with Range) and bytes sent back."""
+    """TCP proxy to S3 that records request lines (with Range) and bytes sent back, and can
+    hold each request for a fixed delay before passing it on: S3's in-region time to first
+    byte, which loopback lacks."""
 
     def __init__(self, upstream: int) -> None:
         self.upstream = upstream
+        self.delay_s = 0.0
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
+        self.sock.listen(128)
         self.port = self.sock.getsockname()[1]
         self.lock = threading.Lock()
         self.requests: list[str] = []
         self.bytes_down = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
+    def set_delay(self, ms: float) -> None:
+        self.delay_s = ms / 1000
+
     def reset(self) -> None:
         with self.lock:
             self.requests, self.bytes_down = [], 0
 
-    def snapshot(self) -> tuple[int, int]:
-        """Read requests (a handler's Item PUT is not counted) and bytes sent back."""
+    def snapshot(self) -> tuple[int, int, int]:
+        """Reads (GET, HEAD), writes (PUT, POST: a handler's Item) and bytes sent back."""
         with self.lock:
             reads = sum(1 for r in self.requests if r.startswith(("GET ", "HEAD")))
-            return reads, self.bytes_down
+            return reads, len(self.requests) - reads, self.bytes_down
 
     def _accept(self) -> None:
         while True:
-            client, _ = self.sock.accept()
+            try:
+                client, _ = self.sock.accept()
+            except OSError:  # closed by close()
+                return
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
         server = socket.create_connection(("127.0.0.1", self.upstream))
+        for s in (client, server):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def up() -> None:
-            f = client.makefile("rb")
             try:
-                for line in f:
-                    if line[:4] in (b"GET ", b"HEAD", b"PUT ", b"POST"):
-                        with self.lock:
-                            self.requests.append(line.decode("latin1").strip())
-                    server.sendall(line)
-            except OSError:
+                self._forward_requests(client.makefile("rb"), server)
+            except (OSError, ValueError):
                 pass
             finally:
                 try:
@@ -122,6 +166,45 @@ class CountingProxy:
         finally:
             client.close()
             server.close()
+
+    def _forward_requests(self, r, server: socket.socket) -> None:
+        """Pass HTTP/1.1 requests on one by one, framed by their headers (a body is passed
+        whole, never searched for request lines): record each, hold it for the delay."""
+        while line := r.readline():
+            with self.lock:
+                self.requests.append(line.decode("latin1").strip())
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            server.sendall(line)
+            length, chunked = 0, False
+            while (header := r.readline()) not in (b"\r\n", b"\n", b""):
+                server.sendall(header)
+                name, _, value = header.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"transfer-encoding":
+                    chunked = b"chunked" in value.lower()
+            server.sendall(header)
+            if chunked:
+                while size := r.readline():
+                    server.sendall(size)
+                    n = int(size.split(b";")[0], 16)
+                    if n == 0:  # trailers, then the blank line
+                        while (trailer := r.readline()) not in (b"\r\n", b"\n", b""):
+                            server.sendall(trailer)
+                        server.sendall(trailer)
+                        break
+                    server.sendall(r.read(n + 2))  # the chunk and its CRLF
+            while length > 0:
+                data = r.read1(min(length, 65536))
+                if not data:
+                    return
+                server.sendall(data)
+                length -= len(data)
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 class RuntimeAPI:
@@ -269,9 +352,12 @@ def dist(values: list[float]) -> dict:
             "n": len(values), "values": values}
 
 
-def summary(lat: list[float], reqs: list[int], bts: list[int]) -> dict:
-    return {"latency_ms": dist(lat), "requests": statistics.median(reqs), "bytes": statistics.median(bts),
-            "max_requests": max(reqs), "max_bytes": max(bts)}
+def summary(samples: list[tuple[float, int, int, int]]) -> dict:
+    """Per-object samples of (latency ms, reads, writes, bytes fetched) from the proxy."""
+    lat, reads, writes, bts = zip(*samples)
+    return {"latency_ms": dist(list(lat)), "reads": statistics.median(reads), "writes": statistics.median(writes),
+            "requests": statistics.median(r + w for r, w in zip(reads, writes)), "bytes": statistics.median(bts),
+            "max_requests": max(r + w for r, w in zip(reads, writes)), "max_bytes": max(bts)}
 
 
 def machine() -> dict:

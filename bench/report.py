@@ -1,81 +1,167 @@
-"""The tables of docs/benchmarks.md and the latency plot, from the results of bench.py."""
+"""The tables of docs/benchmarks.md, the cost per million objects and the latency plot, from
+the results of bench.py."""
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RUST, PYTHON = "gdal-lambda (Rust)", "Python GDAL handler"
 
-# ----------------------------------------------------------------- report
+# AWS Lambda's list prices for arm64 in us-east-1 (first tier: 7.5 billion GB-s a month), as
+# stated on 2026-11-22; unchanged since arm64 functions launched in September 2021.
+PRICE_DATE = "2026-11-22"
+PRICE_GB_S = 0.0000133334
+PRICE_REQUEST = 0.20 / 1e6
+# Lambda gives a function CPU in proportion to its memory: one full vCPU at 1,769 MB.
+FULL_VCPU_MB = 1769
+# Memory a handler is configured with: its peak RSS with half again for headroom, in 64 MB
+# steps, at least Lambda's 128 MB.
+HEADROOM = 1.5
+
 
 def report(results: dict, plot: Path | None) -> str:
-    lines = []
     m = results["machine"]
-    lines.append(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}; "
-                 f"GDAL {m['gdal']}; Python {m['python']}; {m['date']}.\n")
-    if "metadata" in results:
-        lines.append("### 1. Metadata of one object (moto S3, warm)\n")
-        lines.append("| tool | size | p50 ms | p95 ms | requests | bytes fetched | vs gdal-lambda (p50) |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|")
-        md = results["metadata"]
-        ref = md.get("gdal-lambda (Rust)", {})
-        for tool, per_size in md.items():
-            for size, s in per_size.items():
-                p50 = s["latency_ms"]["p50"]
-                ratio = p50 / ref[size]["latency_ms"]["p50"] if size in ref else float("nan")
-                lines.append(f"| {tool} | {size} | {p50:.1f} | {s['latency_ms']['p95']:.1f} | {s['requests']:g} | "
-                             f"{s['bytes']:,.0f} | {ratio:.1f}x |")
-        lines.append("")
-    if "cold_start" in results:
-        lines.append("### 2. Cold start (spawn to first GET /next) and peak RSS for one invocation\n")
-        lines.append("| handler | start p50 ms | start p95 ms | peak RSS p50 MiB |")
-        lines.append("|---|---:|---:|---:|")
-        for name, r in results["cold_start"].items():
-            lines.append(f"| {name} | {r['start_ms']['p50']:.1f} | {r['start_ms']['p95']:.1f} | "
-                         f"{r['peak_rss_mib']['p50']:.1f} |")
-        cs = results["cold_start"]
-        if len(cs) == 2:
-            a, b = (cs[k]["start_ms"]["p50"] for k in cs)
-            lines.append(f"\nRatio: Python+GDAL / Rust = {b / a:.1f}x\n")
-    if "runner" in results:
-        lines.append("### 3. Runner overhead (code and payload on moto S3)\n")
-        lines.append("| function | run → handler p50 ms | p95 | run total p50 ms | direct start → handler p50 ms | overhead ms |")
-        lines.append("|---|---:|---:|---:|---:|---:|")
-        for name, r in results["runner"].items():
-            lines.append(f"| {name} | {r['run_to_handler_ms']['p50']:.1f} | {r['run_to_handler_ms']['p95']:.1f} | "
-                         f"{r['run_total_ms']['p50']:.1f} | {r['direct_to_handler_ms']['p50']:.1f} | "
-                         f"{r['overhead_ms']:.1f} |")
-        lines.append("")
-    if "throughput" in results:
-        lines.append("### 4. Throughput through one handler process (events of 10 records)\n")
-        lines.append("| handler | objects | objects/s | seconds |")
-        lines.append("|---|---|---:|---:|")
-        for name, rates in results["throughput"].items():
-            for label, r in rates.items():
-                lines.append(f"| {name} | {label} | {r['objects_per_s']:.1f} | {r['seconds']:.2f} |")
-        lines.append("")
+    lines = [f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}; "
+             f"GDAL {m['gdal']}; Python {m['python']}; {m['date']}.\n"]
+    latency = results.get("args", {}).get("latency_ms", 0)
+    for part, table in (("s3", s3_table), ("metadata", metadata_tables), ("cold_start", cold_table),
+                        ("runner", runner_table), ("throughput", throughput_tables)):
+        if part in results:
+            lines += table(results[part], latency)
+    if "metadata" in results and "cold_start" in results:
+        lines += cost_table(results["metadata"], results["cold_start"], latency)
     if plot and "metadata" in results:
-        draw(results["metadata"], plot)
+        draw(results["metadata"], latency, plot)
         lines.append(f"![latency distributions]({os.path.relpath(plot, ROOT / 'docs')})\n")
     return "\n".join(lines)
 
 
-def draw(md: dict, path: Path) -> None:
+def s3_table(res: dict, _latency: float) -> list[str]:
+    lines = ["### 0. A 32 KiB ranged GET by object size\n",
+             "| object size | fast S3 p50 ms | moto p50 ms |", "|---|---:|---:|"]
+    for size, fast in res["fast S3"].items():
+        lines.append(f"| {size} | {fast['p50']:.1f} | {res['moto'][size]['p50']:.1f} |")
+    return lines + [""]
+
+
+def floor_ms(s: dict, delay: float) -> float:
+    """The time a tool cannot go below: its sequential S3 round trips times the delay of each."""
+    return s["requests"] * delay
+
+
+def metadata_tables(md: dict, latency: float) -> list[str]:
+    lines = []
+    fast, slow = md.get("0 ms", {}), md.get(f"{latency:g} ms", {})
+    lines += ["### 1a. Metadata of one object, fast S3 (warm)\n",
+              "| tool | size | p50 ms | p95 ms | reads | writes | bytes fetched | vs gdal-lambda (p50) |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for tool, per_size in fast.items():
+        for size, s in per_size.items():
+            ref = fast.get(RUST, {}).get(size)
+            ratio = s["latency_ms"]["p50"] / ref["latency_ms"]["p50"] if ref else float("nan")
+            lines.append(f"| {tool} | {size} | {s['latency_ms']['p50']:.1f} | {s['latency_ms']['p95']:.1f} | "
+                         f"{s['reads']:g} | {s['writes']:g} | {s['bytes']:,.0f} | {ratio:.1f}x |")
+    if slow and latency:
+        lines += ["", f"### 1b. Metadata of one object, fast S3 with {latency:g} ms per request (warm)\n",
+                  "| tool | size | p50 ms | p95 ms | round trips | floor ms | p50 / floor | above floor ms |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for tool, per_size in slow.items():
+            for size, s in per_size.items():
+                floor = floor_ms(s, latency)
+                p50 = s["latency_ms"]["p50"]
+                lines.append(f"| {tool} | {size} | {p50:.1f} | {s['latency_ms']['p95']:.1f} | {s['requests']:g} | "
+                             f"{floor:.0f} | {p50 / floor if floor else float('nan'):.2f} | {p50 - floor:.1f} |")
+    return lines + [""]
+
+
+def cold_table(cs: dict, _latency: float) -> list[str]:
+    lines = ["### 2. Cold start in the images: spawn to first GET /next, first invocation, peak RSS\n",
+             "| image | start p50 ms | start p95 ms | first invocation p50 ms | peak RSS p50 MiB | image |",
+             "|---|---:|---:|---:|---:|---|"]
+    for name, r in cs.items():
+        lines.append(f"| {name} | {r['start_ms']['p50']:.1f} | {r['start_ms']['p95']:.1f} | "
+                     f"{r['first_invocation_ms']['p50']:.1f} | {r['peak_rss_mib']['p50']:.1f} | {r.get('about', '')} |")
+    if RUST in cs and PYTHON in cs:
+        ratio = cs[PYTHON]["start_ms"]["p50"] / cs[RUST]["start_ms"]["p50"]
+        lines.append(f"\nStart-up, Python+GDAL / gdal-lambda: {ratio:.1f}x\n")
+    return lines + [""]
+
+
+def runner_table(res: dict, _latency: float) -> list[str]:
+    lines = ["### 3. Runner overhead (code and payload on S3)\n",
+             "| function | run → handler p50 ms | p95 | run total p50 ms | direct start → handler p50 ms | overhead ms |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, r in res.items():
+        lines.append(f"| {name} | {r['run_to_handler_ms']['p50']:.1f} | {r['run_to_handler_ms']['p95']:.1f} | "
+                     f"{r['run_total_ms']['p50']:.1f} | {r['direct_to_handler_ms']['p50']:.1f} | "
+                     f"{r['overhead_ms']:.1f} |")
+    return lines + [""]
+
+
+def throughput_tables(res: dict, _latency: float) -> list[str]:
+    lines = ["### 4. Throughput through one handler process (events of 10 records)\n",
+             "| S3 latency per request | handler | objects | objects/s | seconds |", "|---|---|---|---:|---:|"]
+    for mode, handlers in res.items():
+        for name, rates in handlers.items():
+            for label, r in rates.items():
+                lines.append(f"| {mode} | {name} | {label} | {r['objects_per_s']:.1f} | {r['seconds']:.2f} |")
+    return lines + [""]
+
+
+def memory_mb(peak_rss_mib: float) -> int:
+    return max(128, math.ceil(peak_rss_mib * HEADROOM / 64) * 64)
+
+
+def cost_table(md: dict, cs: dict, latency: float) -> list[str]:
+    """Dollars per million objects, one object per invocation (S3 notifications), billed by the
+    millisecond: every invocation warm, and every one cold (init + invocation, both billed)."""
+    slow, fast = md.get(f"{latency:g} ms", {}), md.get("0 ms", {})
+    lines = [f"### 5. Cost per million objects on Lambda arm64 ({latency:g} ms S3 latency, 1 MB COGs)\n",
+             f"At ${PRICE_GB_S:.10f} per GB-second and ${PRICE_REQUEST * 1e6:.2f} per million requests "
+             f"(AWS's us-east-1 arm64 list prices, {PRICE_DATE}). Below {FULL_VCPU_MB:,} MB Lambda gives a "
+             "share of a vCPU in proportion to memory, so the measured CPU time (the time above the floor, "
+             "and the start-up) is stretched by that share.\n",
+             "| handler | memory MB | warm ms | cold ms (init + first) | $ per million, all warm | "
+             "$ per million, all cold |", "|---|---:|---:|---:|---:|---:|"]
+    for name in (RUST, PYTHON):
+        if name not in slow or name not in cs or name not in fast:
+            continue
+        s = slow[name]["1 MB"]
+        floor = floor_ms(s, latency)
+        cpu = s["latency_ms"]["p50"] - floor  # what the handler itself spends per object
+        start, first = cs[name]["start_ms"]["p50"], cs[name]["first_invocation_ms"]["p50"]
+        for mem in (memory_mb(cs[name]["peak_rss_mib"]["p50"]), FULL_VCPU_MB):
+            stretch = max(1.0, FULL_VCPU_MB / mem)
+            warm = floor + cpu * stretch
+            cold = (start + first - floor) * stretch + floor
+            per_million = lambda ms: 1e6 * (PRICE_REQUEST + math.ceil(ms) / 1000 * mem / 1024 * PRICE_GB_S)  # noqa: E731
+            lines.append(f"| {name} | {mem:,} | {warm:.0f} | {cold:.0f} | {per_million(warm):.2f} | "
+                         f"{per_million(cold):.2f} |")
+    return lines + [""]
+
+
+def draw(md: dict, latency: float, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    sizes = list(next(iter(md.values())).keys())
-    fig, axes = plt.subplots(1, len(sizes), figsize=(5 * len(sizes), 4.5), sharey=True)
+    res = md.get(f"{latency:g} ms") or md["0 ms"]
+    sizes = list(next(iter(res.values())).keys())
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5 * len(sizes), 4.8), sharey=True)
     for ax, size in zip(axes, sizes):
-        tools = [t for t in md if size in md[t]]
-        ax.boxplot([md[t][size]["latency_ms"]["values"] for t in tools], showfliers=True)
+        tools = [t for t in res if size in res[t]]
+        ax.boxplot([res[t][size]["latency_ms"]["values"] for t in tools], showfliers=True)
+        # Each tool's floor: its round trips times the injected latency.
+        ax.scatter(range(1, len(tools) + 1), [max(floor_ms(res[t][size], latency), 0.1) for t in tools],
+                   marker="_", s=400, color="tab:red", label="floor (round trips x latency)")
         ax.set_xticks(range(1, len(tools) + 1), [t.replace(" (", "\n(") for t in tools], fontsize=7)
         ax.set_yscale("log")
-        ax.set_title(f"{size} COG on moto S3")
+        ax.set_title(f"{size} COG")
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("latency per object (ms, log scale)")
-    fig.suptitle("Raster metadata latency per object")
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Raster metadata latency per object, S3 with {latency:g} ms per request")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-
