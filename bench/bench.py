@@ -168,14 +168,16 @@ class Bench:
             for label, (keys, size) in self.objects.items():
                 warm, measured = keys[0], keys[1:]
                 api.wait(api.submit(s3_event(self.bucket, [warm], size)), proc)
-                samples = []
+                samples, phases = [], []
                 for key in measured:
                     self.proxy.reset()
                     start, end, body, err = api.wait(api.submit(s3_event(self.bucket, [key], size)), proc)
                     if err or b"processed" not in body:
                         raise RuntimeError(f"{name} failed on {key}: {body[:300]!r}")
                     samples.append(((end - start) / 1e6, *self.proxy.snapshot()))
+                    phases.append(self.proxy.phases(start, end))
                 out[label] = summary(samples)
+                out[label]["phases_ms"] = {p: statistics.median(x[p] for x in phases) for p in phases[0]}
         finally:
             reap(proc)
             api.stop()

@@ -115,6 +115,7 @@ class CountingProxy:
         self.port = self.sock.getsockname()[1]
         self.lock = threading.Lock()
         self.requests: list[str] = []
+        self.arrivals: list[int] = []  # perf_counter_ns of each request's arrival, before the delay
         self.bytes_down = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -123,13 +124,26 @@ class CountingProxy:
 
     def reset(self) -> None:
         with self.lock:
-            self.requests, self.bytes_down = [], 0
+            self.requests, self.arrivals, self.bytes_down = [], [], 0
 
     def snapshot(self) -> tuple[int, int, int]:
         """Reads (GET, HEAD), writes (PUT, POST: a handler's Item) and bytes sent back."""
         with self.lock:
             reads = sum(1 for r in self.requests if r.startswith(("GET ", "HEAD")))
             return reads, len(self.requests) - reads, self.bytes_down
+
+    def phases(self, start_ns: int, end_ns: int) -> dict[str, float]:
+        """Where one invocation's time went beside S3's latency, seen from outside: until its
+        first request, between requests, and after its last (the latency taken out of each gap,
+        so what remains is the handler's own work and the server's)."""
+        with self.lock:
+            t = sorted(self.arrivals)
+        if not t:
+            return {"before": (end_ns - start_ns) / 1e6, "between": 0.0, "after": 0.0}
+        delay_ns = self.delay_s * 1e9
+        return {"before": (t[0] - start_ns) / 1e6,
+                "between": (t[-1] - t[0] - delay_ns * (len(t) - 1)) / 1e6,
+                "after": (end_ns - t[-1] - delay_ns) / 1e6}
 
     def _accept(self) -> None:
         while True:
@@ -173,6 +187,7 @@ class CountingProxy:
         while line := r.readline():
             with self.lock:
                 self.requests.append(line.decode("latin1").strip())
+                self.arrivals.append(time.perf_counter_ns())
             if self.delay_s:
                 time.sleep(self.delay_s)
             server.sendall(line)
@@ -221,6 +236,12 @@ class RuntimeAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                # Headers and body leave in two writes: without TCP_NODELAY the body waits for
+                # the client's delayed ACK (40 ms), which would be counted as the handler's time.
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def log_message(self, *args):  # quiet
                 pass

@@ -73,6 +73,15 @@ def metadata_tables(md: dict, latency: float) -> list[str]:
                 p50 = s["latency_ms"]["p50"]
                 lines.append(f"| {tool} | {size} | {p50:.1f} | {s['latency_ms']['p95']:.1f} | {s['requests']:g} | "
                              f"{floor:.0f} | {p50 / floor if floor else float('nan'):.2f} | {p50 - floor:.1f} |")
+        lines += ["", "Where the handlers' time above the floor goes (medians, ms; seen from outside: the "
+                  "Runtime API's timestamps and the proxy's, S3's latency taken out):\n",
+                  "| handler | size | event → first request | between requests | last request → response |",
+                  "|---|---|---:|---:|---:|"]
+        for tool, per_size in slow.items():
+            for size, s in per_size.items():
+                if "phases_ms" in s:
+                    ph = s["phases_ms"]
+                    lines.append(f"| {tool} | {size} | {ph['before']:.1f} | {ph['between']:.1f} | {ph['after']:.1f} |")
     return lines + [""]
 
 
