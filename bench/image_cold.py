@@ -94,9 +94,8 @@ class Engine:
         found = dict(kv.split("=", 1) for kv in shlex.split(out.stdout)[1:])
         self.cli, self.env = found["DOCKER_CLI"], {**os.environ, "DOCKER_HOST": found["DOCKER_HOST"]}
 
-    def __call__(self, *args: str, **kw) -> str:
-        return subprocess.run([self.cli, *args], env=self.env, check=True, capture_output=True, text=True,
-                              **kw).stdout.strip()
+    def __call__(self, *args: str) -> str:
+        return subprocess.run([self.cli, *args], env=self.env, check=True, capture_output=True, text=True).stdout.strip()
 
     def has(self, ref: str) -> bool:
         return subprocess.run([self.cli, "image", "inspect", ref], env=self.env, capture_output=True).returncode == 0
