@@ -12,19 +12,13 @@ of localhost/stratus/gdal-lambda:test (what `just test-images` leaves in its
 engine: run it with `eval "$(scripts/images/engine.sh)"`), else
 target/release/gdal-lambda (`cargo build --release`, the system GDAL).
 """
-import json, os, socket, struct, subprocess, sys, tempfile, time, urllib.parse
+import json, os, struct, subprocess, sys, tempfile, time
 from pathlib import Path
+
+from harness import Moto, s3_event
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = os.environ.get("STRATUS_GDAL_LAMBDA_IMAGE", "localhost/stratus/gdal-lambda:test")
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def ifd_chain(n: int) -> bytes:
@@ -36,16 +30,6 @@ def ifd_chain(n: int) -> bytes:
         nxt = 0 if i == n - 1 else 8 + (i + 1) * 102
         out += struct.pack("<H", 8) + b"".join(struct.pack("<HHII", *e) for e in entries) + struct.pack("<I", nxt)
     return bytes(out)
-
-
-def record(bucket: str, key: str, size: int) -> dict:
-    return {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-            "eventTime": "2026-01-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
-            "userIdentity": {"principalId": "x"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {"x-amz-request-id": "x", "x-amz-id-2": "x"},
-            "s3": {"s3SchemaVersion": "1.0", "configurationId": "x",
-                   "bucket": {"name": bucket, "ownerIdentity": {"principalId": "x"}, "arn": f"arn:aws:s3:::{bucket}"},
-                   "object": {"key": urllib.parse.quote_plus(key, safe="/"), "size": size, "eTag": "x", "sequencer": "0"}}}
 
 
 def from_image(work: Path) -> tuple[Path, list[str]]:
@@ -63,20 +47,12 @@ def from_image(work: Path) -> tuple[Path, list[str]]:
 def main() -> None:
     ifds = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     runner = next(p for p in [ROOT / "target/release/run-lambda", ROOT / "target/debug/run-lambda"] if p.exists())
-    port = free_port()
-    moto = subprocess.Popen([str(ROOT / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="test",
+    moto = Moto()
+    os.environ.update(AWS_ENDPOINT_URL=moto.endpoint, AWS_ACCESS_KEY_ID="test",
                       AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1",
                       AWS_EC2_METADATA_DISABLED="true")
     import boto3
     s3 = boto3.client("s3")
-    for _ in range(100):
-        try:
-            s3.list_buckets()
-            break
-        except Exception:
-            time.sleep(0.1)
     work = Path(tempfile.mkdtemp(prefix="stratus-crafted-"))
     docker = os.environ.get("DOCKER_CLI", "docker")
     if subprocess.run([docker, "image", "inspect", IMAGE], capture_output=True).returncode == 0:
@@ -89,7 +65,7 @@ def main() -> None:
         keys = [f"crafted/chain-{i}.tif" for i in range(8)]
         for k in keys:
             s3.put_object(Bucket="crafted", Key=k, Body=body)
-        (work / "event.json").write_text(json.dumps({"Records": [record("crafted", k, len(body)) for k in keys]}))
+        (work / "event.json").write_text(json.dumps(s3_event("crafted", keys, len(body))))
         hwm = work / "vmhwm"
         if "MAX_TIFF_IFDS" in os.environ:
             data += ["--env", f"MAX_TIFF_IFDS={os.environ['MAX_TIFF_IFDS']}"]
@@ -108,7 +84,7 @@ while kill -0 $pid 2>/dev/null; do grep VmHWM /proc/$pid/status >{hwm}.tmp 2>/de
               f"{took:.2f} s (process start and run-lambda included), peak RSS {hwm.read_text().split()[1]} kB")
         print(f"outcomes: {outcomes}")
     finally:
-        moto.terminate()
+        moto.stop()
         subprocess.run(["rm", "-rf", str(work)])
 
 
