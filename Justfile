@@ -39,7 +39,7 @@ bench *args: setup
 
 # A smoke run of the benchmark harness (`just bench --quick`, results in target/bench-quick; timings never fail it)
 test-bench: setup
-    scripts/bench --quick
+    BENCH_PROFILE=dev scripts/bench --quick
 
 # Format the Rust code
 fmt:
