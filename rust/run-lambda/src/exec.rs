@@ -22,7 +22,7 @@ use crate::extract::{Extractor, Limits};
 use crate::invoke::{invoke, InvokeOptions, Invoked};
 use crate::launch::StdoutTo;
 use crate::runtime_match::{self, OnMismatch};
-use crate::spec::FunctionSpec;
+use crate::spec::{FunctionSpec, Runtime};
 use crate::workdir::Workdir;
 use crate::{Error, Result};
 
@@ -146,12 +146,12 @@ pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
         .clone()
         .unwrap_or_else(|| "bootstrap".to_string());
     let name = opts.function_name.as_deref().unwrap_or("local");
-    let mut spec = FunctionSpec::local(name, &runtime, &handler, &local_region());
+    let mut spec = FunctionSpec::local(name, Runtime::parse(&runtime)?, &handler, &local_region());
     spec.environment = opts.env.iter().cloned().collect();
     if let Some(m) = opts.memory_mb {
         spec.memory_mb = m;
     }
-    runtime_match::check(&spec, &spec.runtime_kind()?, opts.on_mismatch)?;
+    runtime_match::check(&spec, opts.on_mismatch)?;
     let invoke_opts = InvokeOptions {
         timeout: opts.timeout,
         stdout: opts.stdout,

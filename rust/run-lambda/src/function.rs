@@ -8,7 +8,7 @@ use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::PackageType;
 
 use crate::code::Source;
-use crate::spec::FunctionSpec;
+use crate::spec::{FunctionSpec, Runtime};
 use crate::{Error, Result};
 
 /// Where a function's code and layers are, and their checksums.
@@ -133,10 +133,7 @@ pub async fn get_function(
         name,
         arn,
         version,
-        runtime: conf
-            .runtime()
-            .map(|r| r.as_str().to_string())
-            .unwrap_or_default(),
+        runtime: Runtime::parse(conf.runtime().map(|r| r.as_str()).unwrap_or_default())?,
         handler: conf.handler().unwrap_or_default().to_string(),
         environment,
         memory_mb: conf.memory_size().unwrap_or(128),

@@ -173,7 +173,7 @@ fn declared_bin(dir: &Path) -> Option<PathBuf> {
 
 /// How a function's runtime is started.
 pub fn entrypoint(spec: &FunctionSpec, layout: &Layout) -> Result<Entrypoint> {
-    match spec.runtime_kind()? {
+    match spec.runtime.kind() {
         RuntimeKind::Provided => {
             for dir in [&layout.task_root, &layout.opt] {
                 let bootstrap = dir.join("bootstrap");
@@ -192,14 +192,14 @@ pub fn entrypoint(spec: &FunctionSpec, layout: &Layout) -> Result<Entrypoint> {
         }
         RuntimeKind::Python { version } => Ok(Entrypoint::Python {
             python: python(),
-            version,
+            version: version.clone(),
         }),
         RuntimeKind::Node { major } => {
             let dir = setting("STRATUS_NODE_RIC").unwrap_or_else(|| NODE_CLIENT_DEFAULT.into());
-            let client = NodeClient::locate(&dir, &spec.runtime)?;
+            let client = NodeClient::locate(&dir, spec.runtime.name())?;
             Ok(Entrypoint::Node {
                 node: node(),
-                major,
+                major: *major,
                 client,
             })
         }
@@ -656,6 +656,7 @@ pub fn is_executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Runtime;
 
     fn env_of(
         spec: &FunctionSpec,
@@ -672,7 +673,12 @@ mod tests {
 
     #[test]
     fn environment_is_lambdas() {
-        let mut spec = FunctionSpec::local("f", "python3.12", "app.handler", "eu-west-1");
+        let mut spec = FunctionSpec::local(
+            "f",
+            Runtime::parse("python3.12").unwrap(),
+            "app.handler",
+            "eu-west-1",
+        );
         spec.environment
             .insert("AWS_ACCESS_KEY_ID".into(), "from-function".into());
         spec.environment.insert("MY_VAR".into(), "1".into());
@@ -713,7 +719,12 @@ mod tests {
 
     #[test]
     fn node_path_is_lambdas_with_our_opt() {
-        let spec = FunctionSpec::local("f", "nodejs22.x", "index.handler", "eu-west-1");
+        let spec = FunctionSpec::local(
+            "f",
+            Runtime::parse("nodejs22.x").unwrap(),
+            "index.handler",
+            "eu-west-1",
+        );
         let node = Entrypoint::Node {
             node: "node".into(),
             major: 22,

@@ -104,8 +104,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     let lookup_started = Instant::now();
     let (spec, deployment) = function::get_function(&lambda, &opts.function).await?;
     let lookup = lookup_started.elapsed();
-    let kind = spec.runtime_kind()?;
-    runtime_match::check(&spec, &kind, opts.on_mismatch)?;
+    runtime_match::check(&spec, opts.on_mismatch)?;
     tracing::info!(
         function = %spec.arn,
         runtime = %spec.runtime,
