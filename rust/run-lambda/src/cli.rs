@@ -15,6 +15,7 @@ use crate::run::RunOptions;
 use crate::runtime_match::OnMismatch;
 use crate::submit::SubmitOptions;
 use crate::{payload, Error, Result};
+use stratus_aws::is_url;
 
 /// Run any AWS Lambda function's code as a Batch job, through a local Lambda Runtime API.
 #[derive(Debug, Parser)]
@@ -294,11 +295,6 @@ pub async fn execute(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn is_url(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    l.starts_with("s3://") || l.starts_with("https://") || l.starts_with("http://")
 }
 
 async fn s3() -> aws_sdk_s3::Client {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
-use stratus_aws::S3Url;
+use stratus_aws::{Location, S3Url};
 use tokio::io::AsyncWriteExt;
 
 use crate::extract::{is_zip, Extractor};
@@ -16,26 +16,23 @@ use crate::{Error, Result};
 /// Where code (or a layer, or a payload for `exec`) comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// `s3://bucket/key`: read with the job's credentials.
+    /// `s3://bucket/key` (or an S3 `https://` URL): read with the job's credentials.
     S3(S3Url),
-    /// `https://…` (e.g. the presigned `Code.Location` of `GetFunction`): a plain GET.
+    /// Another `https://…` URL, or a presigned one (e.g. the `Code.Location` of
+    /// `GetFunction`): a plain GET.
     Http(String),
     /// A local zip, directory or executable.
     Path(PathBuf),
 }
 
 impl Source {
-    /// `s3://…`, `http(s)://…`, or a local path.
+    /// `s3://…` or an S3 `https://` URL, another (or presigned) `http(s)://…`
+    /// URL, or a local path, as [`Location`] classifies them.
     pub fn parse(text: &str) -> Result<Source> {
-        let lower = text.to_ascii_lowercase();
-        if lower.starts_with("s3://") {
-            S3Url::parse(text)
-                .map(Source::S3)
-                .map_err(|e| Error::Usage(e.to_string()))
-        } else if lower.starts_with("https://") || lower.starts_with("http://") {
-            Ok(Source::Http(text.to_string()))
-        } else {
-            Ok(Source::Path(PathBuf::from(text)))
+        match Location::parse(text).map_err(|e| Error::Usage(e.to_string()))? {
+            Location::S3(url) => Ok(Source::S3(url)),
+            Location::Http(url) => Ok(Source::Http(url)),
+            Location::Local(path) => Ok(Source::Path(path)),
         }
     }
 }
@@ -316,6 +313,10 @@ mod tests {
         assert!(matches!(
             Source::parse("https://x.s3.amazonaws.com/k?X-Amz-Signature=s").unwrap(),
             Source::Http(_)
+        ));
+        assert!(matches!(
+            Source::parse("https://bucket.s3.amazonaws.com/code.zip").unwrap(),
+            Source::S3(_)
         ));
         assert!(matches!(
             Source::parse("./code.zip").unwrap(),
