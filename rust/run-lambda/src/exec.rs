@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::code::{self, Expected, Source};
-use crate::extract::{Extractor, Limits};
+use crate::code::Source;
+use crate::extract::Limits;
+use crate::install::{Expected, Installer};
 use crate::invoke::{invoke, InvokeOptions, Invoked};
 use crate::launch::StdoutTo;
 use crate::runtime_match::{self, OnMismatch};
@@ -102,31 +103,12 @@ pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
     };
     let workdir = Workdir::new(opts.workdir.as_deref(), opts.keep_workdir)?;
     let layout = workdir.layout();
-    let no_check = Expected {
-        sha256: None,
-        hint: "",
-    };
-    let mut task = Extractor::new(&layout.task_root, opts.limits)?;
-    code::install(
-        &opts.code,
-        &mut task,
-        &workdir.downloads(),
-        no_check,
-        s3.as_ref(),
-        "code",
-    )
-    .await?;
-    let mut opt = Extractor::new(&layout.opt, opts.limits)?;
+    let mut installer = Installer::new(&workdir, opts.limits, s3.as_ref())?;
+    installer.code(&opts.code, Expected::NOTHING).await?;
     for (i, layer) in opts.layers.iter().enumerate() {
-        code::install(
-            layer,
-            &mut opt,
-            &workdir.downloads(),
-            no_check,
-            s3.as_ref(),
-            &format!("layer {}", i + 1),
-        )
-        .await?;
+        installer
+            .layer(&format!("layer {}", i + 1), layer, Expected::NOTHING)
+            .await?;
     }
     let has_bootstrap =
         layout.task_root.join("bootstrap").exists() || layout.opt.join("bootstrap").exists();

@@ -15,7 +15,8 @@ failure ends with a documented exit code and a last line `ErrorType: message`
 
 Modules: [`cli`] (arguments), [`run`], [`exec`], [`submit`] (the three
 commands), [`function`] (`GetFunction` → [`spec::FunctionSpec`]), [`code`]
-(download + SHA-256), [`extract`] (safe unzip), [`payload`] (Cirrus I/O
+(download + SHA-256), `install` (code and layers into the work directory),
+[`extract`] (safe unzip), [`payload`] (Cirrus I/O
 contract), [`runtime_api`] (the Runtime API server), [`runtime_match`]
 (the image's interpreter and architecture against the function's), [`launch`] (runtime
 process and environment), [`invoke`] (one invocation), [`exit`] (exit codes).
@@ -28,6 +29,7 @@ pub mod exec;
 pub mod exit;
 pub mod extract;
 pub mod function;
+mod install;
 pub mod invoke;
 pub mod launch;
 pub mod payload;
