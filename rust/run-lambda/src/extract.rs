@@ -374,7 +374,7 @@ mod tests {
             w.add_symlink("up/x", "../lib/libx.so.1", opts()).unwrap();
         });
         let root = extract(tmp.path(), &z, Limits::default()).unwrap();
-        assert!(crate::launch::is_executable(&root.join("bootstrap")));
+        assert!(crate::install::is_executable(&root.join("bootstrap")));
         assert_eq!(fs::read(root.join("lib/libx.so")).unwrap(), b"elf");
         assert_eq!(fs::read(root.join("up/x")).unwrap(), b"elf");
     }

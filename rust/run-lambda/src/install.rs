@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use crate::code::{download, Source};
 use crate::extract::{is_zip, Extractor, Limits};
-use crate::launch::is_executable;
 use crate::workdir::Workdir;
 use crate::{Error, Result};
 
@@ -135,6 +134,14 @@ impl Fetch<'_> {
         let _ = std::fs::remove_file(&archive);
         result
     }
+}
+
+/// Whether `path` is an executable regular file.
+pub(crate) fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 /// Link every top-level entry of `dir` into `root` (a local directory is used

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use tokio::signal::unix::{signal, SignalKind};
 
-use crate::launch::{self, Layout, StdoutTo};
+use crate::launch::{self, StdoutTo};
 use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
 use crate::spec::FunctionSpec;
+use crate::workdir::Layout;
 use crate::{Error, Result};
 
 /// With no `--timeout`, the deadline the function is told (its

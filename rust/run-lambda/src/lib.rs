@@ -19,11 +19,13 @@ commands), [`function`] (`GetFunction` → [`spec::FunctionSpec`]), [`code`]
 [`extract`] (safe unzip), [`payload`] (Cirrus I/O
 contract), [`runtime_api`] (the Runtime API server), [`runtime_match`]
 (the image's interpreter and architecture against the function's), [`launch`] (runtime
-process and environment), [`invoke`] (one invocation), [`exit`] (exit codes).
+process), `environment` (the variables Lambda sets), `workdir` (the work directory and
+its layout), [`invoke`] (one invocation), [`exit`] (exit codes).
 "#]
 
 pub mod cli;
 pub mod code;
+mod environment;
 mod error;
 pub mod exec;
 pub mod exit;

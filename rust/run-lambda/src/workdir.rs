@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::launch::Layout;
 use crate::{Error, Result};
 
 /// A work directory.
@@ -78,4 +77,15 @@ impl Workdir {
     pub fn is_temporary(&self) -> bool {
         self.temp.is_some()
     }
+}
+
+/// Where the function's files are.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// `LAMBDA_TASK_ROOT` (Lambda's `/var/task`): the function's code.
+    pub task_root: PathBuf,
+    /// Lambda's `/opt`: the layers, extracted in order.
+    pub opt: PathBuf,
+    /// `LAMBDA_RUNTIME_DIR` (Lambda's `/var/runtime`).
+    pub runtime_dir: PathBuf,
 }
