@@ -1,10 +1,8 @@
-//! The command line: `run`, `exec` and `submit`.
+//! The command line: `run`, `exec` and `submit`, parsed into the commands' options.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 
 use crate::code::Source;
@@ -15,7 +13,6 @@ use crate::run::RunOptions;
 use crate::runtime_match::OnMismatch;
 use crate::submit::SubmitOptions;
 use crate::{payload, Error, Result};
-use stratus_aws::is_url;
 
 /// Run any AWS Lambda function's code as a Batch job, through a local Lambda Runtime API.
 #[derive(Debug, Parser)]
@@ -273,10 +270,10 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 stdout,
                 ..ExecOptions::new(args.code)
             };
-            let event = read_event(args.payload.as_deref()).await?;
+            let event = payload::read_event(args.payload.as_deref()).await?;
             let invoked = crate::exec::exec(&opts, event).await?;
             let json = payload::response_json(&invoked.response)?;
-            write_response(&args.output, &json).await
+            payload::write_response(&args.output, &json).await
         }
         Command::Submit(args) => {
             let submitted = crate::submit::submit(&SubmitOptions {
@@ -295,48 +292,6 @@ pub async fn execute(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
-}
-
-async fn s3() -> aws_sdk_s3::Client {
-    stratus_aws::config::s3_client(&stratus_aws::config::sdk_config().await)
-}
-
-async fn read_event(source: Option<&str>) -> Result<Bytes> {
-    match source {
-        None => Ok(Bytes::from_static(b"{}")),
-        Some("-") => {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                .map_err(|e| Error::io("reading the payload from stdin", e))?;
-            Ok(buf.into())
-        }
-        Some(url) if is_url(url) => {
-            let (json, _) = payload::read(&s3().await, &payload::parse_url(url)?).await?;
-            Ok(Bytes::copy_from_slice(json.get().as_bytes()))
-        }
-        Some(path) => std::fs::read(path)
-            .map(Bytes::from)
-            .map_err(|e| Error::InvalidInput(format!("reading the payload {path}: {e}"))),
-    }
-}
-
-async fn write_response(output: &str, json: &serde_json::value::RawValue) -> Result<()> {
-    if output == "-" {
-        let mut out = std::io::stdout().lock();
-        return writeln!(out, "{}", json.get())
-            .and_then(|()| out.flush())
-            .map_err(|e| Error::Output {
-                url: "stdout".into(),
-                source: Box::new(e),
-            });
-    }
-    if is_url(output) {
-        return payload::write(&s3().await, &payload::parse_url(output)?, json).await;
-    }
-    std::fs::write(output, json.get()).map_err(|e| Error::Output {
-        url: output.to_string(),
-        source: Box::new(e),
-    })
 }
 
 #[cfg(test)]
