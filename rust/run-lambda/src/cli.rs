@@ -185,29 +185,10 @@ fn key_value(s: &str, what: &str) -> Result<(String, String)> {
         .ok_or_else(|| Error::Usage(format!("{what} expects K=V, not {s:?}")))
 }
 
-/// How long a stop signal leaves the command to wind down by itself (an
-/// invocation in progress kills its runtime and reports) before it is dropped.
-const STOP_GRACE: Duration = Duration::from_secs(3);
-
 /// [`execute`], stopped by SIGTERM/SIGINT at any stage (`docker stop`, a
 /// cancelled Batch job) with [`Error::Terminated`].
 pub async fn execute_until_stopped(cli: Cli) -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())
-        .map_err(|e| Error::io("installing a SIGTERM handler", e))?;
-    let mut int =
-        signal(SignalKind::interrupt()).map_err(|e| Error::io("installing a SIGINT handler", e))?;
-    let work = execute(cli);
-    tokio::pin!(work);
-    let signal = tokio::select! {
-        result = &mut work => return result,
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    match tokio::time::timeout(STOP_GRACE, &mut work).await {
-        Ok(result) => result,
-        Err(_) => Err(Error::Terminated { signal }),
-    }
+    crate::stop::until_stopped(execute(cli)).await
 }
 
 /// Execute a parsed command line.

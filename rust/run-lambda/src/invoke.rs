@@ -5,11 +5,11 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use tokio::signal::unix::{signal, SignalKind};
 
 use crate::launch::{self, StdoutTo};
 use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
 use crate::spec::FunctionSpec;
+use crate::stop::StopSignals;
 use crate::workdir::Layout;
 use crate::{Error, Result};
 
@@ -56,10 +56,7 @@ pub async fn invoke(
     let invocation = Invocation::new(payload, &spec.arn, deadline_ms);
     let request_id = invocation.request_id.clone();
     let mut api = RuntimeApi::start(invocation).await?;
-    let mut sigterm = signal(SignalKind::terminate())
-        .map_err(|e| Error::io("installing a SIGTERM handler", e))?;
-    let mut sigint =
-        signal(SignalKind::interrupt()).map_err(|e| Error::io("installing a SIGINT handler", e))?;
+    let mut stop = StopSignals::listen()?;
     warn_about_extensions(layout);
     let mut runtime = launch::spawn(spec, layout, api.addr(), options.stdout)?;
     let timeout = async {
@@ -115,8 +112,7 @@ pub async fn invoke(
             () = &mut timeout => break Err(Error::Timeout {
                 secs: options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default(),
             }),
-            _ = sigterm.recv() => break Err(Error::Terminated { signal: "SIGTERM" }),
-            _ = sigint.recv() => break Err(Error::Terminated { signal: "SIGINT" }),
+            stopped = stop.recv() => break Err(stopped),
         }
     };
     // Lambda would freeze the sandbox after the result; there is no next

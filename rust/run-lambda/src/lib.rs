@@ -20,7 +20,7 @@ commands), [`function`] (`GetFunction` → [`spec::FunctionSpec`]), [`code`]
 contract), [`runtime_api`] (the Runtime API server), [`runtime_match`]
 (the image's interpreter and architecture against the function's), [`launch`] (runtime
 process), `environment` (the variables Lambda sets), `workdir` (the work directory and
-its layout), [`invoke`] (one invocation), [`exit`] (exit codes).
+its layout), [`invoke`] (one invocation), `stop` (SIGTERM and SIGINT), [`exit`] (exit codes).
 "#]
 
 pub mod cli;
@@ -39,6 +39,7 @@ pub mod run;
 pub mod runtime_api;
 pub mod runtime_match;
 pub mod spec;
+mod stop;
 pub mod submit;
 pub mod workdir;
 
