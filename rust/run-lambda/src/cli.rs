@@ -163,21 +163,6 @@ pub struct SubmitArgs {
     pub job_name: Option<String>,
 }
 
-/// The command line, with Cirrus' form accepted: the images put this binary
-/// on `PATH` as `run` too, and `run FUNCTION URL …` means `run-lambda run FUNCTION URL …`.
-pub fn args<I: IntoIterator<Item = std::ffi::OsString>>(argv: I) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> = argv.into_iter().collect();
-    let invoked_as_run = args
-        .first()
-        .and_then(|a| std::path::Path::new(a).file_name())
-        .is_some_and(|n| n == "run");
-    if invoked_as_run {
-        args[0] = "run-lambda".into();
-        args.insert(1, "run".into());
-    }
-    args
-}
-
 fn key_value(s: &str, what: &str) -> Result<(String, String)> {
     s.split_once('=')
         .filter(|(k, _)| !k.is_empty())
@@ -272,25 +257,5 @@ pub async fn execute(cli: Cli) -> Result<()> {
             println!("{line}");
             Ok(())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invoked_as_run() {
-        let a = args(["/usr/local/bin/run", "f", "s3://b/k.json"].map(Into::into));
-        assert_eq!(
-            a,
-            ["run-lambda", "run", "f", "s3://b/k.json"].map(std::ffi::OsString::from)
-        );
-        let cli = Cli::try_parse_from(a).unwrap();
-        assert!(
-            matches!(cli.command, Command::Run(RunArgs { ref function, .. }) if function == "f")
-        );
-        let a = args(["run-lambda", "exec", "x"].map(Into::into));
-        assert_eq!(a.len(), 3);
     }
 }

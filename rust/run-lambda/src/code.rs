@@ -54,9 +54,9 @@ impl fmt::Display for Source {
     }
 }
 
-/// The base64 SHA-256 of bytes, as Lambda reports `CodeSha256`.
-pub fn sha256_base64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+/// A SHA-256 digest in base64, as Lambda reports `CodeSha256`.
+fn lambda_sha256(digest: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::STANDARD.encode(digest)
 }
 
 /// Attempts for a download that fails on the network or with a 5xx answer.
@@ -202,7 +202,7 @@ async fn download_once(
     file.flush()
         .await
         .map_err(|e| Error::io(format!("writing {}", dest.display()), e))?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(hasher.finalize()))
+    Ok(lambda_sha256(hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -239,7 +239,7 @@ mod tests {
     fn sha_is_base64_like_lambda() {
         // echo -n hello | sha256sum | xxd -r -p | base64
         assert_eq!(
-            sha256_base64(b"hello"),
+            lambda_sha256(Sha256::digest(b"hello")),
             "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
         );
     }

@@ -1,16 +1,6 @@
 //! `exec`: run local function code (a directory, a zip, a URL of a zip, or an
 //! executable that is used as `bootstrap`) with no Lambda service — for local
 //! development, demos and tests.
-//!
-//! ```no_run
-//! # async fn demo() -> run_lambda::Result<()> {
-//! use run_lambda::exec::{exec, ExecOptions};
-//! let opts = ExecOptions::new("target/release/gdal-lambda".parse()?);
-//! let event = br#"{"Records":[]}"#.to_vec();
-//! let invoked = exec(&opts, event.into()).await?;
-//! println!("{}", String::from_utf8_lossy(&invoked.response));
-//! # Ok(()) }
-//! ```
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -70,11 +70,6 @@ impl Extractor {
         &self.root
     }
 
-    /// Bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
     /// Extract the zip at `zip_path`; `what` names it in errors.
     pub fn extract(&mut self, zip_path: &Path, what: &str) -> Result<()> {
         let unsafe_archive = |reason: String| Error::UnsafeArchive {

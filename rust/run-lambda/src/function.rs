@@ -2,7 +2,6 @@
 //! location and layers, as [`FunctionSpec`] and [`Deployment`].
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::PackageType;
@@ -137,10 +136,6 @@ pub async fn get_function(
         handler: conf.handler().unwrap_or_default().to_string(),
         environment,
         memory_mb: conf.memory_size().unwrap_or(128),
-        lambda_timeout: conf
-            .timeout()
-            .and_then(|t| u64::try_from(t).ok())
-            .map(Duration::from_secs),
         region,
         architectures: conf
             .architectures()

@@ -26,17 +26,13 @@ pub struct InvokeOptions {
     pub stdout: StdoutTo,
 }
 
-/// The function's response and when things happened.
+/// The function's response, and when the runtime took the event.
 #[derive(Debug, Clone)]
 pub struct Invoked {
     /// The response body, as the runtime posted it.
     pub response: Bytes,
-    /// The request id the invocation had.
-    pub request_id: String,
     /// From starting the runtime to the runtime taking the event.
     pub to_event: Option<Duration>,
-    /// From starting the runtime to its response.
-    pub total: Duration,
 }
 
 /// Run `spec`'s runtime from `layout` on `payload` and return its response.
@@ -128,12 +124,7 @@ pub async fn invoke(
         bytes = response.len(),
         "function returned"
     );
-    Ok(Invoked {
-        response,
-        request_id,
-        to_event,
-        total,
-    })
+    Ok(Invoked { response, to_event })
 }
 
 /// Layers may carry Lambda extensions (`/opt/extensions/*`); the runner does

@@ -2,7 +2,6 @@
 //! came from (`GetFunction` for `run`, the command line for `exec`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use crate::{Error, Result};
 
@@ -23,8 +22,6 @@ pub struct FunctionSpec {
     pub environment: BTreeMap<String, String>,
     /// Memory in MB (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
     pub memory_mb: i32,
-    /// The timeout configured in Lambda (informational: the runner does not apply it).
-    pub lambda_timeout: Option<Duration>,
     /// AWS region of the function.
     pub region: String,
     /// `x86_64` and/or `arm64`.
@@ -48,7 +45,6 @@ impl FunctionSpec {
             handler: handler.to_string(),
             environment: BTreeMap::new(),
             memory_mb: 128,
-            lambda_timeout: None,
             region: region.to_string(),
             architectures: vec![host_architecture().to_string()],
             log_format: None,

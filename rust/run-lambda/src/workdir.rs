@@ -9,7 +9,8 @@ use crate::{Error, Result};
 #[derive(Debug)]
 pub struct Workdir {
     path: PathBuf,
-    temp: Option<tempfile::TempDir>,
+    /// Removes a temporary directory when dropped.
+    _temp: Option<tempfile::TempDir>,
 }
 
 impl Workdir {
@@ -51,12 +52,7 @@ impl Workdir {
         if temp.is_none() {
             tracing::info!(workdir = %path.display(), "work directory kept");
         }
-        Ok(Workdir { path, temp })
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Workdir { path, _temp: temp })
     }
 
     /// Where downloads go before extraction.
@@ -71,11 +67,6 @@ impl Workdir {
             opt: self.path.join("opt"),
             runtime_dir: self.path.join("runtime"),
         }
-    }
-
-    /// Whether it is removed on drop.
-    pub fn is_temporary(&self) -> bool {
-        self.temp.is_some()
     }
 }
 
