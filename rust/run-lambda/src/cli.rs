@@ -9,6 +9,7 @@ use crate::code::Source;
 use crate::exec::ExecOptions;
 use crate::extract::Limits;
 use crate::launch::StdoutTo;
+use crate::report::{ms, Timings};
 use crate::run::RunOptions;
 use crate::runtime_match::OnMismatch;
 use crate::submit::SubmitOptions;
@@ -50,6 +51,9 @@ pub struct CommonArgs {
     /// architecture, is not the function's runtime's (a warning instead of exit 17).
     #[arg(long)]
     pub allow_runtime_mismatch: bool,
+    /// Write the run's timings to FILE as JSON at the end (for benchmarks).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Largest total size the code and layer archives may expand to.
     #[arg(long, value_name = "BYTES", env = "RUN_LAMBDA_MAX_UNZIPPED_BYTES", default_value_t = Limits::default().max_total_bytes)]
     pub max_unzipped_bytes: u64,
@@ -199,16 +203,17 @@ pub async fn execute(cli: Cli) -> Result<()> {
                     .collect::<Result<_>>()?,
                 ..RunOptions::new(args.function, args.url)
             };
-            let report = crate::run::run(&opts).await?;
+            let done = crate::run::run(&opts).await?;
+            let t = &done.timings;
             tracing::info!(
-                output = %report.output,
-                to_event_ms = report.to_event.map(|d| d.as_secs_f64() * 1000.0),
-                get_function_ms = report.lookup.as_secs_f64() * 1000.0,
-                fetch_ms = report.fetch.as_secs_f64() * 1000.0,
-                runtime_to_event_ms = report.invoked.to_event.map(|d| d.as_secs_f64() * 1000.0),
+                output = %done.output,
+                to_event_ms = t.to_event_ms,
+                get_function_ms = t.get_function_ms,
+                fetch_ms = t.fetch_ms,
+                runtime_to_event_ms = t.runtime_to_event_ms,
                 "done"
             );
-            Ok(())
+            t.write_to(args.common.report.as_deref())
         }
         Command::Exec(args) => {
             let env = args
@@ -239,7 +244,12 @@ pub async fn execute(cli: Cli) -> Result<()> {
             let event = payload::read_event(args.payload.as_deref()).await?;
             let invoked = crate::exec::exec(&opts, event).await?;
             let json = payload::response_json(&invoked.response)?;
-            payload::write_response(&args.output, &json).await
+            payload::write_response(&args.output, &json).await?;
+            let timings = Timings {
+                to_event_ms: invoked.to_event.map(ms),
+                ..Timings::default()
+            };
+            timings.write_to(args.common.report.as_deref())
         }
         Command::Submit(args) => {
             let submitted = crate::submit::submit(&SubmitOptions {

@@ -20,7 +20,7 @@ commands), `function` (`GetFunction` → `spec::FunctionSpec`), `code`
 contract), `runtime_api` (the Runtime API server), `runtime_match`
 (the image's interpreter and architecture against the function's), `launch` (runtime
 process), `environment` (the variables Lambda sets), `workdir` (the work directory and
-its layout), `invoke` (one invocation), `stop` (SIGTERM and SIGINT), [`exit`] (exit codes).
+its layout), `invoke` (one invocation), `stop` (SIGTERM and SIGINT), `report` (`--report`'s timings), [`exit`] (exit codes).
 Only [`cli`] and [`exit`] are public: the library is there for the binary.
 "#]
 
@@ -36,6 +36,7 @@ mod install;
 mod invoke;
 mod launch;
 mod payload;
+mod report;
 mod run;
 mod runtime_api;
 mod runtime_match;

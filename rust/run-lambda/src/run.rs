@@ -10,9 +10,10 @@ use crate::code::Source;
 use crate::extract::Limits;
 use crate::function::{self, Deployment};
 use crate::install::{Expected, Installer};
-use crate::invoke::{invoke, InvokeOptions, Invoked};
+use crate::invoke::{invoke, InvokeOptions};
 use crate::launch::StdoutTo;
 use crate::payload;
+use crate::report::{ms, Timings};
 use crate::runtime_match::{self, OnMismatch};
 use crate::workdir::Workdir;
 use crate::{Error, Result};
@@ -68,14 +69,8 @@ impl RunOptions {
 pub struct RunReport {
     /// Where the response was written.
     pub output: S3Url,
-    /// The invocation.
-    pub invoked: Invoked,
-    /// From the start of `run` to the runtime taking the event.
-    pub to_event: Option<Duration>,
-    /// Time spent in `GetFunction`.
-    pub lookup: Duration,
-    /// Time spent fetching the payload, code and layers (concurrently).
-    pub fetch: Duration,
+    /// How long its phases took (`--report`).
+    pub(crate) timings: Timings,
 }
 
 const CODE_HINT: &str =
@@ -145,10 +140,12 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     drop(workdir);
     Ok(RunReport {
         output,
-        to_event: invoked.to_event.map(|d| d + prepared),
-        invoked,
-        lookup,
-        fetch,
+        timings: Timings {
+            to_event_ms: invoked.to_event.map(|d| ms(d + prepared)),
+            get_function_ms: Some(ms(lookup)),
+            fetch_ms: Some(ms(fetch)),
+            runtime_to_event_ms: invoked.to_event.map(ms),
+        },
     })
 }
 
