@@ -11,7 +11,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use raster_info::stac::{self, ItemSource};
 use raster_info::Limits;
 use serde_json::Value;
-use stratus_aws::S3Url;
+use stratus_aws::Location;
 use time::format_description::well_known::Rfc3339;
 
 /// Raster metadata and STAC Items with GDAL.
@@ -92,13 +92,15 @@ async fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Info { source } => (source, false),
         Command::Stac { source } => (source, true),
     };
-    // S3 objects are read exactly as the function reads uploads; anything else is a
-    // path GDAL opens itself.
-    let s3_url = ["s3://", "https://", "http://"]
-        .iter()
-        .any(|p| source.to_ascii_lowercase().starts_with(p))
-        .then(|| S3Url::parse(&source).ok())
-        .flatten();
+    // S3 objects are read exactly as the function reads uploads; a local path is
+    // opened by GDAL itself.
+    let s3_url = match Location::parse(&source)? {
+        Location::S3(url) => Some(url),
+        Location::Local(_) => None,
+        Location::Http(url) => anyhow::bail!(
+            "{url} is not an S3 URL: give an s3:// URL, an S3 https:// URL or a local path"
+        ),
+    };
     let (info, id, href, last_modified) = match s3_url {
         Some(url) => {
             let sdk = stratus_aws::config::sdk_config_with_timeouts().await;

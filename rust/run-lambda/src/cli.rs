@@ -1,16 +1,15 @@
-//! The command line: `run`, `exec` and `submit`.
+//! The command line: `run`, `exec` and `submit`, parsed into the commands' options.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 
 use crate::code::Source;
 use crate::exec::ExecOptions;
 use crate::extract::Limits;
 use crate::launch::StdoutTo;
+use crate::report::{ms, Timings};
 use crate::run::RunOptions;
 use crate::runtime_match::OnMismatch;
 use crate::submit::SubmitOptions;
@@ -52,6 +51,9 @@ pub struct CommonArgs {
     /// architecture, is not the function's runtime's (a warning instead of exit 17).
     #[arg(long)]
     pub allow_runtime_mismatch: bool,
+    /// Write the run's timings to FILE as JSON at the end (for benchmarks).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Largest total size the code and layer archives may expand to.
     #[arg(long, value_name = "BYTES", env = "RUN_LAMBDA_MAX_UNZIPPED_BYTES", default_value_t = Limits::default().max_total_bytes)]
     pub max_unzipped_bytes: u64,
@@ -165,21 +167,6 @@ pub struct SubmitArgs {
     pub job_name: Option<String>,
 }
 
-/// The command line, with Cirrus' form accepted: the images put this binary
-/// on `PATH` as `run` too, and `run FUNCTION URL …` means `run-lambda run FUNCTION URL …`.
-pub fn args<I: IntoIterator<Item = std::ffi::OsString>>(argv: I) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> = argv.into_iter().collect();
-    let invoked_as_run = args
-        .first()
-        .and_then(|a| std::path::Path::new(a).file_name())
-        .is_some_and(|n| n == "run");
-    if invoked_as_run {
-        args[0] = "run-lambda".into();
-        args.insert(1, "run".into());
-    }
-    args
-}
-
 fn key_value(s: &str, what: &str) -> Result<(String, String)> {
     s.split_once('=')
         .filter(|(k, _)| !k.is_empty())
@@ -187,29 +174,10 @@ fn key_value(s: &str, what: &str) -> Result<(String, String)> {
         .ok_or_else(|| Error::Usage(format!("{what} expects K=V, not {s:?}")))
 }
 
-/// How long a stop signal leaves the command to wind down by itself (an
-/// invocation in progress kills its runtime and reports) before it is dropped.
-const STOP_GRACE: Duration = Duration::from_secs(3);
-
 /// [`execute`], stopped by SIGTERM/SIGINT at any stage (`docker stop`, a
 /// cancelled Batch job) with [`Error::Terminated`].
 pub async fn execute_until_stopped(cli: Cli) -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())
-        .map_err(|e| Error::io("installing a SIGTERM handler", e))?;
-    let mut int =
-        signal(SignalKind::interrupt()).map_err(|e| Error::io("installing a SIGINT handler", e))?;
-    let work = execute(cli);
-    tokio::pin!(work);
-    let signal = tokio::select! {
-        result = &mut work => return result,
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    match tokio::time::timeout(STOP_GRACE, &mut work).await {
-        Ok(result) => result,
-        Err(_) => Err(Error::Terminated { signal }),
-    }
+    crate::stop::until_stopped(execute(cli)).await
 }
 
 /// Execute a parsed command line.
@@ -235,16 +203,17 @@ pub async fn execute(cli: Cli) -> Result<()> {
                     .collect::<Result<_>>()?,
                 ..RunOptions::new(args.function, args.url)
             };
-            let report = crate::run::run(&opts).await?;
+            let done = crate::run::run(&opts).await?;
+            let t = &done.timings;
             tracing::info!(
-                output = %report.output,
-                to_event_ms = report.to_event.map(|d| d.as_secs_f64() * 1000.0),
-                get_function_ms = report.lookup.as_secs_f64() * 1000.0,
-                fetch_ms = report.fetch.as_secs_f64() * 1000.0,
-                runtime_to_event_ms = report.invoked.to_event.map(|d| d.as_secs_f64() * 1000.0),
+                output = %done.output,
+                to_event_ms = t.to_event_ms,
+                get_function_ms = t.get_function_ms,
+                fetch_ms = t.fetch_ms,
+                runtime_to_event_ms = t.runtime_to_event_ms,
                 "done"
             );
-            Ok(())
+            t.write_to(args.common.report.as_deref())
         }
         Command::Exec(args) => {
             let env = args
@@ -272,10 +241,15 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 stdout,
                 ..ExecOptions::new(args.code)
             };
-            let event = read_event(args.payload.as_deref()).await?;
+            let event = payload::read_event(args.payload.as_deref()).await?;
             let invoked = crate::exec::exec(&opts, event).await?;
             let json = payload::response_json(&invoked.response)?;
-            write_response(&args.output, &json).await
+            payload::write_response(&args.output, &json).await?;
+            let timings = Timings {
+                to_event_ms: invoked.to_event.map(ms),
+                ..Timings::default()
+            };
+            timings.write_to(args.common.report.as_deref())
         }
         Command::Submit(args) => {
             let submitted = crate::submit::submit(&SubmitOptions {
@@ -293,72 +267,5 @@ pub async fn execute(cli: Cli) -> Result<()> {
             println!("{line}");
             Ok(())
         }
-    }
-}
-
-fn is_url(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    l.starts_with("s3://") || l.starts_with("https://") || l.starts_with("http://")
-}
-
-async fn s3() -> aws_sdk_s3::Client {
-    stratus_aws::config::s3_client(&stratus_aws::config::sdk_config().await)
-}
-
-async fn read_event(source: Option<&str>) -> Result<Bytes> {
-    match source {
-        None => Ok(Bytes::from_static(b"{}")),
-        Some("-") => {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                .map_err(|e| Error::io("reading the payload from stdin", e))?;
-            Ok(buf.into())
-        }
-        Some(url) if is_url(url) => {
-            let (json, _) = payload::read(&s3().await, &payload::parse_url(url)?).await?;
-            Ok(Bytes::copy_from_slice(json.get().as_bytes()))
-        }
-        Some(path) => std::fs::read(path)
-            .map(Bytes::from)
-            .map_err(|e| Error::InvalidInput(format!("reading the payload {path}: {e}"))),
-    }
-}
-
-async fn write_response(output: &str, json: &serde_json::value::RawValue) -> Result<()> {
-    if output == "-" {
-        let mut out = std::io::stdout().lock();
-        return writeln!(out, "{}", json.get())
-            .and_then(|()| out.flush())
-            .map_err(|e| Error::Output {
-                url: "stdout".into(),
-                source: Box::new(e),
-            });
-    }
-    if is_url(output) {
-        return payload::write(&s3().await, &payload::parse_url(output)?, json).await;
-    }
-    std::fs::write(output, json.get()).map_err(|e| Error::Output {
-        url: output.to_string(),
-        source: Box::new(e),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invoked_as_run() {
-        let a = args(["/usr/local/bin/run", "f", "s3://b/k.json"].map(Into::into));
-        assert_eq!(
-            a,
-            ["run-lambda", "run", "f", "s3://b/k.json"].map(std::ffi::OsString::from)
-        );
-        let cli = Cli::try_parse_from(a).unwrap();
-        assert!(
-            matches!(cli.command, Command::Run(RunArgs { ref function, .. }) if function == "f")
-        );
-        let a = args(["run-lambda", "exec", "x"].map(Into::into));
-        assert_eq!(a.len(), 3);
     }
 }

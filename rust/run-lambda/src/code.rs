@@ -1,5 +1,5 @@
-//! Function code and layers: where they come from, streaming download with
-//! SHA-256 (base64, as Lambda reports `CodeSha256`), and putting them in place.
+//! Function code and layers: where they come from, and their streaming
+//! download with SHA-256 (base64, as Lambda reports `CodeSha256`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -7,35 +7,31 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
-use stratus_aws::S3Url;
+use stratus_aws::{Location, S3Url};
 use tokio::io::AsyncWriteExt;
 
-use crate::extract::{is_zip, Extractor};
 use crate::{Error, Result};
 
 /// Where code (or a layer, or a payload for `exec`) comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// `s3://bucket/key`: read with the job's credentials.
+    /// `s3://bucket/key` (or an S3 `https://` URL): read with the job's credentials.
     S3(S3Url),
-    /// `https://…` (e.g. the presigned `Code.Location` of `GetFunction`): a plain GET.
+    /// Another `https://…` URL, or a presigned one (e.g. the `Code.Location` of
+    /// `GetFunction`): a plain GET.
     Http(String),
     /// A local zip, directory or executable.
     Path(PathBuf),
 }
 
 impl Source {
-    /// `s3://…`, `http(s)://…`, or a local path.
+    /// `s3://…` or an S3 `https://` URL, another (or presigned) `http(s)://…`
+    /// URL, or a local path, as [`Location`] classifies them.
     pub fn parse(text: &str) -> Result<Source> {
-        let lower = text.to_ascii_lowercase();
-        if lower.starts_with("s3://") {
-            S3Url::parse(text)
-                .map(Source::S3)
-                .map_err(|e| Error::Usage(e.to_string()))
-        } else if lower.starts_with("https://") || lower.starts_with("http://") {
-            Ok(Source::Http(text.to_string()))
-        } else {
-            Ok(Source::Path(PathBuf::from(text)))
+        match Location::parse(text).map_err(|e| Error::Usage(e.to_string()))? {
+            Location::S3(url) => Ok(Source::S3(url)),
+            Location::Http(url) => Ok(Source::Http(url)),
+            Location::Local(path) => Ok(Source::Path(path)),
         }
     }
 }
@@ -58,9 +54,9 @@ impl fmt::Display for Source {
     }
 }
 
-/// The base64 SHA-256 of bytes, as Lambda reports `CodeSha256`.
-pub fn sha256_base64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+/// A SHA-256 digest in base64, as Lambda reports `CodeSha256`.
+fn lambda_sha256(digest: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::STANDARD.encode(digest)
 }
 
 /// Attempts for a download that fails on the network or with a 5xx answer.
@@ -206,101 +202,7 @@ async fn download_once(
     file.flush()
         .await
         .map_err(|e| Error::io(format!("writing {}", dest.display()), e))?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(hasher.finalize()))
-}
-
-/// What to check a downloaded archive against.
-#[derive(Debug, Clone, Copy)]
-pub struct Expected<'a> {
-    /// Base64 SHA-256 from Lambda (`None`: not checked).
-    pub sha256: Option<&'a str>,
-    /// Advice appended to a mismatch error.
-    pub hint: &'static str,
-}
-
-/// Put `source` in place under `extractor`'s root: a zip (local or remote) is
-/// verified and extracted, a local directory's content is linked in, a local
-/// non-zip executable becomes `bootstrap`. `what` names it in messages.
-pub async fn install(
-    source: &Source,
-    extractor: &mut Extractor,
-    scratch: &Path,
-    expected: Expected<'_>,
-    s3: Option<&aws_sdk_s3::Client>,
-    what: &str,
-) -> Result<()> {
-    if let Source::Path(path) = source {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| Error::CodeDownload(format!("{what} {}: {e}", path.display())))?;
-        if meta.is_dir() {
-            return link_dir(path, extractor.root());
-        }
-        if !is_zip(path) {
-            if crate::launch::is_executable(path) {
-                let abs = path
-                    .canonicalize()
-                    .map_err(|e| Error::io(format!("resolving {}", path.display()), e))?;
-                let dest = extractor.root().join("bootstrap");
-                let _ = std::fs::remove_file(&dest);
-                return std::os::unix::fs::symlink(&abs, &dest)
-                    .map_err(|e| Error::io(format!("linking {}", dest.display()), e));
-            }
-            return Err(Error::UnsafeArchive {
-                archive: path.display().to_string(),
-                reason: "neither a zip archive, a directory nor an executable".into(),
-            });
-        }
-    }
-    let archive = scratch.join(format!("{}.zip", uuid::Uuid::new_v4().simple()));
-    let started = std::time::Instant::now();
-    let actual = download(source, &archive, s3).await?;
-    tracing::info!(
-        source = %source,
-        sha256 = %actual,
-        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "{what} downloaded"
-    );
-    if let Some(expected_sha) = expected.sha256.filter(|s| !s.is_empty()) {
-        if expected_sha != actual {
-            let _ = std::fs::remove_file(&archive);
-            return Err(Error::ChecksumMismatch {
-                what: format!("{what} at {source}"),
-                expected: expected_sha.to_string(),
-                actual,
-                hint: expected.hint,
-            });
-        }
-    }
-    let result = extractor.extract(&archive, &format!("{what} ({source})"));
-    let _ = std::fs::remove_file(&archive);
-    result
-}
-
-/// Link every top-level entry of `dir` into `root` (a local directory is used
-/// in place, not copied).
-fn link_dir(dir: &Path, root: &Path) -> Result<()> {
-    let abs = dir
-        .canonicalize()
-        .map_err(|e| Error::io(format!("resolving {}", dir.display()), e))?;
-    let entries =
-        std::fs::read_dir(&abs).map_err(|e| Error::io(format!("reading {}", abs.display()), e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(format!("reading {}", abs.display()), e))?;
-        let dest = root.join(entry.file_name());
-        if std::fs::symlink_metadata(&dest).is_ok() {
-            // Merge directories of several layers the simple way: later wins.
-            if dest.is_dir() && !dest.is_symlink() {
-                std::fs::remove_dir_all(&dest)
-                    .map_err(|e| Error::io(format!("replacing {}", dest.display()), e))?;
-            } else {
-                std::fs::remove_file(&dest)
-                    .map_err(|e| Error::io(format!("replacing {}", dest.display()), e))?;
-            }
-        }
-        std::os::unix::fs::symlink(entry.path(), &dest)
-            .map_err(|e| Error::io(format!("linking {}", dest.display()), e))?;
-    }
-    Ok(())
+    Ok(lambda_sha256(hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -318,6 +220,10 @@ mod tests {
             Source::Http(_)
         ));
         assert!(matches!(
+            Source::parse("https://bucket.s3.amazonaws.com/code.zip").unwrap(),
+            Source::S3(_)
+        ));
+        assert!(matches!(
             Source::parse("./code.zip").unwrap(),
             Source::Path(_)
         ));
@@ -333,7 +239,7 @@ mod tests {
     fn sha_is_base64_like_lambda() {
         // echo -n hello | sha256sum | xxd -r -p | base64
         assert_eq!(
-            sha256_base64(b"hello"),
+            lambda_sha256(Sha256::digest(b"hello")),
             "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
         );
     }

@@ -1,28 +1,19 @@
 //! `exec`: run local function code (a directory, a zip, a URL of a zip, or an
 //! executable that is used as `bootstrap`) with no Lambda service — for local
 //! development, demos and tests.
-//!
-//! ```no_run
-//! # async fn demo() -> run_lambda::Result<()> {
-//! use run_lambda::exec::{exec, ExecOptions};
-//! let opts = ExecOptions::new("target/release/gdal-lambda".parse()?);
-//! let event = br#"{"Records":[]}"#.to_vec();
-//! let invoked = exec(&opts, event.into()).await?;
-//! println!("{}", String::from_utf8_lossy(&invoked.response));
-//! # Ok(()) }
-//! ```
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::code::{self, Expected, Source};
-use crate::extract::{Extractor, Limits};
+use crate::code::Source;
+use crate::extract::Limits;
+use crate::install::{Expected, Installer};
 use crate::invoke::{invoke, InvokeOptions, Invoked};
 use crate::launch::StdoutTo;
 use crate::runtime_match::{self, OnMismatch};
-use crate::spec::FunctionSpec;
+use crate::spec::{FunctionSpec, Runtime};
 use crate::workdir::Workdir;
 use crate::{Error, Result};
 
@@ -102,31 +93,12 @@ pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
     };
     let workdir = Workdir::new(opts.workdir.as_deref(), opts.keep_workdir)?;
     let layout = workdir.layout();
-    let no_check = Expected {
-        sha256: None,
-        hint: "",
-    };
-    let mut task = Extractor::new(&layout.task_root, opts.limits)?;
-    code::install(
-        &opts.code,
-        &mut task,
-        &workdir.downloads(),
-        no_check,
-        s3.as_ref(),
-        "code",
-    )
-    .await?;
-    let mut opt = Extractor::new(&layout.opt, opts.limits)?;
+    let mut installer = Installer::new(&workdir, opts.limits, s3.as_ref())?;
+    installer.code(&opts.code, Expected::NOTHING).await?;
     for (i, layer) in opts.layers.iter().enumerate() {
-        code::install(
-            layer,
-            &mut opt,
-            &workdir.downloads(),
-            no_check,
-            s3.as_ref(),
-            &format!("layer {}", i + 1),
-        )
-        .await?;
+        installer
+            .layer(&format!("layer {}", i + 1), layer, Expected::NOTHING)
+            .await?;
     }
     let has_bootstrap =
         layout.task_root.join("bootstrap").exists() || layout.opt.join("bootstrap").exists();
@@ -146,12 +118,12 @@ pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
         .clone()
         .unwrap_or_else(|| "bootstrap".to_string());
     let name = opts.function_name.as_deref().unwrap_or("local");
-    let mut spec = FunctionSpec::local(name, &runtime, &handler, &local_region());
+    let mut spec = FunctionSpec::local(name, Runtime::parse(&runtime)?, &handler, &local_region());
     spec.environment = opts.env.iter().cloned().collect();
     if let Some(m) = opts.memory_mb {
         spec.memory_mb = m;
     }
-    runtime_match::check(&spec, &spec.runtime_kind()?, opts.on_mismatch)?;
+    runtime_match::check(&spec, opts.on_mismatch)?;
     let invoke_opts = InvokeOptions {
         timeout: opts.timeout,
         stdout: opts.stdout,

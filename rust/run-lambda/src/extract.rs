@@ -70,11 +70,6 @@ impl Extractor {
         &self.root
     }
 
-    /// Bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
     /// Extract the zip at `zip_path`; `what` names it in errors.
     pub fn extract(&mut self, zip_path: &Path, what: &str) -> Result<()> {
         let unsafe_archive = |reason: String| Error::UnsafeArchive {
@@ -374,7 +369,7 @@ mod tests {
             w.add_symlink("up/x", "../lib/libx.so.1", opts()).unwrap();
         });
         let root = extract(tmp.path(), &z, Limits::default()).unwrap();
-        assert!(crate::launch::is_executable(&root.join("bootstrap")));
+        assert!(crate::install::is_executable(&root.join("bootstrap")));
         assert_eq!(fs::read(root.join("lib/libx.so")).unwrap(), b"elf");
         assert_eq!(fs::read(root.join("up/x")).unwrap(), b"elf");
     }

@@ -2,13 +2,12 @@
 //! location and layers, as [`FunctionSpec`] and [`Deployment`].
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::PackageType;
 
 use crate::code::Source;
-use crate::spec::FunctionSpec;
+use crate::spec::{FunctionSpec, Runtime};
 use crate::{Error, Result};
 
 /// Where a function's code and layers are, and their checksums.
@@ -133,17 +132,10 @@ pub async fn get_function(
         name,
         arn,
         version,
-        runtime: conf
-            .runtime()
-            .map(|r| r.as_str().to_string())
-            .unwrap_or_default(),
+        runtime: Runtime::parse(conf.runtime().map(|r| r.as_str()).unwrap_or_default())?,
         handler: conf.handler().unwrap_or_default().to_string(),
         environment,
         memory_mb: conf.memory_size().unwrap_or(128),
-        lambda_timeout: conf
-            .timeout()
-            .and_then(|t| u64::try_from(t).ok())
-            .map(Duration::from_secs),
         region,
         architectures: conf
             .architectures()

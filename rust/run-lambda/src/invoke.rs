@@ -5,11 +5,12 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use tokio::signal::unix::{signal, SignalKind};
 
-use crate::launch::{self, Layout, StdoutTo};
+use crate::launch::{self, StdoutTo};
 use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
 use crate::spec::FunctionSpec;
+use crate::stop::StopSignals;
+use crate::workdir::Layout;
 use crate::{Error, Result};
 
 /// With no `--timeout`, the deadline the function is told (its
@@ -25,17 +26,13 @@ pub struct InvokeOptions {
     pub stdout: StdoutTo,
 }
 
-/// The function's response and when things happened.
+/// The function's response, and when the runtime took the event.
 #[derive(Debug, Clone)]
 pub struct Invoked {
     /// The response body, as the runtime posted it.
     pub response: Bytes,
-    /// The request id the invocation had.
-    pub request_id: String,
     /// From starting the runtime to the runtime taking the event.
     pub to_event: Option<Duration>,
-    /// From starting the runtime to its response.
-    pub total: Duration,
 }
 
 /// Run `spec`'s runtime from `layout` on `payload` and return its response.
@@ -55,10 +52,7 @@ pub async fn invoke(
     let invocation = Invocation::new(payload, &spec.arn, deadline_ms);
     let request_id = invocation.request_id.clone();
     let mut api = RuntimeApi::start(invocation).await?;
-    let mut sigterm = signal(SignalKind::terminate())
-        .map_err(|e| Error::io("installing a SIGTERM handler", e))?;
-    let mut sigint =
-        signal(SignalKind::interrupt()).map_err(|e| Error::io("installing a SIGINT handler", e))?;
+    let mut stop = StopSignals::listen()?;
     warn_about_extensions(layout);
     let mut runtime = launch::spawn(spec, layout, api.addr(), options.stdout)?;
     let timeout = async {
@@ -114,8 +108,7 @@ pub async fn invoke(
             () = &mut timeout => break Err(Error::Timeout {
                 secs: options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default(),
             }),
-            _ = sigterm.recv() => break Err(Error::Terminated { signal: "SIGTERM" }),
-            _ = sigint.recv() => break Err(Error::Terminated { signal: "SIGINT" }),
+            stopped = stop.recv() => break Err(stopped),
         }
     };
     // Lambda would freeze the sandbox after the result; there is no next
@@ -131,12 +124,7 @@ pub async fn invoke(
         bytes = response.len(),
         "function returned"
     );
-    Ok(Invoked {
-        response,
-        request_id,
-        to_event,
-        total,
-    })
+    Ok(Invoked { response, to_event })
 }
 
 /// Layers may carry Lambda extensions (`/opt/extensions/*`); the runner does

@@ -1,10 +1,10 @@
-//! Starting a function's runtime process with the environment a Lambda
-//! function sees, and ending it with everything it started: the runner is a
+//! Starting a function's runtime process (its entrypoint: a `bootstrap`,
+//! Python's or Node.js's runtime interface client), with the environment of
+//! [`crate::environment`], and ending it with everything it started: the runner is a
 //! child subreaper, so processes the runtime detached (`setsid`, double
 //! forks) become the runner's children when their parents die, and are
 //! killed with the rest.
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,50 +17,10 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
+use crate::environment::environment;
 use crate::spec::{FunctionSpec, RuntimeKind};
+use crate::workdir::Layout;
 use crate::{Error, Result};
-
-/// Variables Lambda reserves: a function cannot set them, so neither can its
-/// configuration here. Credentials are the job's, never the function's.
-pub const RESERVED: &[&str] = &[
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_LAMBDA_RUNTIME_API",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-];
-
-/// Where the function's files are.
-#[derive(Debug, Clone)]
-pub struct Layout {
-    /// `LAMBDA_TASK_ROOT` (Lambda's `/var/task`): the function's code.
-    pub task_root: PathBuf,
-    /// Lambda's `/opt`: the layers, extracted in order.
-    pub opt: PathBuf,
-    /// `LAMBDA_RUNTIME_DIR` (Lambda's `/var/runtime`).
-    pub runtime_dir: PathBuf,
-}
 
 /// Where the runtime's stdout goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -173,7 +133,7 @@ fn declared_bin(dir: &Path) -> Option<PathBuf> {
 
 /// How a function's runtime is started.
 pub fn entrypoint(spec: &FunctionSpec, layout: &Layout) -> Result<Entrypoint> {
-    match spec.runtime_kind()? {
+    match spec.runtime.kind() {
         RuntimeKind::Provided => {
             for dir in [&layout.task_root, &layout.opt] {
                 let bootstrap = dir.join("bootstrap");
@@ -192,14 +152,14 @@ pub fn entrypoint(spec: &FunctionSpec, layout: &Layout) -> Result<Entrypoint> {
         }
         RuntimeKind::Python { version } => Ok(Entrypoint::Python {
             python: python(),
-            version,
+            version: version.clone(),
         }),
         RuntimeKind::Node { major } => {
             let dir = setting("STRATUS_NODE_RIC").unwrap_or_else(|| NODE_CLIENT_DEFAULT.into());
-            let client = NodeClient::locate(&dir, &spec.runtime)?;
+            let client = NodeClient::locate(&dir, spec.runtime.name())?;
             Ok(Entrypoint::Node {
                 node: node(),
-                major,
+                major: *major,
                 client,
             })
         }
@@ -310,150 +270,6 @@ pub fn node() -> PathBuf {
         Some(p) => p,
         None => PathBuf::from("node"),
     }
-}
-
-/// The environment of the runtime: the runner's own (the image's settings and
-/// the job role's credentials), minus anything Lambda-specific left over, plus
-/// what Lambda sets, plus the function's variables (reserved names ignored).
-pub fn environment(
-    spec: &FunctionSpec,
-    layout: &Layout,
-    entrypoint: &Entrypoint,
-    api: SocketAddr,
-) -> Result<Vec<(OsString, OsString)>> {
-    let mut env: BTreeMap<OsString, OsString> = std::env::vars_os()
-        .filter(|(k, _)| {
-            let k = k.to_string_lossy();
-            !(k.starts_with("AWS_LAMBDA_")
-                || k == "_HANDLER"
-                || k == "_X_AMZN_TRACE_ID"
-                || k == "LAMBDA_TASK_ROOT"
-                || k == "LAMBDA_RUNTIME_DIR"
-                || k == "AWS_EXECUTION_ENV")
-        })
-        .collect();
-    let mut set = |k: &str, v: OsString| {
-        env.insert(OsString::from(k), v);
-    };
-    let task = layout.task_root.as_os_str().to_owned();
-    let opt = &layout.opt;
-    set("AWS_LAMBDA_RUNTIME_API", api.to_string().into());
-    set("_HANDLER", spec.handler.clone().into());
-    set("LAMBDA_TASK_ROOT", task);
-    set(
-        "LAMBDA_RUNTIME_DIR",
-        layout.runtime_dir.as_os_str().to_owned(),
-    );
-    set("AWS_LAMBDA_FUNCTION_NAME", spec.name.clone().into());
-    set("AWS_LAMBDA_FUNCTION_VERSION", spec.version.clone().into());
-    set(
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        spec.memory_mb.to_string().into(),
-    );
-    set("AWS_LAMBDA_LOG_GROUP_NAME", spec.log_group.clone().into());
-    set("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name(spec).into());
-    set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
-    set(
-        "AWS_EXECUTION_ENV",
-        format!("AWS_Lambda_{}", spec.runtime).into(),
-    );
-    set("AWS_REGION", spec.region.clone().into());
-    set("AWS_DEFAULT_REGION", spec.region.clone().into());
-    set("TZ", ":UTC".into());
-    if let Some(format) = &spec.log_format {
-        set("AWS_LAMBDA_LOG_FORMAT", format.clone().into());
-    }
-    if let Some(level) = &spec.log_level {
-        set("AWS_LAMBDA_LOG_LEVEL", level.clone().into());
-    }
-    // Lambda's search paths: the system's first, then the code, then the layers.
-    let inherited = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    let path = join_paths(
-        split(inherited("PATH"))
-            .into_iter()
-            .chain([opt.join("bin")])
-            .collect(),
-    )?;
-    set("PATH", path);
-    let ld = join_paths(
-        split(inherited("LD_LIBRARY_PATH"))
-            .into_iter()
-            .chain([
-                layout.task_root.clone(),
-                layout.task_root.join("lib"),
-                opt.join("lib"),
-            ])
-            .collect(),
-    )?;
-    set("LD_LIBRARY_PATH", ld);
-    match entrypoint {
-        Entrypoint::Bootstrap(_) => {}
-        Entrypoint::Python { version, .. } => {
-            let py = join_paths(
-                [
-                    layout.task_root.clone(),
-                    opt.join("python"),
-                    opt.join(format!("python/lib/python{version}/site-packages")),
-                ]
-                .into_iter()
-                .chain(split(inherited("PYTHONPATH")))
-                .collect(),
-            )?;
-            set("PYTHONPATH", py);
-        }
-        // Lambda's order: the layers' modules for this Node.js version, the
-        // layers' modules, the runtime's, the runtime, the code. A function's own
-        // NODE_PATH (set below) replaces it, as in Lambda.
-        Entrypoint::Node { major, client, .. } => {
-            let node_path = join_paths(
-                [
-                    opt.join(format!("nodejs/node{major}/node_modules")),
-                    opt.join("nodejs/node_modules"),
-                    client.modules.clone(),
-                    client.dir.clone(),
-                    layout.task_root.clone(),
-                ]
-                .into_iter()
-                .chain(split(inherited("NODE_PATH")))
-                .collect(),
-            )?;
-            set("NODE_PATH", node_path);
-        }
-    }
-    for (k, v) in &spec.environment {
-        if RESERVED.contains(&k.as_str()) {
-            tracing::warn!(variable = %k, "ignoring a reserved variable in the function's environment");
-            continue;
-        }
-        env.insert(k.into(), v.into());
-    }
-    Ok(env.into_iter().collect())
-}
-
-fn split(v: Option<OsString>) -> Vec<PathBuf> {
-    v.map(|v| std::env::split_paths(&v).collect())
-        .unwrap_or_default()
-}
-
-fn join_paths(paths: Vec<PathBuf>) -> Result<OsString> {
-    std::env::join_paths(paths).map_err(|e| {
-        Error::Usage(format!(
-            "a search path contains ':' and cannot be used: {e}"
-        ))
-    })
-}
-
-/// `2026/11/21/[$LATEST]0123…`, the form of Lambda's log stream names.
-fn log_stream_name(spec: &FunctionSpec) -> String {
-    let date = time::OffsetDateTime::now_utc().date();
-    format!(
-        "{:04}/{:02}/{:02}/[{}]{}",
-        date.year(),
-        u8::from(date.month()),
-        date.day(),
-        spec.version,
-        uuid::Uuid::new_v4().simple()
-    )
 }
 
 /// A started runtime, alone in its process group.
@@ -645,115 +461,9 @@ fn describe(status: std::process::ExitStatus) -> String {
     }
 }
 
-/// Whether `path` is an executable regular file.
-pub fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env_of(
-        spec: &FunctionSpec,
-        layout: &Layout,
-        entrypoint: &Entrypoint,
-        api: SocketAddr,
-    ) -> BTreeMap<String, String> {
-        environment(spec, layout, entrypoint, api)
-            .unwrap()
-            .into_iter()
-            .map(|(k, v)| (k.into_string().unwrap(), v.into_string().unwrap()))
-            .collect()
-    }
-
-    #[test]
-    fn environment_is_lambdas() {
-        let mut spec = FunctionSpec::local("f", "python3.12", "app.handler", "eu-west-1");
-        spec.environment
-            .insert("AWS_ACCESS_KEY_ID".into(), "from-function".into());
-        spec.environment.insert("MY_VAR".into(), "1".into());
-        let layout = Layout {
-            task_root: "/w/task".into(),
-            opt: "/w/opt".into(),
-            runtime_dir: "/w/runtime".into(),
-        };
-        let api: SocketAddr = "127.0.0.1:9001".parse().unwrap();
-        let python = Entrypoint::Python {
-            python: "python3".into(),
-            version: "3.12".into(),
-        };
-        let env = env_of(&spec, &layout, &python, api);
-        assert_eq!(env["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:9001");
-        assert_eq!(env["_HANDLER"], "app.handler");
-        assert_eq!(env["LAMBDA_TASK_ROOT"], "/w/task");
-        assert_eq!(env["AWS_REGION"], "eu-west-1");
-        assert_eq!(env["MY_VAR"], "1");
-        assert_ne!(
-            env.get("AWS_ACCESS_KEY_ID").map(String::as_str),
-            Some("from-function")
-        );
-        assert!(env["PYTHONPATH"]
-            .starts_with("/w/task:/w/opt/python:/w/opt/python/lib/python3.12/site-packages"));
-        assert!(env["LD_LIBRARY_PATH"].ends_with("/w/task:/w/task/lib:/w/opt/lib"));
-        assert!(env["PATH"].ends_with(":/w/opt/bin"));
-        assert!(env["AWS_LAMBDA_LOG_STREAM_NAME"].contains("/[$LATEST]"));
-    }
-
-    fn layout() -> Layout {
-        Layout {
-            task_root: "/w/task".into(),
-            opt: "/w/opt".into(),
-            runtime_dir: "/w/runtime".into(),
-        }
-    }
-
-    #[test]
-    fn node_path_is_lambdas_with_our_opt() {
-        let spec = FunctionSpec::local("f", "nodejs22.x", "index.handler", "eu-west-1");
-        let node = Entrypoint::Node {
-            node: "node".into(),
-            major: 22,
-            client: NodeClient {
-                entry: "/var/runtime/index.mjs".into(),
-                dir: "/var/runtime".into(),
-                modules: "/var/runtime/node_modules".into(),
-            },
-        };
-        let api: SocketAddr = "127.0.0.1:9001".parse().unwrap();
-        let env = env_of(&spec, &layout(), &node, api);
-        assert!(
-            env["NODE_PATH"].starts_with(
-                "/w/opt/nodejs/node22/node_modules:/w/opt/nodejs/node_modules:\
-                 /var/runtime/node_modules:/var/runtime:/w/task"
-            ),
-            "{}",
-            env["NODE_PATH"]
-        );
-        assert_eq!(env["AWS_EXECUTION_ENV"], "AWS_Lambda_nodejs22.x");
-        assert!(!env.contains_key("PYTHONPATH"));
-        // A function's own NODE_PATH wins, as in Lambda.
-        let mut spec = spec;
-        spec.environment.insert("NODE_PATH".into(), "/mine".into());
-        assert_eq!(env_of(&spec, &layout(), &node, api)["NODE_PATH"], "/mine");
-        let (program, args) = node.command_line(&spec, &layout());
-        assert_eq!(program, PathBuf::from("node"));
-        assert_eq!(
-            args,
-            [
-                "--expose-gc",
-                "--max-http-header-size=81920",
-                "--require",
-                "/w/runtime/preload.cjs",
-                "/var/runtime/index.mjs",
-                "index.handler"
-            ]
-            .map(OsString::from)
-        );
-    }
 
     #[test]
     fn node_client_is_found_where_it_is_installed() {

@@ -13,29 +13,36 @@ failure ends with a documented exit code and a last line `ErrorType: message`
 (see [`exit`]). `exec` runs local code without any Lambda service, and
 `submit` sends a payload to Batch.
 
-Modules: [`cli`] (arguments), [`run`], [`exec`], [`submit`] (the three
-commands), [`function`] (`GetFunction` → [`spec::FunctionSpec`]), [`code`]
-(download + SHA-256), [`extract`] (safe unzip), [`payload`] (Cirrus I/O
-contract), [`runtime_api`] (the Runtime API server), [`runtime_match`]
-(the image's interpreter and architecture against the function's), [`launch`] (runtime
-process and environment), [`invoke`] (one invocation), [`exit`] (exit codes).
+Modules: [`cli`] (arguments), `run`, `exec`, `submit` (the three
+commands), `function` (`GetFunction` → `spec::FunctionSpec`), `code`
+(download + SHA-256), `install` (code and layers into the work directory),
+`extract` (safe unzip), `payload` (Cirrus I/O
+contract), `runtime_api` (the Runtime API server), `runtime_match`
+(the image's interpreter and architecture against the function's), `launch` (runtime
+process), `environment` (the variables Lambda sets), `workdir` (the work directory and
+its layout), `invoke` (one invocation), `stop` (SIGTERM and SIGINT), `report` (`--report`'s timings), [`exit`] (exit codes).
+Only [`cli`] and [`exit`] are public: the library is there for the binary.
 "#]
 
 pub mod cli;
-pub mod code;
+mod code;
+mod environment;
 mod error;
-pub mod exec;
+mod exec;
 pub mod exit;
-pub mod extract;
-pub mod function;
-pub mod invoke;
-pub mod launch;
-pub mod payload;
-pub mod run;
-pub mod runtime_api;
-pub mod runtime_match;
-pub mod spec;
-pub mod submit;
-pub mod workdir;
+mod extract;
+mod function;
+mod install;
+mod invoke;
+mod launch;
+mod payload;
+mod report;
+mod run;
+mod runtime_api;
+mod runtime_match;
+mod spec;
+mod stop;
+mod submit;
+mod workdir;
 
 pub use error::{Error, Result};

@@ -8,7 +8,7 @@ use run_lambda::exit;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse_from(run_lambda::cli::args(std::env::args_os())) {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // clap's own text (usage, hints; --help and --version too), then for

@@ -1,13 +1,16 @@
 //! Cirrus' I/O contract: the payload is a JSON document on S3 (gzip when the
 //! key ends in `.gz`); a payload `{"url": "s3://…"}` points at the real one;
 //! the output goes to the input URL with its last `.json` replaced by
-//! `_out.json`, unless given. The input is never written to.
+//! `_out.json`, unless given. The input is never written to. `exec`'s event
+//! and response may also be a local file or stdin/stdout.
 
+use std::io::Write;
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use stratus_aws::S3Url;
+use stratus_aws::{is_url, S3Url};
 
 use crate::{Error, Result};
 
@@ -138,6 +141,51 @@ pub fn response_json(response: &[u8]) -> Result<Box<RawValue>> {
 fn preview(bytes: &[u8]) -> String {
     let s = String::from_utf8_lossy(&bytes[..bytes.len().min(80)]).to_string();
     s.replace('\n', " ")
+}
+
+/// An S3 client, made only when a URL needs one.
+async fn s3() -> aws_sdk_s3::Client {
+    stratus_aws::config::s3_client(&stratus_aws::config::sdk_config().await)
+}
+
+/// `exec`'s event: a file, `-` for stdin, or an S3 URL (`{}` when none is given).
+pub async fn read_event(source: Option<&str>) -> Result<Bytes> {
+    match source {
+        None => Ok(Bytes::from_static(b"{}")),
+        Some("-") => {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                .map_err(|e| Error::io("reading the payload from stdin", e))?;
+            Ok(buf.into())
+        }
+        Some(url) if is_url(url) => {
+            let (json, _) = read(&s3().await, &parse_url(url)?).await?;
+            Ok(Bytes::copy_from_slice(json.get().as_bytes()))
+        }
+        Some(path) => std::fs::read(path)
+            .map(Bytes::from)
+            .map_err(|e| Error::InvalidInput(format!("reading the payload {path}: {e}"))),
+    }
+}
+
+/// `exec`'s response: to a file, `-` for stdout, or an S3 URL.
+pub async fn write_response(output: &str, json: &serde_json::value::RawValue) -> Result<()> {
+    if output == "-" {
+        let mut out = std::io::stdout().lock();
+        return writeln!(out, "{}", json.get())
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::Output {
+                url: "stdout".into(),
+                source: Box::new(e),
+            });
+    }
+    if is_url(output) {
+        return write(&s3().await, &parse_url(output)?, json).await;
+    }
+    std::fs::write(output, json.get()).map_err(|e| Error::Output {
+        url: output.to_string(),
+        source: Box::new(e),
+    })
 }
 
 #[cfg(test)]

@@ -6,12 +6,14 @@ use std::time::{Duration, Instant};
 
 use stratus_aws::S3Url;
 
-use crate::code::{self, Expected, Source};
-use crate::extract::{Extractor, Limits};
+use crate::code::Source;
+use crate::extract::Limits;
 use crate::function::{self, Deployment};
-use crate::invoke::{invoke, InvokeOptions, Invoked};
+use crate::install::{Expected, Installer};
+use crate::invoke::{invoke, InvokeOptions};
 use crate::launch::StdoutTo;
 use crate::payload;
+use crate::report::{ms, Timings};
 use crate::runtime_match::{self, OnMismatch};
 use crate::workdir::Workdir;
 use crate::{Error, Result};
@@ -67,14 +69,8 @@ impl RunOptions {
 pub struct RunReport {
     /// Where the response was written.
     pub output: S3Url,
-    /// The invocation.
-    pub invoked: Invoked,
-    /// From the start of `run` to the runtime taking the event.
-    pub to_event: Option<Duration>,
-    /// Time spent in `GetFunction`.
-    pub lookup: Duration,
-    /// Time spent fetching the payload, code and layers (concurrently).
-    pub fetch: Duration,
+    /// How long its phases took (`--report`).
+    pub(crate) timings: Timings,
 }
 
 const CODE_HINT: &str =
@@ -104,8 +100,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     let lookup_started = Instant::now();
     let (spec, deployment) = function::get_function(&lambda, &opts.function).await?;
     let lookup = lookup_started.elapsed();
-    let kind = spec.runtime_kind()?;
-    runtime_match::check(&spec, &kind, opts.on_mismatch)?;
+    runtime_match::check(&spec, opts.on_mismatch)?;
     tracing::info!(
         function = %spec.arn,
         runtime = %spec.runtime,
@@ -122,9 +117,10 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     );
     // The payload and the code come from different places: fetch both at once.
     let fetch_started = Instant::now();
+    let mut installer = Installer::new(&workdir, opts.limits, Some(&s3))?;
     let (payload, ()) = tokio::try_join!(payload::read(&s3, &input), async {
-        install_code(opts, &deployment, &workdir, &s3).await?;
-        install_layers(opts, &lambda, &deployment, &workdir, &s3).await
+        install_code(opts, &deployment, &mut installer).await?;
+        install_layers(opts, &lambda, &deployment, &mut installer).await
     })?;
     let fetch = fetch_started.elapsed();
     let (payload_json, payload_url) = payload;
@@ -144,21 +140,20 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     drop(workdir);
     Ok(RunReport {
         output,
-        to_event: invoked.to_event.map(|d| d + prepared),
-        invoked,
-        lookup,
-        fetch,
+        timings: Timings {
+            to_event_ms: invoked.to_event.map(|d| ms(d + prepared)),
+            get_function_ms: Some(ms(lookup)),
+            fetch_ms: Some(ms(fetch)),
+            runtime_to_event_ms: invoked.to_event.map(ms),
+        },
     })
 }
 
 async fn install_code(
     opts: &RunOptions,
     deployment: &Deployment,
-    workdir: &Workdir,
-    s3: &aws_sdk_s3::Client,
+    installer: &mut Installer<'_>,
 ) -> Result<()> {
-    let layout = workdir.layout();
-    let mut task = Extractor::new(&layout.task_root, opts.limits)?;
     let (source, expected) = match &opts.code {
         Some(source) => (
             source.clone(),
@@ -185,35 +180,23 @@ async fn install_code(
     if matches!(&source, Source::Path(p) if p.is_dir()) && expected.sha256.is_some() {
         tracing::warn!(code = %source, "a directory cannot be checked against CodeSha256");
     }
-    code::install(
-        &source,
-        &mut task,
-        &workdir.downloads(),
-        expected,
-        Some(s3),
-        "code",
-    )
-    .await
-    .map_err(|e| match e {
-        Error::CodeDownload(m) if opts.code.is_none() => Error::CodeDownload(format!(
+    installer
+        .code(&source, expected)
+        .await
+        .map_err(|e| match e {
+            Error::CodeDownload(m) if opts.code.is_none() => Error::CodeDownload(format!(
             "{m} (pass --code <s3://…|https://…|path> where the code location is not reachable)"
         )),
-        other => other,
-    })
+            other => other,
+        })
 }
 
 async fn install_layers(
     opts: &RunOptions,
     lambda: &aws_sdk_lambda::Client,
     deployment: &Deployment,
-    workdir: &Workdir,
-    s3: &aws_sdk_s3::Client,
+    installer: &mut Installer<'_>,
 ) -> Result<()> {
-    if deployment.layers.is_empty() {
-        return Ok(());
-    }
-    let layout = workdir.layout();
-    let mut opt = Extractor::new(&layout.opt, opts.limits)?;
     for arn in &deployment.layers {
         let content = function::get_layer(lambda, arn).await?;
         let replaced = opts
@@ -230,15 +213,9 @@ async fn install_layers(
             sha256: content.sha256.as_deref().filter(|_| opts.verify_code),
             hint: CODE_HINT,
         };
-        code::install(
-            &source,
-            &mut opt,
-            &workdir.downloads(),
-            expected,
-            Some(s3),
-            &format!("layer {arn}"),
-        )
-        .await?;
+        installer
+            .layer(&format!("layer {arn}"), &source, expected)
+            .await?;
     }
     Ok(())
 }

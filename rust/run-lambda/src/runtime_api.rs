@@ -36,7 +36,17 @@ use tokio::sync::mpsc;
 
 use crate::{Error, Result};
 
+/// The path prefix of the Runtime API (its version, 2018-06-01).
 const PREFIX: &str = "/2018-06-01/runtime";
+
+/// The headers of the Runtime API (lower case, as `http` stores header names).
+const REQUEST_ID: &str = "lambda-runtime-aws-request-id";
+const DEADLINE_MS: &str = "lambda-runtime-deadline-ms";
+const INVOKED_FUNCTION_ARN: &str = "lambda-runtime-invoked-function-arn";
+const TRACE_ID: &str = "lambda-runtime-trace-id";
+const FUNCTION_ERROR_TYPE: &str = "lambda-runtime-function-error-type";
+/// A streamed response's trailer carrying a mid-stream failure (base64).
+const FUNCTION_ERROR_BODY: &str = "lambda-runtime-function-error-body";
 
 /// The invocation the server hands out.
 #[derive(Debug, Clone)]
@@ -295,13 +305,10 @@ async fn next(state: &State) -> Resp {
     let mut resp = json(StatusCode::OK, inv.payload.clone());
     let headers = resp.headers_mut();
     let pairs = [
-        ("lambda-runtime-aws-request-id", inv.request_id.clone()),
-        ("lambda-runtime-deadline-ms", inv.deadline_ms.to_string()),
-        (
-            "lambda-runtime-invoked-function-arn",
-            inv.invoked_function_arn.clone(),
-        ),
-        ("lambda-runtime-trace-id", inv.trace_id.clone()),
+        (REQUEST_ID, inv.request_id.clone()),
+        (DEADLINE_MS, inv.deadline_ms.to_string()),
+        (INVOKED_FUNCTION_ARN, inv.invoked_function_arn.clone()),
+        (TRACE_ID, inv.trace_id.clone()),
     ];
     for (name, value) in pairs {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -312,7 +319,7 @@ async fn next(state: &State) -> Resp {
 }
 
 async fn result(state: &State, req: Request<Incoming>, is_error: bool) -> Resp {
-    let header_type = header(&req, "lambda-runtime-function-error-type");
+    let header_type = header(&req, FUNCTION_ERROR_TYPE);
     let collected = match req.into_body().collect().await {
         Ok(c) => c,
         Err(e) => {
@@ -326,11 +333,11 @@ async fn result(state: &State, req: Request<Incoming>, is_error: bool) -> Resp {
     // A streamed response reports a mid-stream failure in its trailers.
     let trailer_error = collected.trailers().and_then(|t| {
         let ty = t
-            .get("lambda-runtime-function-error-type")
+            .get(FUNCTION_ERROR_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)?;
         let body = t
-            .get("lambda-runtime-function-error-body")
+            .get(FUNCTION_ERROR_BODY)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
             .unwrap_or_default();
@@ -350,7 +357,7 @@ async fn result(state: &State, req: Request<Incoming>, is_error: bool) -> Resp {
 }
 
 async fn init_error(state: &State, req: Request<Incoming>) -> Resp {
-    let header_type = header(&req, "lambda-runtime-function-error-type");
+    let header_type = header(&req, FUNCTION_ERROR_TYPE);
     let body = req
         .into_body()
         .collect()

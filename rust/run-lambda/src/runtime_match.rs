@@ -30,7 +30,8 @@ pub fn image_suffix(runtime: &str) -> &str {
 
 /// Check the function's runtime and architecture against this machine's
 /// interpreter and architecture.
-pub fn check(spec: &FunctionSpec, kind: &RuntimeKind, on_mismatch: OnMismatch) -> Result<()> {
+pub fn check(spec: &FunctionSpec, on_mismatch: OnMismatch) -> Result<()> {
+    let kind = spec.runtime.kind();
     let host = host_architecture();
     if !spec.architectures.is_empty() && !spec.architectures.iter().any(|a| a == host) {
         let wanted = spec.architectures.join(", ");
@@ -67,7 +68,7 @@ pub fn check(spec: &FunctionSpec, kind: &RuntimeKind, on_mismatch: OnMismatch) -
         "run it with the run-lambda image built for {} (tagged …-{}), or pass \
          --allow-runtime-mismatch",
         spec.runtime,
-        image_suffix(&spec.runtime)
+        image_suffix(spec.runtime.name())
     );
     let what = match found {
         Some(found) if found == wanted => return Ok(()),
@@ -136,6 +137,7 @@ fn ask(program: &Path, args: &[&str]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Runtime;
 
     #[test]
     fn image_suffixes() {
@@ -144,7 +146,7 @@ mod tests {
     }
 
     fn spec(runtime: &str, arch: &str) -> FunctionSpec {
-        let mut spec = FunctionSpec::local("f", runtime, "h", "us-east-1");
+        let mut spec = FunctionSpec::local("f", Runtime::parse(runtime).unwrap(), "h", "us-east-1");
         spec.architectures = vec![arch.to_string()];
         spec
     }
@@ -157,15 +159,14 @@ mod tests {
             "arm64"
         };
         let s = spec("provided.al2023", other);
-        let err = check(&s, &RuntimeKind::Provided, OnMismatch::Warn).unwrap_err();
+        let err = check(&s, OnMismatch::Warn).unwrap_err();
         assert!(matches!(err, Error::Unsupported(_)), "{err}");
         let s = spec("python3", other);
-        let kind = s.runtime_kind().unwrap();
-        let err = check(&s, &kind, OnMismatch::Refuse).unwrap_err();
+        let err = check(&s, OnMismatch::Refuse).unwrap_err();
         assert!(
             matches!(&err, Error::RuntimeMismatch(m) if m.contains(&format!("built for {other}"))),
             "{err}"
         );
-        check(&s, &kind, OnMismatch::Warn).unwrap();
+        check(&s, OnMismatch::Warn).unwrap();
     }
 }

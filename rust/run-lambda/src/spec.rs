@@ -2,7 +2,6 @@
 //! came from (`GetFunction` for `run`, the command line for `exec`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use crate::{Error, Result};
 
@@ -15,16 +14,14 @@ pub struct FunctionSpec {
     pub arn: String,
     /// `$LATEST` or a version number (`AWS_LAMBDA_FUNCTION_VERSION`).
     pub version: String,
-    /// Runtime identifier, e.g. `python3.12`, `nodejs20.x`, `provided.al2023`.
-    pub runtime: String,
+    /// The runtime, parsed where the spec is made.
+    pub runtime: Runtime,
     /// Handler (`_HANDLER`), e.g. `task.handler`.
     pub handler: String,
     /// The function's own environment variables.
     pub environment: BTreeMap<String, String>,
     /// Memory in MB (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
     pub memory_mb: i32,
-    /// The timeout configured in Lambda (informational: the runner does not apply it).
-    pub lambda_timeout: Option<Duration>,
     /// AWS region of the function.
     pub region: String,
     /// `x86_64` and/or `arm64`.
@@ -39,16 +36,15 @@ pub struct FunctionSpec {
 
 impl FunctionSpec {
     /// A spec for local code with Lambda's defaults (`exec`).
-    pub fn local(name: &str, runtime: &str, handler: &str, region: &str) -> Self {
+    pub fn local(name: &str, runtime: Runtime, handler: &str, region: &str) -> Self {
         FunctionSpec {
             name: name.to_string(),
             arn: format!("arn:aws:lambda:{region}:000000000000:function:{name}"),
             version: "$LATEST".to_string(),
-            runtime: runtime.to_string(),
+            runtime,
             handler: handler.to_string(),
             environment: BTreeMap::new(),
             memory_mb: 128,
-            lambda_timeout: None,
             region: region.to_string(),
             architectures: vec![host_architecture().to_string()],
             log_format: None,
@@ -56,10 +52,38 @@ impl FunctionSpec {
             log_group: format!("/aws/lambda/{name}"),
         }
     }
+}
 
-    /// How to start this function's runtime.
-    pub fn runtime_kind(&self) -> Result<RuntimeKind> {
-        RuntimeKind::of(&self.runtime)
+/// A Lambda runtime: its identifier and the family that says how to start it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runtime {
+    name: String,
+    kind: RuntimeKind,
+}
+
+impl Runtime {
+    /// Parse a Lambda runtime identifier (`python3.12`, `nodejs20.x`, `provided.al2023`).
+    pub fn parse(name: &str) -> Result<Runtime> {
+        Ok(Runtime {
+            kind: RuntimeKind::of(name)?,
+            name: name.to_string(),
+        })
+    }
+
+    /// The identifier, as Lambda spells it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How to start it.
+    pub fn kind(&self) -> &RuntimeKind {
+        &self.kind
+    }
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
     }
 }
 
@@ -83,7 +107,7 @@ pub enum RuntimeKind {
 
 impl RuntimeKind {
     /// Parse a Lambda runtime identifier.
-    pub fn of(runtime: &str) -> Result<RuntimeKind> {
+    fn of(runtime: &str) -> Result<RuntimeKind> {
         if runtime == "provided" || runtime.starts_with("provided.") {
             return Ok(RuntimeKind::Provided);
         }

@@ -67,11 +67,7 @@ pub fn job_name_for(function: &str) -> String {
 pub async fn submit(opts: &SubmitOptions) -> Result<Submitted> {
     let config = stratus_aws::config::sdk_config().await;
     let s3 = stratus_aws::config::s3_client(&config);
-    let is_url = {
-        let l = opts.payload.to_ascii_lowercase();
-        l.starts_with("s3://") || l.starts_with("https://") || l.starts_with("http://")
-    };
-    let url = if is_url {
+    let url = if stratus_aws::is_url(&opts.payload) {
         let url = payload::parse_url(&opts.payload)?;
         stratus_aws::objects::head(&s3, &url)
             .await

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::launch::Layout;
 use crate::{Error, Result};
 
 /// A work directory.
 #[derive(Debug)]
 pub struct Workdir {
     path: PathBuf,
-    temp: Option<tempfile::TempDir>,
+    /// Removes a temporary directory when dropped.
+    _temp: Option<tempfile::TempDir>,
 }
 
 impl Workdir {
@@ -52,12 +52,7 @@ impl Workdir {
         if temp.is_none() {
             tracing::info!(workdir = %path.display(), "work directory kept");
         }
-        Ok(Workdir { path, temp })
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Workdir { path, _temp: temp })
     }
 
     /// Where downloads go before extraction.
@@ -73,9 +68,15 @@ impl Workdir {
             runtime_dir: self.path.join("runtime"),
         }
     }
+}
 
-    /// Whether it is removed on drop.
-    pub fn is_temporary(&self) -> bool {
-        self.temp.is_some()
-    }
+/// Where the function's files are.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// `LAMBDA_TASK_ROOT` (Lambda's `/var/task`): the function's code.
+    pub task_root: PathBuf,
+    /// Lambda's `/opt`: the layers, extracted in order.
+    pub opt: PathBuf,
+    /// `LAMBDA_RUNTIME_DIR` (Lambda's `/var/runtime`).
+    pub runtime_dir: PathBuf,
 }

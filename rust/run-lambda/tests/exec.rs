@@ -26,6 +26,24 @@ fn json(s: &str) -> Value {
 // ---- Rust, lambda_runtime ----
 
 #[test]
+fn report_has_the_timings_as_json() {
+    // What benchmarks read (`just run-lambda-overhead`), instead of the logs.
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("report.json");
+    let r = run_lambda(
+        &["exec", &echo(), "--report", report.to_str().unwrap()],
+        &[],
+        None,
+    );
+    r.assert_code(0);
+    let timings = json(&std::fs::read_to_string(&report).unwrap());
+    let to_event = timings["to_event_ms"].as_f64().unwrap();
+    assert!(to_event > 0.0, "{timings}");
+    // `run`'s phases are not `exec`'s.
+    assert!(timings.get("get_function_ms").is_none(), "{timings}");
+}
+
+#[test]
 fn rust_function_gets_the_event_context_and_lambda_environment() {
     let r = run_lambda(
         &[

@@ -536,16 +536,20 @@ fn unsupported_functions_are_explained() {
 }
 
 #[test]
-fn cirrus_command_line_through_a_run_link() {
-    // The images link the binary as `run`: ["run", "Ref::lambda_function", "Ref::url"].
+fn cirrus_command_line_through_the_run_script() {
+    // The images put images/run-lambda/run on PATH: ["run", "Ref::lambda_function", "Ref::url"].
     let rt = rt();
     let f = rt.block_on(python_function(&[], &[]));
     let url = rt.block_on(put(&f.bucket, "legacy/x.json", cirrus_payload()));
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    std::os::unix::fs::symlink(bin(), &run).unwrap();
-    let out = std::process::Command::new(&run)
+    let run = concat!(env!("CARGO_MANIFEST_DIR"), "/../../images/run-lambda/run");
+    let bin_dir = std::path::Path::new(bin()).parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let out = std::process::Command::new(run)
         .args([&f.name, &url, "--code", &f.code_url])
+        .env("PATH", path)
         .envs(LocalAws::shared().env())
         .env("STRATUS_PYTHON", python())
         .output()

@@ -132,6 +132,22 @@ fn virtual_hosted_bucket(host: &str) -> Option<&str> {
     stem.strip_suffix(".s3")
 }
 
+/// Whether `host` is an S3 endpoint on AWS, virtual-hosted (`bucket.s3….amazonaws.com`)
+/// or path-style (`s3.amazonaws.com`, `s3.REGION.amazonaws.com`, `s3-REGION.amazonaws.com`).
+pub(crate) fn is_s3_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let Some(stem) = host
+        .strip_suffix(".amazonaws.com")
+        .or_else(|| host.strip_suffix(".amazonaws.com.cn"))
+    else {
+        return false;
+    };
+    stem == "s3"
+        || stem.starts_with("s3.")
+        || stem.starts_with("s3-")
+        || virtual_hosted_bucket(&host).is_some()
+}
+
 /// The rules AWS enforces on bucket names, loosely (to reject obvious garbage
 /// early with a clear message; S3 has the last word).
 fn validate_bucket(bucket: &str) -> std::result::Result<(), &'static str> {
