@@ -13,6 +13,7 @@ cd "$root"
 runs=${RUNS:-20}
 out=target/images/cargo
 work=$(mktemp -d)
+chmod 755 "$work" # the images run as uid 10001: the event and the handler must be readable
 trap 'rm -rf "$work"' EXIT
 eval "$(scripts/images/engine.sh)"
 docker=$DOCKER_CLI
@@ -47,7 +48,7 @@ measure() { # <image> <handler path> <label> <shared libraries>
     i=0
     while [ $i -lt '"$runs"' ]; do
       run-lambda exec '"$2"' --payload /startup/event.json --output /dev/null \
-        --report /reports/$i.json >/dev/null 2>&1
+        --report /reports/$i.json >/reports/$i.log 2>&1 || { cat /reports/$i.log >&2; exit 1; }
       i=$((i + 1))
     done'
   python3 -c 'import json, sys; [print(json.load(open(f))["to_event_ms"]) for f in sys.argv[1:]]' \
