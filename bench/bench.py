@@ -199,7 +199,7 @@ class Bench:
             log_file.close()
         return out
 
-    def timed(self, label: str, keys: list[str], run) -> dict:
+    def timed(self, keys: list[str], run) -> dict:
         """Latency, requests and bytes of run(key) for each key (the caller's tool, in-process
         or as a process)."""
         samples = []
@@ -212,7 +212,7 @@ class Bench:
 
     def gdalinfo_latency(self) -> dict:
         env = self.env()
-        return {label: self.timed(label, keys[1:], lambda key: subprocess.run(
+        return {label: self.timed(keys[1:], lambda key: subprocess.run(
             ["gdalinfo", "-json", f"/vsis3/{self.bucket}/{key}"], env=env, check=True, stdout=subprocess.DEVNULL))
             for label, (keys, _) in self.objects.items()}
 
@@ -223,12 +223,12 @@ class Bench:
         out = {}
         for label, (keys, _) in self.objects.items():
             item(keys[0])  # warm
-            out[label] = self.timed(label, keys[1:], item)
+            out[label] = self.timed(keys[1:], item)
         return out
 
     def rio_stac_cli_latency(self) -> dict:
         rio, env = Path(PY).parent / "rio", self.env()
-        return {label: self.timed(label, keys[1: 1 + min(5, len(keys) - 1)], lambda key: subprocess.run(
+        return {label: self.timed(keys[1: 1 + min(5, len(keys) - 1)], lambda key: subprocess.run(
             [str(rio), "stac", f"/vsis3/{self.bucket}/{key}", "-o", str(self.work / "rio.json")],
             env=env, check=True, stdout=subprocess.DEVNULL))  # a process per object: a few suffice
             for label, (keys, _) in self.objects.items()}
