@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::launch::Entrypoint;
+use crate::entrypoint::Entrypoint;
 use crate::spec::FunctionSpec;
 use crate::workdir::Layout;
 use crate::{Error, Result};
@@ -190,7 +190,7 @@ fn log_stream_name(spec: &FunctionSpec) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::launch::NodeClient;
+    use crate::entrypoint::NodeClient;
     use crate::spec::Runtime;
 
     fn env_of(

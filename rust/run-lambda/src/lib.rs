@@ -18,14 +18,17 @@ commands), `function` (`GetFunction` → `spec::FunctionSpec`), `code`
 (download + SHA-256), `install` (code and layers into the work directory),
 `extract` (safe unzip), `payload` (Cirrus I/O
 contract), `runtime_api` (the Runtime API server), `runtime_match`
-(the image's interpreter and architecture against the function's), `launch` (runtime
-process), `environment` (the variables Lambda sets), `workdir` (the work directory and
+(the image's interpreter and architecture against the function's), `entrypoint` (what
+starts the runtime: a `bootstrap`, or Python's or Node.js's runtime interface client, and
+the files they start from), `launch` (the runtime's process, from start to end),
+`environment` (the variables Lambda sets), `workdir` (the work directory and
 its layout), `invoke` (one invocation), `stop` (SIGTERM and SIGINT), `report` (`--report`'s timings), [`exit`] (exit codes).
 Only [`cli`] and [`exit`] are public: the library is there for the binary.
 "#]
 
 pub mod cli;
 mod code;
+mod entrypoint;
 mod environment;
 mod error;
 mod exec;

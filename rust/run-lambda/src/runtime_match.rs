@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::launch;
+use crate::entrypoint;
 use crate::spec::{host_architecture, FunctionSpec, RuntimeKind};
 use crate::{Error, Result};
 
@@ -57,8 +57,8 @@ pub fn check(spec: &FunctionSpec, on_mismatch: OnMismatch) -> Result<()> {
         RuntimeKind::Provided => return Ok(()),
         // `exec --runtime python3` asks for no particular version.
         RuntimeKind::Python { version } if !version.contains('.') => return Ok(()),
-        RuntimeKind::Python { version } => ("Python", launch::python(), version.clone()),
-        RuntimeKind::Node { major } => ("Node.js", launch::node(), major.to_string()),
+        RuntimeKind::Python { version } => ("Python", entrypoint::python(), version.clone()),
+        RuntimeKind::Node { major } => ("Node.js", entrypoint::node(), major.to_string()),
     };
     let found = match kind {
         RuntimeKind::Node { .. } => node_major(&program),
