@@ -27,6 +27,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 source scripts/images/lib.sh
+# shellcheck source=scripts/lib/moto.sh
+source scripts/lib/moto.sh
 
 arch=${1:-$(host_arch)}
 rust_triple "$arch" >/dev/null
@@ -50,6 +52,7 @@ cleanup() {
     "$docker" images --format '{{.Repository}}:{{.Tag}}' | grep "^$registry/" | xargs -r "$docker" rmi >/dev/null 2>&1 || true
   fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }; done
+  moto_stop
   rm -rf "$work"
   exit "$rc"
 }
@@ -63,7 +66,6 @@ export DOCKER_HOST DOCKER_CLI
 echo "   $("$docker" version --format 'client {{.Client.Version}}, engine {{.Server.Version}}') at $DOCKER_HOST"
 
 step "registry (docker-registry on loopback)"
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 reg_port=$(free_port)
 registry=127.0.0.1:$reg_port
 cat >"$work/registry.yml" <<YML
@@ -162,16 +164,7 @@ runner=$root/target/debug/run-lambda
 cargo build -q --locked -p run-lambda
 
 step "local AWS (moto)"
-port=$(free_port)
-"$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-pids+=($!)
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-       AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-for _ in $(seq 100); do
-  curl -fs "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "$AWS_ENDPOINT_URL/moto-api/" >/dev/null || fail "moto did not start: $(cat "$work/moto.log")"
+moto_start "$work/moto.log" || fail "moto did not start"
 aws_env=(--env "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL" --env AWS_ACCESS_KEY_ID=test --env AWS_SECRET_ACCESS_KEY=test
          --env AWS_REGION=us-east-1 --env AWS_DEFAULT_REGION=us-east-1 --env AWS_EC2_METADATA_DISABLED=true)
 
@@ -211,7 +204,7 @@ def handler(event, context):
                 "footprint": shapely.geometry.box(*bounds).wkt,
                 "mean_band1": float(ds.read(1, out_shape=(64, 64)).mean())}
 PY
-NODE_RUNTIME=$node_runtime $py - "$bucket" "$key" "$work" "$port" <<'PY'
+NODE_RUNTIME=$node_runtime $py - "$bucket" "$key" "$work" "$MOTO_PORT" <<'PY'
 import datetime, io, json, os, pathlib, sys, urllib.parse, zipfile, boto3
 bucket, key, work, port = sys.argv[1:]
 s3, lam, iam = boto3.client("s3"), boto3.client("lambda"), boto3.client("iam")

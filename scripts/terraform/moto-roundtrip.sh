@@ -17,16 +17,13 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-moto_server="${MOTO_SERVER:-$repo/.venv/bin/moto_server}"
+# shellcheck source=scripts/lib/moto.sh
+source "$repo/scripts/lib/moto.sh"
 work="$(mktemp -d "${TMPDIR:-/tmp}/stratus-tf-moto.XXXXXX")"
-moto_pid=""
 
 cleanup() {
   local rc=$?
-  if [[ -n "$moto_pid" ]] && kill -0 "$moto_pid" 2>/dev/null; then
-    kill "$moto_pid" 2>/dev/null || true
-    wait "$moto_pid" 2>/dev/null || true
-  fi
+  moto_stop
   if [[ $rc -ne 0 && -f "$work/moto.log" ]]; then
     echo "--- last lines of the moto log ---" >&2
     tail -n 30 "$work/moto.log" >&2 || true
@@ -39,27 +36,14 @@ trap cleanup EXIT INT TERM
 step() { printf '\n==> %s\n' "$*"; }
 
 # --- moto on a free loopback port -------------------------------------------
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-endpoint="http://127.0.0.1:${port}"
-step "starting moto on ${endpoint}"
+step "starting moto"
 # AWS managed policies (AmazonECSTaskExecutionRolePolicy, …) exist in moto only when asked for.
-MOTO_IAM_LOAD_MANAGED_POLICIES=true "$moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto_pid=$!
-http() { # http URL [JSON body to POST]
-  python3 -c '
-import sys, urllib.request
-body = sys.argv[2].encode() if len(sys.argv) > 2 else None
-req = urllib.request.Request(sys.argv[1], data=body, headers={"Content-Type": "application/json"})
-urllib.request.urlopen(req, timeout=5).read()
-' "$@" 2>/dev/null
-}
-for _ in $(seq 1 150); do
-  if http "${endpoint}/moto-api/"; then break; fi
-  if ! kill -0 "$moto_pid" 2>/dev/null; then echo "moto_server exited" >&2; exit 1; fi
-  sleep 0.1
-done
+moto_start "$work/moto.log" MOTO_IAM_LOAD_MANAGED_POLICIES=true
+endpoint=$MOTO_ENDPOINT
+echo "moto on ${endpoint}"
 # Without Docker, Lambda invocations echo their input and Batch jobs succeed at once.
-http "${endpoint}/moto-api/config" '{"lambda":{"use_docker":false},"batch":{"use_docker":false}}' \
+curl -fsS -o /dev/null --max-time 5 -H 'Content-Type: application/json' \
+  -d '{"lambda":{"use_docker":false},"batch":{"use_docker":false}}' "${endpoint}/moto-api/config" \
   || { echo "could not configure moto at ${endpoint}" >&2; exit 1; }
 
 # --- a copy of the configuration, pointed at moto ---------------------------
@@ -99,8 +83,7 @@ JSON
 # function gets run-geolambda's python3.13 image. Two more that it must refuse: a runtime
 # with no image, and another architecture than the images'.
 step "task functions in moto's Lambda"
-AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
-  "$repo/.venv/bin/python" - <<'PY'
+"$repo/.venv/bin/python" - <<'PY'
 import io, zipfile, boto3
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w") as z:
@@ -150,8 +133,7 @@ grep -q '"runtime":"python3.13"' <<<"$chosen" && grep -q "run-geolambda@$(digest
 echo "the job definition runs the image of the function's runtime: $chosen"
 
 step "the upload path as deployed: S3 -> SQS (dead-letter queue) -> gdal-lambda, failures per message"
-AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
-  "$repo/.venv/bin/python" - "$(tf output -raw raster_bucket)" "$(tf output -raw gdal_lambda_function_name)" <<'PY'
+"$repo/.venv/bin/python" - "$(tf output -raw raster_bucket)" "$(tf output -raw gdal_lambda_function_name)" <<'PY'
 import json, sys, boto3
 bucket, function = sys.argv[1:]
 s3, sqs, lam = boto3.client("s3"), boto3.client("sqs"), boto3.client("lambda")
