@@ -5,7 +5,7 @@
 # and a function the images cannot run must stop the plan with a message.
 #
 # The configuration is copied to a temporary directory with override files that
-# point the provider at moto (terraform/test/moto/*.tf): the real configuration
+# point the provider at moto (terraform/moto-overrides/*.tf): the real configuration
 # and any state next to it stay untouched. moto has no container registry, so the
 # first apply has pushing off and digest-pinned placeholder images. Then pushing
 # is switched on with a stand-in container CLI (moto-container-cli.py) that stores
@@ -51,7 +51,7 @@ mkdir -p "$work/tf"
 cp "$repo"/terraform/*.tf "$work/tf/"
 cp -r "$repo/terraform/modules" "$work/tf/modules"
 rm -rf "$work"/tf/modules/*/.terraform "$work"/tf/modules/*/.terraform.lock.hcl
-for f in "$repo"/terraform/test/moto/*.tf; do
+for f in "$repo"/terraform/moto-overrides/*.tf; do
   # <dir>__<name>_override.tf goes to modules/<dir>/<name>_override.tf; the rest to the root.
   base="$(basename "$f")"
   if [[ "$base" == *__* ]]; then
