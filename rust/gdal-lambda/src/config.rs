@@ -1,3 +1,7 @@
+//! The function's configuration, read once from the environment at start:
+//! where Items go, how many records run at once, what an upload may cost,
+//! and how SQS batch failures are reported.
+
 use raster_info::Limits;
 use stratus_aws::S3Url;
 

@@ -1,5 +1,5 @@
 //! gdal-lambda: for every raster uploaded to S3, read its header with GDAL
-//! (ranged GETs through `/vsis3/`), log one JSON record of its metadata and
+//! (ranged GETs, header only), log one JSON record of its metadata and
 //! write a STAC Item for it.
 //!
 //! [`handle`] is the Lambda handler; [`Config`] is read once from the
@@ -9,208 +9,24 @@
 //! only when it is known to fail again (not a raster, corrupt, empty,
 //! deleted, refused by a limit or for pointing elsewhere); anything else
 //! (network, S3, timeouts) fails the invocation so Lambda retries it.
+//!
+//! Modules: [`cli`] (the command line), `handler` (an invocation: records, deadline, response), `event`
+//! (what a payload asks for), `process` (one record), `upload` (an object
+//! read as a raster), `outcome` (how a record ended), `config`, `logging`
+//! (the JSON records), `clock` (timestamps).
 
+pub mod cli;
+mod clock;
 mod config;
 mod event;
+mod handler;
 mod logging;
+mod outcome;
 mod process;
 mod upload;
 
-pub use config::{Config, ConfigError};
-pub use event::{parse_request, Message, Request, Target};
-pub use logging::{fit, init_tracing, log_record, Level, MAX_RECORD_BYTES};
-pub use process::{process_target, Deps, Outcome, Status};
-pub use upload::{read_raster, Raster, ReadError};
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use futures::stream::{self, StreamExt};
-use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use serde::Serialize;
-use serde_json::Value;
-use tokio::time::Instant;
-
-/// Time kept back from the invocation's deadline to report the outcome.
-const MARGIN: Duration = Duration::from_secs(2);
-
-/// Time for records when the invocation has no deadline (outside Lambda).
-const NO_DEADLINE: Duration = Duration::from_secs(15 * 60);
-
-/// What the function returns: one outcome per record, in the event's order,
-/// and for an SQS batch (with `REPORT_BATCH_ITEM_FAILURES`) the messages to
-/// deliver again: SQS's partial batch response.
-#[derive(Debug, Default, Serialize)]
-pub struct Response {
-    /// Per-record outcomes.
-    pub records: Vec<Outcome>,
-    /// The SQS messages that failed transiently (only those are retried).
-    #[serde(rename = "batchItemFailures", skip_serializing_if = "Option::is_none")]
-    pub batch_item_failures: Option<Vec<BatchItemFailure>>,
-}
-
-/// One message of a partial batch response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BatchItemFailure {
-    /// The SQS message id.
-    #[serde(rename = "itemIdentifier")]
-    pub item_identifier: String,
-}
-
-/// Why an invocation failed (so Lambda retries it or sends it to the on-failure destination).
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    /// The payload is neither an S3 event nor `{"url"}` / `{"urls"}`.
-    #[error("{0}")]
-    InvalidPayload(String),
-    /// Some records failed for reasons that may pass on retry; the rest were processed.
-    #[error("{failed} of {total} records failed transiently: {first}")]
-    Transient {
-        /// Records that failed transiently.
-        failed: usize,
-        /// Records in the event.
-        total: usize,
-        /// The first failure's message.
-        first: String,
-    },
-}
-
-impl From<HandlerError> for Diagnostic {
-    fn from(e: HandlerError) -> Diagnostic {
-        let error_type = match e {
-            HandlerError::InvalidPayload(_) => "InvalidPayload",
-            HandlerError::Transient { .. } => "TransientFailure",
-        };
-        Diagnostic {
-            error_type: error_type.into(),
-            error_message: e.to_string(),
-        }
-    }
-}
-
-/// When records must be done: the invocation's deadline less [`MARGIN`].
-fn records_deadline(context: &Context) -> Instant {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let left = match context.deadline {
-        0 => NO_DEADLINE,
-        deadline => Duration::from_millis(deadline.saturating_sub(now_ms)).saturating_sub(MARGIN),
-    };
-    Instant::now() + left
-}
-
-/// The Lambda handler: process every record of the event, at most
-/// `config.concurrency` at a time, each by the invocation's deadline (less a
-/// margin), so that a record that cannot finish fails alone, in time. Every
-/// log line of the invocation carries its request id.
-pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Response, HandlerError> {
-    let request_id = event.context.request_id.clone();
-    logging::with_request_id(request_id, handle_event(event, deps)).await
-}
-
-async fn handle_event(event: LambdaEvent<Value>, deps: &Deps) -> Result<Response, HandlerError> {
-    let request = parse_request(&event.payload).map_err(HandlerError::InvalidPayload)?;
-    let deadline = records_deadline(&event.context);
-    let targets = match request {
-        Request::TestEvent => {
-            tracing::info!("s3:TestEvent received: the bucket notification is configured");
-            return Ok(Response::default());
-        }
-        Request::Targets(t) => t,
-        Request::Batch(messages) => return batch(messages, deps, deadline).await,
-    };
-    let records = process_all(targets.into_iter().map(|t| (None, t)), deps, deadline).await;
-    fail_on_retry(&records)?;
-    Ok(Response {
-        records,
-        batch_item_failures: None,
-    })
-}
-
-/// The targets' outcomes in their order, tagged with their SQS message.
-async fn process_all(
-    targets: impl Iterator<Item = (Option<String>, Target)>,
-    deps: &Deps,
-    deadline: Instant,
-) -> Vec<Outcome> {
-    // Unordered, so one slow record does not hold the others' slots.
-    let mut done: Vec<(usize, Outcome)> = stream::iter(targets.enumerate())
-        .map(|(i, (message_id, t))| async move {
-            let mut outcome = process_target(t, deps, deadline).await;
-            outcome.message_id = message_id;
-            (i, outcome)
-        })
-        .buffer_unordered(deps.config.concurrency)
-        .collect()
-        .await;
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, o)| o).collect()
-}
-
-/// The invocation fails (and is retried whole) when a record may pass on retry.
-fn fail_on_retry(records: &[Outcome]) -> Result<(), HandlerError> {
-    let transient: Vec<&Outcome> = records
-        .iter()
-        .filter(|o| o.status == Status::Retry)
-        .collect();
-    match transient.first() {
-        Some(first) => Err(HandlerError::Transient {
-            failed: transient.len(),
-            total: records.len(),
-            first: first.message.clone().unwrap_or_default(),
-        }),
-        None => Ok(()),
-    }
-}
-
-/// An SQS batch: every message's records, and the messages with a record to
-/// retry listed for SQS to deliver again. A message that can never be read
-/// is logged and not listed (it would only come back until the dead-letter
-/// queue). Without `REPORT_BATCH_ITEM_FAILURES` a failure fails the batch.
-async fn batch(
-    messages: Vec<Message>,
-    deps: &Deps,
-    deadline: Instant,
-) -> Result<Response, HandlerError> {
-    let mut targets = Vec::new();
-    for m in &messages {
-        match &m.request {
-            Ok(Request::Targets(t)) => {
-                targets.extend(t.iter().map(|t| (Some(m.id.clone()), t.clone())))
-            }
-            Ok(Request::TestEvent) => {
-                tracing::info!(message_id = %m.id, "s3:TestEvent received: the queue notification is configured");
-            }
-            // parse_request never nests batches; a message that did would be invalid.
-            Ok(Request::Batch(_)) => invalid_message(&m.id, "the body is itself an SQS batch"),
-            Err(e) => invalid_message(&m.id, e),
-        }
-    }
-    let records = process_all(targets.into_iter(), deps, deadline).await;
-    if !deps.config.report_batch_item_failures {
-        fail_on_retry(&records)?;
-    }
-    let failures = messages
-        .iter()
-        .filter(|m| {
-            records
-                .iter()
-                .any(|r| r.status == Status::Retry && r.message_id.as_deref() == Some(&m.id))
-        })
-        .map(|m| BatchItemFailure {
-            item_identifier: m.id.clone(),
-        })
-        .collect();
-    Ok(Response {
-        records,
-        batch_item_failures: Some(failures),
-    })
-}
-
-fn invalid_message(id: &str, error: &str) {
-    log_record(
-        Level::Error,
-        serde_json::json!({"message": "SQS message not processed", "message_id": id,
-                           "error_kind": "InvalidMessage", "error": error, "retry": false}),
-    );
-}
+pub use config::Config;
+pub use handler::{handle, HandlerError, Response};
+pub use logging::{init_tracing, MAX_RECORD_BYTES};
+pub use outcome::{FailureKind, Outcome, Status};
+pub use process::Deps;

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
+
+use crate::clock;
 
 static JSON: OnceLock<bool> = OnceLock::new();
 
@@ -105,10 +106,7 @@ pub fn log_record(level: Level, record: Value) {
     let record = fit(record, MAX_RECORD_BYTES);
     if *JSON.get().unwrap_or(&false) {
         let mut line = serde_json::Map::new();
-        let now = time::OffsetDateTime::now_utc()
-            .format(&Rfc3339)
-            .unwrap_or_default();
-        line.insert("timestamp".into(), Value::String(now));
+        line.insert("timestamp".into(), Value::String(clock::log_timestamp()));
         if let Some(id) = request_id() {
             line.insert("requestId".into(), Value::String(id));
         }

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use aws_sdk_s3::primitives::ByteStream;
 use common::s3_event;
-use gdal_lambda::{handle, Config, Deps, HandlerError, Response, Status};
+use gdal_lambda::{handle, Config, Deps, FailureKind, HandlerError, Response, Status};
 use lambda_runtime::{Context, LambdaEvent};
 use local_aws::{Fault, FaultPlan, FaultProxy, LocalAws};
 use raster_info::samples;
@@ -112,7 +112,7 @@ async fn rasters_with_odd_keys_get_items_and_bad_input_does_not_fail_the_invocat
     let got: Vec<(&str, Status, Option<&str>)> = resp
         .records
         .iter()
-        .map(|o| (o.key.as_str(), o.status, o.error_kind.as_deref()))
+        .map(|o| (o.key.as_str(), o.status, o.error_kind.map(FailureKind::name)))
         .collect();
     assert_eq!(
         got,
@@ -236,7 +236,7 @@ async fn direct_invocation_with_urls() {
     assert_eq!(
         (
             many.records[1].status,
-            many.records[1].error_kind.as_deref()
+            many.records[1].error_kind.map(FailureKind::name)
         ),
         (Status::Failed, Some("NotFound"))
     );
@@ -278,7 +278,7 @@ async fn item_writes_are_retried_unless_known_to_fail_again() {
     let resp = invoke(event, &deps).await.unwrap();
     let r = &resp.records[0];
     assert_eq!(
-        (r.status, r.error_kind.as_deref()),
+        (r.status, r.error_kind.map(FailureKind::name)),
         (Status::Failed, Some("ItemNotWritten")),
         "{r:?}"
     );

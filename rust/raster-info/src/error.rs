@@ -1,8 +1,10 @@
-use serde::Serialize;
+//! Why a raster could not be read: a kind that says whether the same bytes
+//! fail again, and GDAL's own words.
+
 use thiserror::Error;
 
 /// Why a raster could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// No format we accept recognises the bytes (a text file, a PDF, a GDAL VRT …).
     NotARaster,
@@ -25,6 +27,21 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind's name, as records and responses give it (`NotARaster`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::NotARaster => "NotARaster",
+            ErrorKind::CorruptRaster => "CorruptRaster",
+            ErrorKind::LimitExceeded => "LimitExceeded",
+            ErrorKind::ExternalReference => "ExternalReference",
+            ErrorKind::ReadFailed => "ReadFailed",
+            ErrorKind::OutOfMemory => "OutOfMemory",
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::EmptyObject => "EmptyObject",
+            ErrorKind::Gdal => "Gdal",
+        }
+    }
+
     /// Whether reading the same bytes again gives the same error for sure.
     /// Read failures, memory and unclassified GDAL errors may pass next time.
     pub fn is_permanent(self) -> bool {
@@ -37,7 +54,7 @@ impl ErrorKind {
 
 /// Error reading a raster, with GDAL's own messages.
 #[derive(Debug, Error)]
-#[error("{kind:?}: cannot read {path}: {message}")]
+#[error("{}: cannot read {path}: {message}", kind.name())]
 pub struct Error {
     /// Class of failure.
     pub kind: ErrorKind,

@@ -12,6 +12,11 @@ use gdal::errors::CplErrType;
 const MAX_MESSAGES: usize = 20;
 const MAX_MESSAGE_CHARS: usize = 500;
 
+/// Bytes fetched with the first request: a COG's header (IFDs and tile
+/// offsets of the main image and overviews) fits in this for all but huge
+/// files, so opening costs one ranged GET. GDAL ingests as much at open.
+pub const HEADER_BYTES: usize = 32 * 1024;
+
 /// CPLE_OutOfMemory: GDAL could not allocate.
 const CPLE_OUT_OF_MEMORY: i32 = 2;
 
@@ -36,16 +41,16 @@ pub(crate) fn take_messages() -> GdalMessages {
 /// Configure GDAL once per process:
 /// - header-only reads over HTTP: no directory listing on open
 ///   (`GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR`), a first read of
-///   [`crate::HEADER_BYTES`], no sidecar probing, no auxiliary `.aux.xml` files;
+///   [`HEADER_BYTES`], no sidecar probing, no auxiliary `.aux.xml` files;
 /// - a custom S3 endpoint (`AWS_ENDPOINT_URL[_S3]`, e.g. a local emulator)
 ///   translated into GDAL's own `AWS_S3_ENDPOINT`/`AWS_HTTPS`/`AWS_VIRTUAL_HOSTING`
 ///   unless those are set already;
 /// - GDAL errors and warnings go to `tracing` instead of stderr, and are kept
 ///   per thread so errors carry GDAL's most specific message.
-pub fn configure_gdal() {
+pub(crate) fn configure_gdal() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let header_bytes = crate::HEADER_BYTES.to_string();
+        let header_bytes = HEADER_BYTES.to_string();
         let defaults = [
             ("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR"),
             ("GDAL_INGESTED_BYTES_AT_OPEN", header_bytes.as_str()),

@@ -28,8 +28,8 @@ mod vsi;
 
 pub use cog::CogCheck;
 pub use error::{Error, ErrorKind, Result};
-pub use gdal_env::configure_gdal;
+pub use gdal_env::HEADER_BYTES;
 pub use guard::lockdown;
 pub use info::{read_info, BandInfo, CrsInfo, Gcp, Gcps, Georeferencing, RasterInfo};
-pub use object::{read_object_info, Limits, Object, ALLOWED_DRIVERS, HEADER_BYTES};
+pub use object::{read_object_info, Limits, Object, ALLOWED_DRIVERS};
 pub use object_cache::RangeReader;

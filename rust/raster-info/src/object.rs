@@ -24,11 +24,6 @@ pub const ALLOWED_DRIVERS: &[&str] = &["GTiff", "PNG", "JPEG", "AAIGrid"];
 /// The accepted formats, as the "not a raster" message names them.
 const ACCEPTED: &str = "GeoTIFF/COG, PNG, JPEG and Arc/Info ASCII grid";
 
-/// Bytes fetched with the first request: a COG's header (IFDs and tile
-/// offsets of the main image and overviews) fits in this for all but huge
-/// files, so opening costs one ranged GET.
-pub const HEADER_BYTES: usize = 32 * 1024;
-
 /// How much one upload may cost to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -56,7 +51,7 @@ pub struct Object {
     pub name: String,
     /// Its size in bytes.
     pub size: u64,
-    /// Its first bytes, already fetched (up to [`HEADER_BYTES`]).
+    /// Its first bytes, already fetched (up to [`crate::HEADER_BYTES`]).
     pub head: Vec<u8>,
     /// Fetches the rest, by ranges.
     pub reader: Arc<dyn RangeReader>,

@@ -3,6 +3,7 @@
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
+use stratus_aws::S3Url;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::info::{BandInfo, CrsInfo, Georeferencing, RasterInfo};
@@ -16,15 +17,38 @@ pub const RASTER: &str = "https://stac-extensions.github.io/raster/v1.1.0/schema
 /// Electro-optical extension schema.
 pub const EO: &str = "https://stac-extensions.github.io/eo/v1.1.0/schema.json";
 
-/// What the Item says about where the raster lives.
-#[derive(Debug, Clone)]
-pub struct ItemSource<'a> {
-    /// Item id (e.g. the file name without extension).
-    pub id: &'a str,
+/// What the Item says about where the raster lives: its id, its asset's
+/// href and the object's time. Made by [`ItemSource::object`] for an S3
+/// object and [`ItemSource::file`] for a local or GDAL path, so every Item
+/// of the same object gets the same id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemSource {
+    /// Item id ([`item_id`] of the key or path).
+    pub id: String,
     /// The asset's href (the object's `s3://` URL or a path).
-    pub href: &'a str,
+    pub href: String,
     /// Last-modified time of the object (RFC 3339), used when the file has no date.
-    pub last_modified: Option<&'a str>,
+    pub last_modified: Option<String>,
+}
+
+impl ItemSource {
+    /// An S3 object: its id from its key, its href its `s3://` URL.
+    pub fn object(url: &S3Url, last_modified: Option<String>) -> ItemSource {
+        ItemSource {
+            id: item_id(&url.key),
+            href: url.to_string(),
+            last_modified,
+        }
+    }
+
+    /// A file by its path (absolute, or a GDAL `/vsi…/` path): id and href from the path.
+    pub fn file(path: String, last_modified: Option<String>) -> ItemSource {
+        ItemSource {
+            id: item_id(&path),
+            href: path,
+            last_modified,
+        }
+    }
 }
 
 /// Item id of the object at `key` (or of the file at an absolute path): its
@@ -194,9 +218,9 @@ fn eo_band(band: &BandInfo) -> Value {
 
 /// Build the STAC Item for `info`. `now` is used as `datetime` when neither
 /// the file nor the object says when it was made (so callers control it).
-pub fn item(info: &RasterInfo, source: &ItemSource<'_>, now: &str) -> Value {
+pub fn item(info: &RasterInfo, source: &ItemSource, now: &str) -> Value {
     let datetime = file_datetime(info)
-        .or_else(|| source.last_modified.and_then(parse_datetime))
+        .or_else(|| source.last_modified.as_deref().and_then(parse_datetime))
         .unwrap_or_else(|| now.to_string());
 
     let mut props = Map::new();

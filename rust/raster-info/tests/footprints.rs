@@ -31,12 +31,7 @@ fn raster(dir: &Path, name: &str, srs: &str, ullr: [f64; 4]) -> PathBuf {
 }
 
 fn item_of(info: &RasterInfo, path: &Path) -> Value {
-    let href = path.display().to_string();
-    let source = ItemSource {
-        id: "t",
-        href: &href,
-        last_modified: None,
-    };
+    let source = ItemSource::file(path.display().to_string(), None);
     stac::item(info, &source, "2026-01-01T00:00:00Z")
 }
 

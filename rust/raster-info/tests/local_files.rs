@@ -41,9 +41,8 @@ fn item(info: &RasterInfo, id: &str) -> serde_json::Value {
     let item = stac::item(
         info,
         &ItemSource {
-            id,
-            href: &info.path,
-            last_modified: Some("2025-01-02T03:04:05Z"),
+            id: id.to_string(),
+            ..ItemSource::file(info.path.clone(), Some("2025-01-02T03:04:05Z".into()))
         },
         "2026-01-01T00:00:00Z",
     );
