@@ -20,9 +20,8 @@ pub(crate) fn now() -> String {
 
 /// Now, to the millisecond (`2026-12-01T20:00:00.123Z`), for log records.
 pub(crate) fn log_timestamp() -> String {
-    let millis = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let millis =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     OffsetDateTime::now_utc()
         .format(&millis)
         .unwrap_or_default()

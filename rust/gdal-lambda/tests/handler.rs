@@ -112,7 +112,13 @@ async fn rasters_with_odd_keys_get_items_and_bad_input_does_not_fail_the_invocat
     let got: Vec<(&str, Status, Option<&str>)> = resp
         .records
         .iter()
-        .map(|o| (o.key.as_str(), o.status, o.error_kind.map(FailureKind::name)))
+        .map(|o| {
+            (
+                o.key.as_str(),
+                o.status,
+                o.error_kind.map(FailureKind::name),
+            )
+        })
         .collect();
     assert_eq!(
         got,

@@ -1,9 +1,9 @@
 //! [`RasterInfo`] → STAC Item (1.1) with the projection (v2), raster and eo extensions.
 
 use serde_json::{json, Map, Value};
+use stratus_aws::S3Url;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use stratus_aws::S3Url;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::info::{BandInfo, CrsInfo, Georeferencing, RasterInfo};
