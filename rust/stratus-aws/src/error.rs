@@ -1,3 +1,6 @@
+//! Errors of S3 and AWS calls, classified so callers can tell what may pass
+//! on retry ([`Error::is_transient`]) from what fails again.
+
 use thiserror::Error;
 
 /// Errors of the AWS support crate.

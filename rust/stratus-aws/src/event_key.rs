@@ -1,3 +1,6 @@
+//! Object keys as S3 event notifications carry them: form-encoded
+//! (`+` for a space, `%2B` for a plus), decoded back to the stored key.
+
 use crate::{Error, Result};
 
 /// Decode an object key as S3 event notifications carry it: form encoding,

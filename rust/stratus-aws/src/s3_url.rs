@@ -1,3 +1,6 @@
+//! S3 URLs in every form users paste (`s3://`, virtual-hosted and
+//! path-style `https://`, custom endpoints), parsed into bucket and key.
+
 use std::fmt;
 use std::str::FromStr;
 
