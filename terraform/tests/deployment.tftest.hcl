@@ -1,107 +1,13 @@
 # The root configuration's wiring, on a mocked provider with pushing off (no engine,
 # no registry): the moto round trip (`just tf-moto`) covers the real API calls.
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
+  source = "./mocks"
 
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      id = "us-east-1"
-    }
-  }
-
-  mock_data "aws_vpcs" {
-    defaults = {
-      ids = ["vpc-0123456789abcdef0"]
-    }
-  }
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-
-  # The task function, as GetFunction describes it.
+  # The task function, as GetFunction describes it: a python3.11 one here.
   mock_data "aws_lambda_function" {
     defaults = {
       runtime       = "python3.11"
       architectures = ["arm64"]
-    }
-  }
-
-  mock_data "aws_subnets" {
-    defaults = {
-      ids = ["subnet-0bbbbbbbbbbbbbbbb", "subnet-0aaaaaaaaaaaaaaaa"]
-    }
-  }
-
-  mock_data "aws_subnet" {
-    defaults = {
-      vpc_id = "vpc-0123456789abcdef0"
-    }
-  }
-
-  mock_resource "aws_s3_bucket" {
-    defaults = {
-      arn = "arn:aws:s3:::stratus-rasters-123456789012"
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/stratus"
-    }
-  }
-
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:us-east-1:123456789012:log-group:stratus"
-    }
-  }
-
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:us-east-1:123456789012:stratus-gdal-failures"
-    }
-  }
-
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn = "arn:aws:lambda:us-east-1:123456789012:function:stratus-gdal"
-    }
-  }
-
-  mock_resource "aws_ecr_repository" {
-    defaults = {
-      repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/image"
-    }
-  }
-
-  mock_resource "aws_security_group" {
-    defaults = {
-      id = "sg-0123456789abcdef0"
-    }
-  }
-
-  mock_resource "aws_batch_compute_environment" {
-    defaults = {
-      arn = "arn:aws:batch:us-east-1:123456789012:compute-environment/tf-stratus"
-    }
-  }
-
-  mock_resource "aws_batch_job_definition" {
-    defaults = {
-      arn = "arn:aws:batch:us-east-1:123456789012:job-definition/stratus-run-geolambda:1"
     }
   }
 }

@@ -1,31 +1,10 @@
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
+  source = "../../mocks"
 
+  # A Cirrus deployment in us-west-2, with its own names.
   mock_data "aws_region" {
     defaults = {
       id = "us-west-2"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-
-  mock_data "aws_ecr_image" {
-    defaults = {
-      image_digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
     }
   }
 

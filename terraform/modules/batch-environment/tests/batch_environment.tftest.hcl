@@ -1,39 +1,5 @@
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/stratus-ecs-task-execution"
-    }
-  }
-
-  mock_resource "aws_iam_instance_profile" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:instance-profile/stratus-batch-instance"
-    }
-  }
-
-  mock_resource "aws_batch_compute_environment" {
-    defaults = {
-      arn = "arn:aws:batch:us-east-1:123456789012:compute-environment/tf-stratus"
-    }
-  }
-
-  mock_resource "aws_batch_job_queue" {
-    defaults = {
-      arn = "arn:aws:batch:us-east-1:123456789012:job-queue/stratus"
-    }
-  }
+  source = "../../mocks"
 }
 
 variables {

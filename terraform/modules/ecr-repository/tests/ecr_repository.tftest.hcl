@@ -1,11 +1,5 @@
 mock_provider "aws" {
-  mock_resource "aws_ecr_repository" {
-    defaults = {
-      arn            = "arn:aws:ecr:us-east-1:123456789012:repository/stratus/gdal-lambda"
-      repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/gdal-lambda"
-      registry_id    = "123456789012"
-    }
-  }
+  source = "../../mocks"
 }
 
 variables {

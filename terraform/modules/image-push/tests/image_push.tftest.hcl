@@ -1,18 +1,6 @@
 mock_provider "aws" {
-  mock_data "aws_ecr_authorization_token" {
-    defaults = {
-      user_name = "AWS"
-      password  = "token"
-    }
-  }
-
-  mock_data "aws_ecr_image" {
-    defaults = {
-      image_digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-    }
-  }
+  source = "../../mocks"
 }
-
 
 variables {
   source_image   = "stratus/gdal-lambda:0.1.0-3f2c1ab"

@@ -1,53 +1,5 @@
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      id = "us-east-1"
-    }
-  }
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-
-  # The function as GetFunction describes it.
-  mock_data "aws_lambda_function" {
-    defaults = {
-      runtime       = "python3.13"
-      architectures = ["arm64"]
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/stratus-task-job"
-    }
-  }
-
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/batch/stratus-task"
-    }
-  }
-
-  mock_resource "aws_batch_job_definition" {
-    defaults = {
-      arn = "arn:aws:batch:us-east-1:123456789012:job-definition/stratus-task:1"
-    }
-  }
+  source = "../../mocks"
 }
 
 variables {
