@@ -53,14 +53,14 @@ module "image" {
 # --- Buckets -----------------------------------------------------------------
 
 module "raster_bucket" {
-  source = "./modules/raster-bucket"
+  source = "./modules/private-bucket"
 
   name          = "${var.name}-rasters-${local.bucket_suffix}"
   force_destroy = var.force_destroy
 }
 
 module "payload_bucket" {
-  source = "./modules/raster-bucket"
+  source = "./modules/private-bucket"
 
   name          = "${var.name}-payloads-${local.bucket_suffix}"
   force_destroy = var.force_destroy

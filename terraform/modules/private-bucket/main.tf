@@ -46,7 +46,7 @@ resource "aws_s3_bucket_versioning" "this" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  #checkov:skip=CKV_AWS_300:False positive: the first rule aborts incomplete multipart uploads bucket-wide (tests/raster_bucket.tftest.hcl asserts it), but checkov drops static rule blocks once it renders the dynamic ones for temporary_prefixes.
+  #checkov:skip=CKV_AWS_300:False positive: the first rule aborts incomplete multipart uploads bucket-wide (tests/private_bucket.tftest.hcl asserts it), but checkov drops static rule blocks once it renders the dynamic ones for temporary_prefixes.
   bucket = aws_s3_bucket.this.id
 
   rule {
@@ -111,56 +111,4 @@ resource "aws_s3_bucket_logging" "this" {
   bucket        = aws_s3_bucket.this.id
   target_bucket = var.access_log_bucket
   target_prefix = var.access_log_prefix
-}
-
-data "aws_iam_policy_document" "this" {
-  statement {
-    sid     = "DenyInsecureTransport"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.this.arn,
-      "${aws_s3_bucket.this.arn}/*",
-    ]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid     = "DenyOutdatedTls"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.this.arn,
-      "${aws_s3_bucket.this.arn}/*",
-    ]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "NumericLessThan"
-      variable = "s3:TlsVersion"
-      values   = ["1.2"]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "this" {
-  bucket = aws_s3_bucket.this.id
-  policy = data.aws_iam_policy_document.this.json
-
-  # S3 rejects a policy while the public access block is being changed.
-  depends_on = [aws_s3_bucket_public_access_block.this]
 }

@@ -1,16 +1,5 @@
 mock_provider "aws" {
-  mock_resource "aws_s3_bucket" {
-    defaults = {
-      arn                         = "arn:aws:s3:::stratus-rasters"
-      bucket_regional_domain_name = "stratus-rasters.s3.us-east-1.amazonaws.com"
-    }
-  }
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
+  source = "../../mocks"
 }
 
 variables {
