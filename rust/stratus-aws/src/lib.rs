@@ -7,8 +7,9 @@
 //! - [`decode_event_key`]: decode the form-encoded object keys of S3 events;
 //! - [`config`]: AWS SDK config and an S3 client from the environment,
 //!   honouring `AWS_ENDPOINT_URL`;
-//! - [`objects`]: get/put bytes and JSON on S3, gzip for `.gz` keys, retrying
-//!   throttling and 5xx answers with backoff.
+//! - [`objects`]: get/put bytes and JSON on S3, gzip for `.gz` keys, and
+//!   stream a large object's body; throttling and 5xx answers are retried
+//!   with backoff, and every failure is classified the same way.
 
 pub mod config;
 mod error;

@@ -1,4 +1,5 @@
-//! Objects on S3: bytes and JSON, gzip-transparent for `.gz` keys.
+//! Objects on S3: bytes and JSON, gzip-transparent for `.gz` keys, and
+//! bodies streamed as they arrive.
 //!
 //! Retries of throttling, 5xx and network failures happen inside the SDK
 //! (see [`crate::config::retry_config`]); what still fails after them is
@@ -49,7 +50,7 @@ const TRANSIENT_CODES: [&str; 8] = [
 /// `KeyTooLongError`, `NoSuchBucket`, or a request that could not be built);
 /// network failures, timeouts, throttling, 5xx, a changed object (412) and
 /// anything unrecognised are transient.
-pub fn classify<E>(url: &S3Url, err: SdkError<E, HttpResponse>) -> Error
+fn classify<E>(url: &S3Url, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -251,8 +252,44 @@ pub async fn head(client: &Client, url: &S3Url) -> Result<ObjectHead> {
     })
 }
 
-/// The whole object, as stored (no decompression).
-pub async fn get_bytes(client: &Client, url: &S3Url) -> Result<Bytes> {
+/// An object's body as it arrives, for objects too large to hold in memory
+/// (function code, layers). A body cut short is an [`Error::Transient`].
+#[derive(Debug)]
+pub struct ObjectStream {
+    url: S3Url,
+    body: ByteStream,
+}
+
+impl ObjectStream {
+    /// The next chunk of the body; `None` at its end.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
+        self.body
+            .try_next()
+            .await
+            .map_err(|e| body_failed(&self.url, e))
+    }
+
+    /// The rest of the body, at once.
+    pub async fn collect(self) -> Result<Bytes> {
+        match self.body.collect().await {
+            Ok(body) => Ok(body.into_bytes()),
+            Err(e) => Err(body_failed(&self.url, e)),
+        }
+    }
+}
+
+/// A body that could not be read to its end.
+fn body_failed(url: &S3Url, e: impl std::fmt::Display) -> Error {
+    Error::Transient {
+        bucket: url.bucket.clone(),
+        key: url.key.clone(),
+        message: format!("reading the body: {e}"),
+    }
+}
+
+/// `GetObject`, streaming: the whole object, as stored, as it arrives. The
+/// request's failures are classified as every call's here.
+pub async fn get_stream(client: &Client, url: &S3Url) -> Result<ObjectStream> {
     let out = client
         .get_object()
         .bucket(&url.bucket)
@@ -260,12 +297,15 @@ pub async fn get_bytes(client: &Client, url: &S3Url) -> Result<Bytes> {
         .send()
         .await
         .map_err(|e| classify(url, e))?;
-    let body = out.body.collect().await.map_err(|e| Error::Transient {
-        bucket: url.bucket.clone(),
-        key: url.key.clone(),
-        message: format!("reading the body: {e}"),
-    })?;
-    Ok(body.into_bytes())
+    Ok(ObjectStream {
+        url: url.clone(),
+        body: out.body,
+    })
+}
+
+/// The whole object, as stored (no decompression).
+pub async fn get_bytes(client: &Client, url: &S3Url) -> Result<Bytes> {
+    get_stream(client, url).await?.collect().await
 }
 
 /// The object's bytes, gunzipped when the key ends in `.gz`.

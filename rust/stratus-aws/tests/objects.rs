@@ -68,6 +68,29 @@ async fn missing_objects_and_bad_content_are_classified() {
     assert_eq!(err.kind(), "InvalidGzip", "{err}");
 }
 
+#[tokio::test]
+async fn a_streamed_object_arrives_whole_and_its_errors_are_classified() {
+    let aws = LocalAws::shared();
+    let s3 = client(aws).await;
+    let bucket = aws.new_bucket("stream").await;
+    let url = S3Url::new(&bucket, "code/function.zip");
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    objects::put_bytes(&s3, &url, data.clone(), "application/zip")
+        .await
+        .unwrap();
+    let mut stream = objects::get_stream(&s3, &url).await.unwrap();
+    let (mut got, mut chunks) = (Vec::new(), 0);
+    while let Some(chunk) = stream.next_chunk().await.unwrap() {
+        got.extend_from_slice(&chunk);
+        chunks += 1;
+    }
+    assert_eq!(got, data);
+    assert!(chunks > 1, "{chunks} chunk");
+    let missing = S3Url::new(&bucket, "code/missing.zip");
+    let err = objects::get_stream(&s3, &missing).await.unwrap_err();
+    assert_eq!(err.kind(), "NotFound", "{err}");
+}
+
 /// A loopback server answering the n-th request (0-based) with `answer(n)`,
 /// an HTTP response without its `Content-Length` and final blank line.
 fn server(answer: impl Fn(usize) -> (String, String) + Send + 'static) -> (u16, Arc<AtomicUsize>) {
