@@ -71,39 +71,23 @@ pub async fn invoke(
                     to_event = Some(at.duration_since(start));
                     tracing::debug!(elapsed = ?to_event, "event delivered to the handler");
                 }
-                Some(ApiEvent::Response(body)) => break Ok(body),
-                Some(ApiEvent::FunctionError(r)) => break Err(Error::Function {
-                    error_type: r.error_type,
-                    message: r.message,
-                }),
-                Some(ApiEvent::InitError(r)) => break Err(Error::Init {
-                    error_type: r.error_type,
-                    message: r.message,
-                }),
+                Some(reported) => if let Some(done) = outcome_of(reported) {
+                    break done;
+                },
                 None => break Err(Error::Server("the runtime API stopped".into())),
             },
             status = runtime.wait() => {
                 // A result posted just before the exit wins.
-                match api.try_recv() {
-                    Some(ApiEvent::Response(body)) => break Ok(body),
-                    Some(ApiEvent::FunctionError(r)) => break Err(Error::Function {
-                        error_type: r.error_type,
-                        message: r.message,
-                    }),
-                    Some(ApiEvent::InitError(r)) => break Err(Error::Init {
-                        error_type: r.error_type,
-                        message: r.message,
-                    }),
-                    _ => {
-                        let hint = match runtime.early_exit_hint() {
-                            Some(hint) if to_event.is_none() => format!(" (before taking the event: {hint})"),
-                            _ => String::new(),
-                        };
-                        break Err(Error::RuntimeExit {
-                            status: format!("RequestId: {request_id} Error: Runtime exited with error: {status}{hint}"),
-                        });
-                    }
+                if let Some(done) = api.try_recv().and_then(outcome_of) {
+                    break done;
                 }
+                let hint = match runtime.early_exit_hint() {
+                    Some(hint) if to_event.is_none() => format!(" (before taking the event: {hint})"),
+                    _ => String::new(),
+                };
+                break Err(Error::RuntimeExit {
+                    status: format!("RequestId: {request_id} Error: Runtime exited with error: {status}{hint}"),
+                });
             }
             () = &mut timeout => break Err(Error::Timeout {
                 secs: options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default(),
@@ -125,6 +109,24 @@ pub async fn invoke(
         "function returned"
     );
     Ok(Invoked { response, to_event })
+}
+
+/// The invocation's outcome when the runtime reported one: the handler's
+/// response, or the error it posted for the invocation or for its
+/// initialisation. `None` for the event's delivery, which is no outcome.
+fn outcome_of(reported: ApiEvent) -> Option<Result<Bytes>> {
+    match reported {
+        ApiEvent::Delivered(_) => None,
+        ApiEvent::Response(body) => Some(Ok(body)),
+        ApiEvent::FunctionError(r) => Some(Err(Error::Function {
+            error_type: r.error_type,
+            message: r.message,
+        })),
+        ApiEvent::InitError(r) => Some(Err(Error::Init {
+            error_type: r.error_type,
+            message: r.message,
+        })),
+    }
 }
 
 /// Layers may carry Lambda extensions (`/opt/extensions/*`); the runner does
