@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use stratus_aws::Location;
 
-use crate::code::Source;
 use crate::exec::ExecOptions;
 use crate::extract::Limits;
 use crate::launch::StdoutTo;
@@ -95,8 +95,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL_OUT")]
     pub output: Option<String>,
     /// Use this code instead of the function's code location (s3://…, https://…, or a path).
-    #[arg(long, value_name = "SOURCE")]
-    pub code: Option<Source>,
+    #[arg(long, value_name = "SOURCE", value_parser = Location::parse)]
+    pub code: Option<Location>,
     /// Do not check the code (and layers) against the SHA-256 Lambda reports.
     #[arg(long)]
     pub no_verify_code: bool,
@@ -112,7 +112,8 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// The code: a directory, a zip, an s3:// or https:// URL of a zip, or an executable (run as `bootstrap`).
-    pub code: Source,
+    #[arg(value_parser = Location::parse)]
+    pub code: Location,
     /// Handler (`_HANDLER`), e.g. `app.handler` for Python, `index.handler` for Node.js.
     #[arg(long)]
     pub handler: Option<String>,
@@ -129,8 +130,8 @@ pub struct ExecArgs {
     #[arg(long = "env", value_name = "K=V")]
     pub env: Vec<String>,
     /// A layer: directory, zip or URL of a zip (repeatable, in order).
-    #[arg(long, value_name = "SOURCE")]
-    pub layer: Vec<Source>,
+    #[arg(long, value_name = "SOURCE", value_parser = Location::parse)]
+    pub layer: Vec<Location>,
     /// Function name the code sees (`AWS_LAMBDA_FUNCTION_NAME`).
     #[arg(long, default_value = "local")]
     pub function_name: String,
@@ -198,7 +199,9 @@ pub async fn execute(cli: Cli) -> Result<()> {
                     .iter()
                     .map(|s| {
                         let (arn, source) = key_value(s, "--layer-code")?;
-                        Ok((arn, Source::parse(&source)?))
+                        let location =
+                            Location::parse(&source).map_err(|e| Error::Usage(e.to_string()))?;
+                        Ok((arn, location))
                     })
                     .collect::<Result<_>>()?,
                 ..RunOptions::new(args.function, args.url)

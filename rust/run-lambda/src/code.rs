@@ -1,55 +1,27 @@
-//! Function code and layers: where they come from, and their streaming
-//! download with SHA-256 (base64, as Lambda reports `CodeSha256`).
+//! Function code and layers: their streaming download, from wherever a
+//! [`Location`] says, with SHA-256 (base64, as Lambda reports `CodeSha256`).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
-use stratus_aws::{Location, S3Url};
+use stratus_aws::{objects, Location, S3Url};
 use tokio::io::AsyncWriteExt;
 
 use crate::{Error, Result};
 
-/// Where code (or a layer, or a payload for `exec`) comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// `s3://bucket/key` (or an S3 `https://` URL): read with the job's credentials.
-    S3(S3Url),
-    /// Another `https://…` URL, or a presigned one (e.g. the `Code.Location` of
-    /// `GetFunction`): a plain GET.
-    Http(String),
-    /// A local zip, directory or executable.
-    Path(PathBuf),
-}
+/// A location as messages and logs show it: a presigned URL without its
+/// query, which carries credentials.
+pub struct Shown<'a>(pub &'a Location);
 
-impl Source {
-    /// `s3://…` or an S3 `https://` URL, another (or presigned) `http(s)://…`
-    /// URL, or a local path, as [`Location`] classifies them.
-    pub fn parse(text: &str) -> Result<Source> {
-        match Location::parse(text).map_err(|e| Error::Usage(e.to_string()))? {
-            Location::S3(url) => Ok(Source::S3(url)),
-            Location::Http(url) => Ok(Source::Http(url)),
-            Location::Local(path) => Ok(Source::Path(path)),
-        }
-    }
-}
-
-impl std::str::FromStr for Source {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Source::parse(s)
-    }
-}
-
-impl fmt::Display for Source {
+impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::S3(u) => write!(f, "{u}"),
-            // Presigned URLs carry credentials in the query: never print it.
-            Source::Http(u) => write!(f, "{}", u.split('?').next().unwrap_or(u)),
-            Source::Path(p) => write!(f, "{}", p.display()),
+        match self.0 {
+            Location::S3(u) => write!(f, "{u}"),
+            Location::Http(u) => write!(f, "{}", u.split('?').next().unwrap_or(u)),
+            Location::Local(p) => write!(f, "{}", p.display()),
         }
     }
 }
@@ -66,7 +38,7 @@ const DOWNLOAD_ATTEMPTS: u32 = 3;
 /// Network failures and 5xx answers are retried (the S3 client retries on
 /// its own as well).
 pub async fn download(
-    source: &Source,
+    source: &Location,
     dest: &Path,
     s3: Option<&aws_sdk_s3::Client>,
 ) -> Result<String> {
@@ -106,7 +78,7 @@ fn http_client() -> std::result::Result<reqwest::Client, reqwest::Error> {
 }
 
 async fn download_once(
-    source: &Source,
+    source: &Location,
     dest: &Path,
     s3: Option<&aws_sdk_s3::Client>,
 ) -> std::result::Result<String, Attempt> {
@@ -114,36 +86,23 @@ async fn download_once(
         .await
         .map_err(|e| Error::io(format!("creating {}", dest.display()), e))?;
     let mut hasher = Sha256::new();
-    let what = source.to_string();
+    let what = Shown(source).to_string();
     let failed =
         |e: &dyn fmt::Display| Transient(Error::CodeDownload(format!("downloading {what}: {e}")));
     match source {
-        Source::S3(url) => {
+        Location::S3(url) => {
             let client = s3.ok_or_else(|| Final(Error::Usage("no S3 client".into())))?;
-            let out = client
-                .get_object()
-                .bucket(&url.bucket)
-                .key(&url.key)
-                .send()
+            let mut body = objects::get_stream(client, url)
                 .await
-                .map_err(|e| match stratus_aws::objects::classify(url, e) {
-                    stratus_aws::Error::AccessDenied { .. } => Final(Error::AccessDenied(format!(
-                        "reading code at {url}: access denied"
-                    ))),
-                    other if other.is_transient() => {
-                        Transient(Error::CodeDownload(format!("downloading {url}: {other}")))
-                    }
-                    other => Final(Error::CodeDownload(format!("downloading {url}: {other}"))),
-                })?;
-            let mut body = out.body;
-            while let Some(chunk) = body.try_next().await.map_err(|e| failed(&e))? {
+                .map_err(|e| s3_failure(url, e))?;
+            while let Some(chunk) = body.next_chunk().await.map_err(|e| s3_failure(url, e))? {
                 hasher.update(&chunk);
                 file.write_all(&chunk)
                     .await
                     .map_err(|e| Error::io(format!("writing {}", dest.display()), e))?;
             }
         }
-        Source::Http(url) => {
+        Location::Http(url) => {
             let client = http_client().map_err(|e| Final(Error::CodeDownload(e.to_string())))?;
             let resp = client
                 .get(url)
@@ -173,7 +132,7 @@ async fn download_once(
                     .map_err(|e| Error::io(format!("writing {}", dest.display()), e))?;
             }
         }
-        Source::Path(path) => {
+        Location::Local(path) => {
             let mut src = tokio::fs::File::open(path).await.map_err(|e| {
                 Final(Error::CodeDownload(format!(
                     "reading {}: {e}",
@@ -205,32 +164,38 @@ async fn download_once(
     Ok(lambda_sha256(hasher.finalize()))
 }
 
+/// A failed S3 download attempt, as `objects` classified it.
+fn s3_failure(url: &S3Url, e: stratus_aws::Error) -> Attempt {
+    match e {
+        stratus_aws::Error::AccessDenied { .. } => Final(Error::AccessDenied(format!(
+            "reading code at {url}: access denied"
+        ))),
+        other if other.is_transient() => {
+            Transient(Error::CodeDownload(format!("downloading {url}: {other}")))
+        }
+        other => Final(Error::CodeDownload(format!("downloading {url}: {other}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn sources() {
+    fn locations_of_code() {
+        let parse = |text| Location::parse(text).unwrap();
+        assert!(matches!(parse("s3://bucket/code.zip"), Location::S3(_)));
         assert!(matches!(
-            Source::parse("s3://bucket/code.zip").unwrap(),
-            Source::S3(_)
+            parse("https://x.s3.amazonaws.com/k?X-Amz-Signature=s"),
+            Location::Http(_)
         ));
         assert!(matches!(
-            Source::parse("https://x.s3.amazonaws.com/k?X-Amz-Signature=s").unwrap(),
-            Source::Http(_)
+            parse("https://bucket.s3.amazonaws.com/code.zip"),
+            Location::S3(_)
         ));
-        assert!(matches!(
-            Source::parse("https://bucket.s3.amazonaws.com/code.zip").unwrap(),
-            Source::S3(_)
-        ));
-        assert!(matches!(
-            Source::parse("./code.zip").unwrap(),
-            Source::Path(_)
-        ));
+        assert!(matches!(parse("./code.zip"), Location::Local(_)));
         assert_eq!(
-            Source::parse("https://h/b/k?X-Amz-Signature=secret")
-                .unwrap()
-                .to_string(),
+            Shown(&parse("https://h/b/k?X-Amz-Signature=secret")).to_string(),
             "https://h/b/k"
         );
     }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::code::Source;
+use stratus_aws::Location;
+
+use crate::code::Shown;
 use crate::extract::Limits;
 use crate::install::{Expected, Installer};
 use crate::invoke::{invoke, InvokeOptions, Invoked};
@@ -21,7 +23,7 @@ use crate::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
     /// The code.
-    pub code: Source,
+    pub code: Location,
     /// `_HANDLER`; default `bootstrap` for provided runtimes.
     pub handler: Option<String>,
     /// Runtime; default `provided.al2023` when there is a `bootstrap`.
@@ -31,7 +33,7 @@ pub struct ExecOptions {
     /// The function's environment variables.
     pub env: Vec<(String, String)>,
     /// Layers, in order.
-    pub layers: Vec<Source>,
+    pub layers: Vec<Location>,
     /// Kill the runtime after this long.
     pub timeout: Option<Duration>,
     /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`; default 128.
@@ -50,7 +52,7 @@ pub struct ExecOptions {
 
 impl ExecOptions {
     /// Defaults for `code`.
-    pub fn new(code: Source) -> Self {
+    pub fn new(code: Location) -> Self {
         ExecOptions {
             code,
             handler: None,
@@ -83,7 +85,7 @@ pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
     crate::payload::validate_json(&payload, "the event")?;
     let needs_s3 = std::iter::once(&opts.code)
         .chain(&opts.layers)
-        .any(|s| matches!(s, Source::S3(_)));
+        .any(|s| matches!(s, Location::S3(_)));
     let s3 = if needs_s3 {
         Some(stratus_aws::config::s3_client(
             &stratus_aws::config::sdk_config().await,
@@ -109,7 +111,7 @@ pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
         (None, false, None) => {
             return Err(Error::Usage(format!(
                 "{} has no `bootstrap`; pass --runtime (e.g. python3.12, nodejs20.x) and --handler",
-                opts.code
+                Shown(&opts.code)
             )))
         }
     };

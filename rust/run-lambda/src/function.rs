@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::PackageType;
 
-use crate::code::Source;
+use stratus_aws::Location;
+
 use crate::spec::{FunctionSpec, Runtime};
 use crate::{Error, Result};
 
@@ -14,7 +15,7 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deployment {
     /// The code archive (`Code.Location`, a presigned URL).
-    pub code: Option<Source>,
+    pub code: Option<Location>,
     /// `CodeSha256`.
     pub code_sha256: Option<String>,
     /// Layer version ARNs, in order.
@@ -25,7 +26,7 @@ pub struct Deployment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerContent {
     /// `Content.Location`.
-    pub location: Option<Source>,
+    pub location: Option<Location>,
     /// `Content.CodeSha256`.
     pub sha256: Option<String>,
 }
@@ -154,7 +155,7 @@ pub async fn get_function(
             .code()
             .and_then(|c| c.location())
             .filter(|l| !l.is_empty())
-            .map(|l| Source::Http(l.to_string())),
+            .map(|l| Location::Http(l.to_string())),
         code_sha256: conf.code_sha256().map(str::to_string),
         layers: conf
             .layers()
@@ -202,7 +203,7 @@ pub async fn get_layer(client: &aws_sdk_lambda::Client, arn: &str) -> Result<Lay
         location: content
             .and_then(|c| c.location())
             .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
-            .map(|l| Source::Http(l.to_string())),
+            .map(|l| Location::Http(l.to_string())),
         sha256: content.and_then(|c| c.code_sha256()).map(str::to_string),
     })
 }

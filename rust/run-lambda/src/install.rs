@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::code::{download, Source};
+use stratus_aws::Location;
+
+use crate::code::{download, Shown};
 use crate::extract::{is_zip, Extractor, Limits};
 use crate::workdir::Workdir;
 use crate::{Error, Result};
@@ -60,7 +62,7 @@ impl<'a> Installer<'a> {
     }
 
     /// Put the function's code into the task root.
-    pub async fn code(&mut self, source: &Source, expected: Expected<'_>) -> Result<()> {
+    pub async fn code(&mut self, source: &Location, expected: Expected<'_>) -> Result<()> {
         self.fetch
             .put(source, &mut self.task, expected, "code")
             .await
@@ -70,7 +72,7 @@ impl<'a> Installer<'a> {
     pub async fn layer(
         &mut self,
         name: &str,
-        source: &Source,
+        source: &Location,
         expected: Expected<'_>,
     ) -> Result<()> {
         self.fetch.put(source, &mut self.opt, expected, name).await
@@ -81,12 +83,12 @@ impl Fetch<'_> {
     /// Put `source` in place under `into`'s root; `what` names it in messages.
     async fn put(
         &self,
-        source: &Source,
+        source: &Location,
         into: &mut Extractor,
         expected: Expected<'_>,
         what: &str,
     ) -> Result<()> {
-        if let Source::Path(path) = source {
+        if let Location::Local(path) = source {
             let meta = std::fs::metadata(path)
                 .map_err(|e| Error::CodeDownload(format!("{what} {}: {e}", path.display())))?;
             if meta.is_dir() {
@@ -114,7 +116,7 @@ impl Fetch<'_> {
         let started = std::time::Instant::now();
         let actual = download(source, &archive, self.s3).await?;
         tracing::info!(
-            source = %source,
+            source = %Shown(source),
             sha256 = %actual,
             elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
             "{what} downloaded"
@@ -123,14 +125,14 @@ impl Fetch<'_> {
             if expected_sha != actual {
                 let _ = std::fs::remove_file(&archive);
                 return Err(Error::ChecksumMismatch {
-                    what: format!("{what} at {source}"),
+                    what: format!("{what} at {}", Shown(source)),
                     expected: expected_sha.to_string(),
                     actual,
                     hint: expected.hint,
                 });
             }
         }
-        let result = into.extract(&archive, &format!("{what} ({source})"));
+        let result = into.extract(&archive, &format!("{what} ({})", Shown(source)));
         let _ = std::fs::remove_file(&archive);
         result
     }

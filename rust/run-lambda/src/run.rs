@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use stratus_aws::S3Url;
+use stratus_aws::{Location, S3Url};
 
-use crate::code::Source;
+use crate::code::Shown;
 use crate::extract::Limits;
 use crate::function::{self, Deployment};
 use crate::install::{Expected, Installer};
@@ -28,11 +28,11 @@ pub struct RunOptions {
     /// Where to write the response (default: Cirrus' `_out.json` convention).
     pub output: Option<String>,
     /// Replaces the function's code location.
-    pub code: Option<Source>,
+    pub code: Option<Location>,
     /// Check the code against the function's `CodeSha256`.
     pub verify_code: bool,
     /// Replaces a layer's content location (`(layer version ARN, source)`).
-    pub layer_code: Vec<(String, Source)>,
+    pub layer_code: Vec<(String, Location)>,
     /// Kill the function and fail after this long.
     pub timeout: Option<Duration>,
     /// Work directory (default: temporary).
@@ -177,8 +177,8 @@ async fn install_code(
             },
         ),
     };
-    if matches!(&source, Source::Path(p) if p.is_dir()) && expected.sha256.is_some() {
-        tracing::warn!(code = %source, "a directory cannot be checked against CodeSha256");
+    if matches!(&source, Location::Local(p) if p.is_dir()) && expected.sha256.is_some() {
+        tracing::warn!(code = %Shown(&source), "a directory cannot be checked against CodeSha256");
     }
     installer
         .code(&source, expected)
