@@ -1,58 +1,84 @@
-# Stratus: `just` lists the recipes; `just demo` runs the main job on a local
-# AWS (moto); `just test` runs everything CI runs.
+# Stratus: `just` lists the recipes; `just demo` runs the main job on a local AWS (moto);
+# `just test` runs everything CI runs. A recipe is named for what it does, then for the part
+# it does it to (test, test-rust, lint-terraform, build-image, …); recipes that hand their
+# arguments to one of our CLIs carry its subcommand's name (info, stac, exec).
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
+set script-interpreter := ["bash", "-euo", "pipefail"]
 
 export PATH := justfile_directory() / ".venv/bin" + ":" + env("PATH")
 
-import? 'just/images.just'
-import? 'just/run-lambda.just'
-import? 'just/terraform.just'
+import 'just/images.just'
+import 'just/run-lambda.just'
+import 'just/terraform.just'
+import 'just/bench.just'
 
-# List the recipes
+[private]
 default:
     @just --list --unsorted
 
-# Install what this machine lacks (apt: GDAL; .venv: moto, awslambdaric, …); safe to rerun
-setup:
-    scripts/setup
-
 # Upload a sample COG to a local S3 (moto) and run gdal-lambda on its S3 event through run-lambda
+[group('everyday')]
 demo: setup
     scripts/demo
 
-# Run the whole suite: lint, Rust tests on moto, Terraform (fmt, validate, tests, checkov, moto round trip), images (Docker, a loopback registry), a benchmark smoke run
-test: setup lint test-rust test-terraform test-images test-bench
+# Run everything CI runs: lints, Rust tests, script tests, Terraform, images, a benchmark smoke run
+[group('everyday')]
+test: setup lint test-rust test-scripts test-terraform test-images test-bench
 
-# Rust unit and integration tests (each test binary starts its own moto on loopback)
+# Run every lint: rustfmt and clippy, checkov, hadolint
+[group('everyday')]
+lint: lint-rust lint-terraform lint-images
+
+# Build the images (gdal-lambda; run-lambda, run-geolambda per runtime) into terraform/images.auto.tfvars.json
+[group('everyday')]
+[no-exit-message]
+build:
+    scripts/images/build.sh
+
+# Push the built images to the deployment's ECR repositories and pin their digests in the tfvars file
+[group('everyday')]
+[no-exit-message]
+push:
+    python3 scripts/images/push.py
+
+# Install what this machine lacks (apt: GDAL; .venv: moto, checkov, …); safe to rerun
+[group('everyday')]
+setup:
+    scripts/setup
+
+# Print a raster's metadata (local path or s3:// URL)
+[group('gdal-lambda')]
+info source:
+    cargo run -q -p gdal-lambda -- info {{ quote(source) }}
+
+# Print a raster's STAC Item (local path or s3:// URL)
+[group('gdal-lambda')]
+stac source:
+    cargo run -q -p gdal-lambda -- stac {{ quote(source) }}
+
+# Validate STAC Item files with stac-validator (offline: core schemas)
+[group('gdal-lambda')]
+validate-stac +items:
+    scripts/validate-stac {{ items }}
+
+# Run the Rust unit and integration tests (each test binary starts its own moto on loopback)
+[group('rust')]
 test-rust:
     STRATUS_PYTHON="$PWD/.venv/bin/python" cargo test --workspace --locked
 
-# Formatting and lints (rustfmt, clippy with warnings as errors)
-lint:
+# Check formatting and lints of the Rust code (rustfmt, clippy with warnings as errors)
+[group('rust')]
+lint-rust:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# Benchmarks side by side with the alternatives (see docs/benchmarks.md; `just bench --help`)
-bench *args: setup
-    scripts/bench {{args}}
-
-# A smoke run of the benchmark harness (`just bench --quick`, results in target/bench-quick; timings never fail it)
-test-bench: setup
-    BENCH_PROFILE=dev scripts/bench --quick
-
 # Format the Rust code
+[group('rust')]
 fmt:
     cargo fmt --all
 
-# Validate STAC Item files with stac-validator (offline: core schemas)
-validate-stac +items:
-    scripts/validate-stac {{items}}
-
-# Print a raster's metadata (local path or s3:// URL)
-info source:
-    cargo run -q -p gdal-lambda -- info {{quote(source)}}
-
-# Print a raster's STAC Item (local path or s3:// URL)
-stac source:
-    cargo run -q -p gdal-lambda -- stac {{quote(source)}}
+# Test the scripts' own helpers (the moto launcher, scripts/lib/moto.sh)
+[group('scripts')]
+test-scripts:
+    scripts/lib/moto-test.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `just build` / `just image <name>`: build the images for AWS with Docker alone (the Dockerfiles
+# `just build` / `just build-image <name>`: build the images for AWS with Docker alone (the Dockerfiles
 # compile the binaries themselves), for linux/arm64 unless STRATUS_IMAGE_ARCH says amd64; tag them,
 # check their architecture, and hand them to Terraform in terraform/images.auto.tfvars.json
 # together with that architecture. run-lambda and run-geolambda are built once per Lambda runtime

@@ -114,7 +114,7 @@ node_image=""
 [[ -n $node_runtime ]] && node_image=$(image "run_lambda/$node_runtime")
 geo_image=$(image run_geolambda/python3.11)
 geo313_image=$(image run_geolambda/python3.13)
-# Fixed names for later recipes (`just image-startup`): :test for this machine's architecture,
+# Fixed names for later recipes (`just bench-image-startup`): :test for this machine's architecture,
 # :test-<arch> for another.
 suffix=""
 [[ $arch == "$(host_arch)" ]] || suffix=-$arch

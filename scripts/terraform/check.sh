@@ -6,6 +6,10 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
+if ! command -v terraform >/dev/null; then
+  echo "terraform is not installed (>= 1.9 needed): see docs/terraform.md" >&2
+  exit 1
+fi
 # shellcheck source=scripts/terraform/env.sh
 source scripts/terraform/env.sh
 

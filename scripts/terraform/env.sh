@@ -13,7 +13,7 @@ stratus_tf_rc="$stratus_tf_root/target/terraform/terraformrc"
 if [[ -d "$stratus_tf_mirror/registry.terraform.io" ]]; then
   mkdir -p "$(dirname "$stratus_tf_rc")"
   cat >"$stratus_tf_rc" <<RC
-# Written by \`just tf-setup\`: providers from the local mirror, nothing from the network.
+# Written by \`just setup-terraform\`: providers from the local mirror, nothing from the network.
 provider_installation {
   filesystem_mirror {
     path    = "$stratus_tf_mirror"

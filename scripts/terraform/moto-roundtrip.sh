@@ -13,12 +13,14 @@
 # definition to the pushed digest, plan empty again, and roll a re-tagged build out.
 #
 # Usage: scripts/terraform/moto-roundtrip.sh      (from the repository root)
-# Env:   MOTO_SERVER (default .venv/bin/moto_server), TF_CLI_CONFIG_FILE as usual.
+# Env:   MOTO_SERVER (default .venv/bin/moto_server); the provider mirror as scripts/terraform/env.sh finds it.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=scripts/lib/moto.sh
 source "$repo/scripts/lib/moto.sh"
+# shellcheck source=scripts/terraform/env.sh
+source "$repo/scripts/terraform/env.sh"
 work="$(mktemp -d "${TMPDIR:-/tmp}/stratus-tf-moto.XXXXXX")"
 
 cleanup() {

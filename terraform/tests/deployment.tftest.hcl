@@ -1,5 +1,5 @@
 # The root configuration's wiring, on a mocked provider with pushing off (no engine,
-# no registry): the moto round trip (`just tf-moto`) covers the real API calls.
+# no registry): the moto round trip (`just test-terraform-moto`) covers the real API calls.
 mock_provider "aws" {
   source = "./mocks"
 
