@@ -32,15 +32,10 @@ fn a_relative_path_gives_an_absolute_href() {
         .status()
         .unwrap();
     assert!(status.success());
-    let out = Command::new(env!("CARGO_BIN_EXE_gdal-lambda"))
-        .args(["stac", "scene.tif"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = local_aws::checked_output(
+        Command::new(env!("CARGO_BIN_EXE_gdal-lambda"))
+            .args(["stac", "scene.tif"])
+            .current_dir(dir.path()),
     );
     let item: Value = serde_json::from_slice(&out.stdout).unwrap();
     let path = dir.path().join("scene.tif").display().to_string();

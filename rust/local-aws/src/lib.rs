@@ -1,7 +1,8 @@
 //! Test harness for Stratus: starts moto (the local AWS emulator) on a free
 //! loopback port and hands out SDK configs and environment variables that
 //! point at it, a byte-counting proxy to prove how much a client fetched, a
-//! fault-injecting proxy ([`FaultProxy`]) and [`Canaries`] that nothing may touch.
+//! fault-injecting proxy ([`FaultProxy`]) and [`Canaries`] that nothing may touch,
+//! and [`checked_output`], a command's output once it has succeeded.
 //!
 //! moto is found as `$MOTO_SERVER`, else `<workspace>/.venv/bin/moto_server`,
 //! else `moto_server` on `PATH` (`just setup` creates the venv).
@@ -17,7 +18,7 @@ pub use fault_proxy::{Fault, FaultPlan, FaultProxy, Seen};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -46,6 +47,20 @@ pub fn python() -> PathBuf {
     } else {
         PathBuf::from("python3")
     }
+}
+
+/// What `command` printed, once it has run to its end; panics with its
+/// stderr when it fails (a test's tool, a helper script, the binary under test).
+pub fn checked_output(command: &mut Command) -> Output {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// A free TCP port on 127.0.0.1.

@@ -19,6 +19,15 @@ fn python_dir() -> String {
     format!("{FIXTURES}/python")
 }
 
+/// `exec` of the Rust test function (echo-function) on `event`, given on
+/// stdin, with `args`.
+fn rust(args: &[&str], event: &[u8]) -> Run {
+    let echo = echo();
+    let mut all = vec!["exec", echo.as_str(), "--payload", "-"];
+    all.extend_from_slice(args);
+    run_lambda(&all, &[], Some(event))
+}
+
 fn json(s: &str) -> Value {
     serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("{e}: {s}"))
 }
@@ -45,12 +54,8 @@ fn report_has_the_timings_as_json() {
 
 #[test]
 fn rust_function_gets_the_event_context_and_lambda_environment() {
-    let r = run_lambda(
+    let r = rust(
         &[
-            "exec",
-            &echo(),
-            "--payload",
-            "-",
             "--function-name",
             "echo",
             "--memory",
@@ -58,8 +63,7 @@ fn rust_function_gets_the_event_context_and_lambda_environment() {
             "--env",
             "MY_SETTING=on",
         ],
-        &[],
-        Some(br#"{"hello":"world"}"#),
+        br#"{"hello":"world"}"#,
     );
     r.assert_code(0);
     let out = json(&r.stdout);
@@ -103,37 +107,21 @@ fn rust_function_gets_the_event_context_and_lambda_environment() {
 
 #[test]
 fn rust_function_error_keeps_its_type() {
-    let r = run_lambda(
-        &["exec", &echo(), "--payload", "-"],
-        &[],
-        Some(br#"{"mode":"error"}"#),
-    );
+    let r = rust(&[], br#"{"mode":"error"}"#);
     r.assert_code(3);
     assert_eq!(r.last_line(), "InvalidInput: the payload has no features");
 }
 
 #[test]
 fn rust_panic_is_a_function_error() {
-    let r = run_lambda(
-        &["exec", &echo(), "--payload", "-"],
-        &[],
-        Some(br#"{"mode":"panic"}"#),
-    );
+    let r = rust(&[], br#"{"mode":"panic"}"#);
     r.assert_code(3);
-    assert!(
-        r.last_line().contains("the handler panicked"),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_contains("the handler panicked");
 }
 
 #[test]
 fn rust_crash_mid_invocation() {
-    let r = run_lambda(
-        &["exec", &echo(), "--payload", "-"],
-        &[],
-        Some(br#"{"mode":"exit"}"#),
-    );
+    let r = rust(&[], br#"{"mode":"exit"}"#);
     r.assert_code(5);
     assert!(
         r.last_line().starts_with("Runtime.ExitError: RequestId: ")
@@ -159,7 +147,7 @@ fn rust_init_error_is_reported() {
 fn rust_exit_during_init() {
     let r = run_lambda(&["exec", &echo()], &[("ECHO_FUNCTION_INIT", "exit")], None);
     r.assert_code(5);
-    assert!(r.last_line().contains("exit status 3"), "{}", r.last_line());
+    r.assert_last_line_contains("exit status 3");
 }
 
 #[test]
@@ -168,11 +156,7 @@ fn rust_timeout_kills_the_process_tree() {
     let pid_file = tmp.path().join("pid");
     let event = serde_json::json!({"mode": "sleep", "secs": 60, "pid_file": pid_file});
     let started = std::time::Instant::now();
-    let r = run_lambda(
-        &["exec", &echo(), "--payload", "-", "--timeout", "1.5"],
-        &[],
-        Some(event.to_string().as_bytes()),
-    );
+    let r = rust(&["--timeout", "1.5"], event.to_string().as_bytes());
     r.assert_code(6);
     assert!(started.elapsed().as_secs() < 10);
     assert_eq!(
@@ -188,11 +172,7 @@ fn a_timeout_kills_detached_processes_too() {
     let tmp = tempfile::tempdir().unwrap();
     let pid_file = tmp.path().join("pid");
     let event = serde_json::json!({"mode": "detach", "secs": 60, "pid_file": pid_file});
-    let r = run_lambda(
-        &["exec", &echo(), "--payload", "-", "--timeout", "1.5"],
-        &[],
-        Some(event.to_string().as_bytes()),
-    );
+    let r = rust(&["--timeout", "1.5"], event.to_string().as_bytes());
     r.assert_code(6);
     let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
     assert!(gone_within(pid, 5), "the detached process {pid} survived");
@@ -204,11 +184,7 @@ fn what_a_handler_leaves_behind_does_not_hold_the_run() {
     let pid_file = tmp.path().join("pid");
     let event = serde_json::json!({"mode": "detach", "secs": 0, "pid_file": pid_file});
     let started = std::time::Instant::now();
-    let r = run_lambda(
-        &["exec", &echo(), "--payload", "-"],
-        &[],
-        Some(event.to_string().as_bytes()),
-    );
+    let r = rust(&[], event.to_string().as_bytes());
     r.assert_code(0);
     let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
     assert!(gone_within(pid, 5), "the detached process {pid} survived");
@@ -220,46 +196,26 @@ fn what_a_handler_leaves_behind_does_not_hold_the_run() {
 
 #[test]
 fn rust_unserializable_response_fails() {
-    let r = run_lambda(
-        &["exec", &echo(), "--payload", "-"],
-        &[],
-        Some(br#"{"mode":"unserializable"}"#),
-    );
+    let r = rust(&[], br#"{"mode":"unserializable"}"#);
     // lambda_runtime gives up and exits when it cannot serialise the response.
     assert_ne!(r.code, 0);
-    assert!(r.last_line().starts_with("Runtime."), "{}", r.last_line());
+    r.assert_last_line_starts_with("Runtime.");
 }
 
 #[test]
 fn response_that_is_not_json_fails() {
-    let r = run_lambda(
-        &["exec", &echo(), "--payload", "-"],
-        &[],
-        Some(br#"{"mode":"raw"}"#),
-    );
+    let r = rust(&[], br#"{"mode":"raw"}"#);
     r.assert_code(7);
-    assert!(
-        r.last_line().starts_with("Runtime.InvalidResponse: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("Runtime.InvalidResponse: ");
 }
 
 #[test]
 fn rust_big_output_streams_through() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out.json");
-    let r = run_lambda(
-        &[
-            "exec",
-            &echo(),
-            "--payload",
-            "-",
-            "--output",
-            out.to_str().unwrap(),
-        ],
-        &[],
-        Some(br#"{"mode":"big","lines":50000,"bytes":8000000}"#),
+    let r = rust(
+        &["--output", out.to_str().unwrap()],
+        br#"{"mode":"big","lines":50000,"bytes":8000000}"#,
     );
     r.assert_code(0);
     assert_eq!(
@@ -275,17 +231,9 @@ fn rust_big_output_streams_through() {
 
 #[test]
 fn payload_must_be_json() {
-    let r = run_lambda(
-        &["exec", &echo(), "--payload", "-"],
-        &[],
-        Some(b"{not json"),
-    );
+    let r = rust(&[], b"{not json");
     r.assert_code(9);
-    assert!(
-        r.last_line().starts_with("InvalidInput: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("InvalidInput: ");
 }
 
 #[test]
@@ -303,16 +251,20 @@ fn unsupported_runtime_is_explained() {
         None,
     );
     r.assert_code(14);
-    assert!(r.last_line().contains("java21"), "{}", r.last_line());
+    r.assert_last_line_contains("java21");
 }
 
 // ---- Python, awslambdaric ----
 
 fn py(args: &[&str], env: &[(&str, &str)], event: &str) -> Run {
-    let dir = python_dir();
+    py_code(&python_dir(), args, env, event)
+}
+
+/// `exec` of the Python code at `code` (`task.handler` on Python 3.11).
+fn py_code(code: &str, args: &[&str], env: &[(&str, &str)], event: &str) -> Run {
     let mut all = vec![
         "exec",
-        dir.as_str(),
+        code,
         "--runtime",
         "python3.11",
         "--handler",
@@ -365,12 +317,7 @@ fn python_import_failure_is_an_init_error() {
     r.assert_code(0);
     let r = py(&["--env", "TASK_INIT_FAIL=1"], &[], "{}");
     r.assert_code(4);
-    assert!(
-        r.last_line()
-            .contains("cannot initialise: TASK_INIT_FAIL is set"),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_contains("cannot initialise: TASK_INIT_FAIL is set");
     let r = run_lambda(
         &[
             "exec",
@@ -384,22 +331,14 @@ fn python_import_failure_is_an_init_error() {
         None,
     );
     r.assert_code(4);
-    assert!(
-        r.last_line().starts_with("Runtime.ImportModuleError: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("Runtime.ImportModuleError: ");
 }
 
 #[test]
 fn python_crash_mid_invocation() {
     let r = py(&[], &[], r#"{"mode":"crash"}"#);
     r.assert_code(5);
-    assert!(
-        r.last_line().ends_with("exit status 9"),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_ends_with("exit status 9");
 }
 
 /// `--timeout SECS` on a handler sleeping beside a child process: exit 6,
@@ -428,11 +367,7 @@ fn python_timeout_kills_the_process_tree() {
 fn python_unserializable_response() {
     let r = py(&[], &[], r#"{"mode":"unserializable"}"#);
     r.assert_code(3);
-    assert!(
-        r.last_line().starts_with("Runtime.MarshalError: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("Runtime.MarshalError: ");
 }
 
 /// 30,000 log lines and a 2 MB response: every line reaches stderr (exec keeps
@@ -464,11 +399,7 @@ fn python_layer_is_on_the_path() {
     assert_eq!(json(&r.stdout)["layer"], "from the layer");
     let r = py(&[], &[], r#"{"mode":"layer"}"#);
     r.assert_code(3);
-    assert!(
-        r.last_line().starts_with("ModuleNotFoundError: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("ModuleNotFoundError: ");
 }
 
 #[test]
@@ -476,20 +407,7 @@ fn python_code_as_a_zip() {
     let tmp = tempfile::tempdir().unwrap();
     let code = tmp.path().join("code.zip");
     std::fs::write(&code, python_zip()).unwrap();
-    let r = run_lambda(
-        &[
-            "exec",
-            code.to_str().unwrap(),
-            "--runtime",
-            "python3.11",
-            "--handler",
-            "task.handler",
-            "--payload",
-            "-",
-        ],
-        &[],
-        Some(br#"{"x":1}"#),
-    );
+    let r = py_code(code.to_str().unwrap(), &[], &[], r#"{"x":1}"#);
     r.assert_code(0);
     assert_eq!(json(&r.stdout)["echo"]["x"], 1);
 }
@@ -678,11 +596,8 @@ fn another_runtime_version_is_refused_unless_allowed() {
         Some(b"{}"),
     );
     r.assert_code(17);
-    assert!(
-        r.last_line()
-            .contains("but this image has no Node.js (/nonexistent/node cannot be started)"),
-        "{}",
-        r.last_line()
+    r.assert_last_line_contains(
+        "but this image has no Node.js (/nonexistent/node cannot be started)",
     );
     for r in [
         py(&["--allow-runtime-mismatch"]),
@@ -723,11 +638,7 @@ fn node_init_failures_are_init_errors() {
     );
     let r = node_with("nodejs20.x", "missing.handler", &[], "{}");
     r.assert_code(4);
-    assert!(
-        r.last_line().starts_with("Runtime.ImportModuleError: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("Runtime.ImportModuleError: ");
 }
 
 #[test]

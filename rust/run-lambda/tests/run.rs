@@ -37,12 +37,9 @@ async fn python_function(env: &[(&str, &str)], layers: &[String]) -> PyFunction 
     let name = unique("task");
     let zip = python_zip();
     let arn = create_function(NewFunction {
-        name: &name,
-        runtime: LambdaRuntime::Python311,
-        handler: "task.handler",
-        zip: &zip,
         env,
         layers,
+        ..NewFunction::python(&name, &zip)
     })
     .await;
     let bucket = LocalAws::shared().new_bucket("run").await;
@@ -57,6 +54,13 @@ async fn python_function(env: &[(&str, &str)], layers: &[String]) -> PyFunction 
     }
 }
 
+/// `run-lambda run FUNCTION URL --code CODE EXTRA…`.
+fn run_function(function: &str, url: &str, code: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["run", function, url, "--code", code];
+    args.extend_from_slice(extra);
+    run_lambda(&args, &[], None)
+}
+
 fn cirrus_payload() -> Vec<u8> {
     std::fs::read(format!("{FIXTURES}/cirrus-payload.json")).unwrap()
 }
@@ -68,7 +72,7 @@ fn cirrus_payload_round_trips_through_a_python_function() {
     let payload = cirrus_payload();
     let url = rt.block_on(put(&f.bucket, "batch/cog/abc.json", payload.clone()));
     // The presigned URL exercises the HTTP download path, as Code.Location does in AWS.
-    let r = run_lambda(&["run", &f.name, &url, "--code", &f.code_url], &[], None);
+    let r = run_function(&f.name, &url, &f.code_url, &[]);
     r.assert_code(0);
     let out = rt
         .block_on(get(&f.bucket, "batch/cog/abc_out.json"))
@@ -93,13 +97,7 @@ fn the_function_sees_its_configuration_and_the_jobs_credentials() {
     let url = rt.block_on(put(&f.bucket, "in.json", br#"{"x":1}"#.to_vec()));
     let out_url = format!("s3://{}/elsewhere/result.json", f.bucket);
     // A full ARN, an s3:// code URL and an explicit output.
-    let r = run_lambda(
-        &[
-            "run", &f.arn, &url, "--code", &f.code_s3, "--output", &out_url,
-        ],
-        &[],
-        None,
-    );
+    let r = run_function(&f.arn, &url, &f.code_s3, &["--output", &out_url]);
     r.assert_code(0);
     let out: Value = serde_json::from_slice(
         &rt.block_on(get(&f.bucket, "elsewhere/result.json"))
@@ -127,7 +125,7 @@ fn python_function_error_is_the_last_line_and_writes_nothing() {
         "p/err.json",
         br#"{"mode":"error"}"#.to_vec(),
     ));
-    let r = run_lambda(&["run", &f.name, &url, "--code", &f.code_url], &[], None);
+    let r = run_function(&f.name, &url, &f.code_url, &[]);
     r.assert_code(3);
     // The last line is the one Python's own traceback ends with: the
     // exception's module-qualified name, which Cirrus reads.
@@ -158,7 +156,7 @@ fn provided_function_with_a_lambda_runtime_bootstrap() {
     let bucket = rt.block_on(LocalAws::shared().new_bucket("prov"));
     let code = rt.block_on(put(&bucket, "code.zip", zip));
     let url = rt.block_on(put(&bucket, "in/a.json.gz", gzip(br#"{"n":42}"#)));
-    let r = run_lambda(&["run", &name, &url, "--code", &code], &[], None);
+    let r = run_function(&name, &url, &code, &[]);
     r.assert_code(0);
     // Gzip in, gzip out: a_out.json.gz.
     let out = rt.block_on(get(&bucket, "in/a_out.json.gz")).unwrap();
@@ -174,24 +172,16 @@ fn provided_function_with_a_lambda_runtime_bootstrap() {
         "in/crash.json",
         br#"{"mode":"exit"}"#.to_vec(),
     ));
-    let r = run_lambda(&["run", &name, &url, "--code", &code], &[], None);
+    let r = run_function(&name, &url, &code, &[]);
     r.assert_code(5);
-    assert!(
-        r.last_line().starts_with("Runtime.ExitError: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("Runtime.ExitError: ");
 
     let url = rt.block_on(put(
         &bucket,
         "in/hang.json",
         br#"{"mode":"sleep"}"#.to_vec(),
     ));
-    let r = run_lambda(
-        &["run", &name, &url, "--code", &code, "--timeout", "1"],
-        &[],
-        None,
-    );
+    let r = run_function(&name, &url, &code, &["--timeout", "1"]);
     r.assert_code(6);
     assert!(rt.block_on(get(&bucket, "in/hang_out.json")).is_none());
 }
@@ -212,7 +202,7 @@ fn node_function_runs_on_aws_lambda_ric() {
     let bucket = rt.block_on(LocalAws::shared().new_bucket("node"));
     let code = rt.block_on(put(&bucket, "code.zip", zip));
     let url = rt.block_on(put(&bucket, "in/n.json", br#"{"n":20}"#.to_vec()));
-    let r = run_lambda(&["run", &name, &url, "--code", &code], &[], None);
+    let r = run_function(&name, &url, &code, &[]);
     r.assert_code(0);
     let out: Value =
         serde_json::from_slice(&rt.block_on(get(&bucket, "in/n_out.json")).unwrap()).unwrap();
@@ -240,7 +230,7 @@ fn code_that_does_not_match_code_sha256_is_refused() {
     )]);
     let other_url = rt.block_on(put(&f.bucket, "code/other.zip", other.clone()));
     let url = rt.block_on(put(&f.bucket, "in.json", b"{}".to_vec()));
-    let r = run_lambda(&["run", &f.name, &url, "--code", &other_url], &[], None);
+    let r = run_function(&f.name, &url, &other_url, &[]);
     r.assert_code(13);
     let expected = sha256_b64(&python_zip());
     assert!(
@@ -252,18 +242,7 @@ fn code_that_does_not_match_code_sha256_is_refused() {
         r.last_line()
     );
     // New code against the function's configuration, on purpose.
-    let r = run_lambda(
-        &[
-            "run",
-            &f.name,
-            &url,
-            "--code",
-            &other_url,
-            "--no-verify-code",
-        ],
-        &[],
-        None,
-    );
+    let r = run_function(&f.name, &url, &other_url, &["--no-verify-code"]);
     r.assert_code(0);
     let out = rt.block_on(get(&f.bucket, "in_out.json")).unwrap();
     assert_eq!(out, br#"{"other": true}"#);
@@ -273,20 +252,11 @@ fn code_that_does_not_match_code_sha256_is_refused() {
 fn run_with_code(zip: Vec<u8>, extra: &[&str]) -> Run {
     let rt = rt();
     let name = unique("bad");
-    rt.block_on(create_function(NewFunction {
-        name: &name,
-        runtime: LambdaRuntime::Python311,
-        handler: "task.handler",
-        zip: &zip,
-        env: &[],
-        layers: &[],
-    }));
+    rt.block_on(create_function(NewFunction::python(&name, &zip)));
     let bucket = rt.block_on(LocalAws::shared().new_bucket("bad"));
     let code = rt.block_on(put(&bucket, "code.zip", zip));
     let url = rt.block_on(put(&bucket, "in.json", b"{}".to_vec()));
-    let mut args = vec!["run", name.as_str(), url.as_str(), "--code", code.as_str()];
-    args.extend_from_slice(extra);
-    run_lambda(&args, &[], None)
+    run_function(&name, &url, &code, extra)
 }
 
 #[test]
@@ -315,7 +285,7 @@ fn links_out_of_the_task_root_are_refused() {
     let zip = w.finish().unwrap().into_inner();
     let r = run_with_code(zip, &[]);
     r.assert_code(13);
-    assert!(r.last_line().contains("outside"), "{}", r.last_line());
+    r.assert_last_line_contains("outside");
 }
 
 #[test]
@@ -328,15 +298,11 @@ fn zip_bombs_and_oversized_code_are_refused() {
     let bomb = w.finish().unwrap().into_inner();
     let r = run_with_code(bomb, &[]);
     r.assert_code(13);
-    assert!(r.last_line().contains("zip bomb"), "{}", r.last_line());
+    r.assert_last_line_contains("zip bomb");
 
     let r = run_with_code(python_zip(), &["--max-unzipped-bytes", "100"]);
     r.assert_code(13);
-    assert!(
-        r.last_line().contains("limit of 100 bytes"),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_contains("limit of 100 bytes");
 }
 
 #[test]
@@ -348,50 +314,27 @@ fn layers_come_from_get_layer_version() {
     let layer_url = rt.block_on(put(&f.bucket, "layers/pylib.zip", layer));
     let url = rt.block_on(put(&f.bucket, "l.json", br#"{"mode":"layer"}"#.to_vec()));
     let layer_code = format!("{layer_arn}={layer_url}");
-    let r = run_lambda(
-        &[
-            "run",
-            &f.name,
-            &url,
-            "--code",
-            &f.code_url,
-            "--layer-code",
-            &layer_code,
-        ],
-        &[],
-        None,
-    );
+    let r = run_function(&f.name, &url, &f.code_url, &["--layer-code", &layer_code]);
     r.assert_code(0);
     let out: Value =
         serde_json::from_slice(&rt.block_on(get(&f.bucket, "l_out.json")).unwrap()).unwrap();
     assert_eq!(out["layer"], "from the layer");
 
     // moto's layer location is not downloadable: the error says what to do.
-    let r = run_lambda(&["run", &f.name, &url, "--code", &f.code_url], &[], None);
+    let r = run_function(&f.name, &url, &f.code_url, &[]);
     r.assert_code(13);
-    assert!(r.last_line().contains("--layer-code"), "{}", r.last_line());
+    r.assert_last_line_contains("--layer-code");
 
     // A layer archive that is not the published one.
     let wrong = rt.block_on(put(&f.bucket, "layers/wrong.zip", python_zip()));
-    let r = run_lambda(
-        &[
-            "run",
-            &f.name,
-            &url,
-            "--code",
-            &f.code_url,
-            "--layer-code",
-            &format!("{layer_arn}={wrong}"),
-        ],
-        &[],
-        None,
+    let r = run_function(
+        &f.name,
+        &url,
+        &f.code_url,
+        &["--layer-code", &format!("{layer_arn}={wrong}")],
     );
     r.assert_code(13);
-    assert!(
-        r.last_line().starts_with("CodeChecksumMismatch: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("CodeChecksumMismatch: ");
 }
 
 #[test]
@@ -405,7 +348,7 @@ fn payload_pointers_are_followed() {
     ));
     let pointer = serde_json::json!({ "url": real }).to_string();
     let url = rt.block_on(put(&f.bucket, "ptr/p.json", pointer.into_bytes()));
-    let r = run_lambda(&["run", &f.name, &url, "--code", &f.code_url], &[], None);
+    let r = run_function(&f.name, &url, &f.code_url, &[]);
     r.assert_code(0);
     let out: Value =
         serde_json::from_slice(&rt.block_on(get(&f.bucket, "ptr/p_out.json")).unwrap()).unwrap();
@@ -417,29 +360,17 @@ fn bad_payloads_are_invalid_input() {
     let rt = rt();
     let f = rt.block_on(python_function(&[], &[]));
     let missing = format!("s3://{}/nope.json", f.bucket);
-    let r = run_lambda(
-        &["run", &f.name, &missing, "--code", &f.code_url],
-        &[],
-        None,
-    );
+    let r = run_function(&f.name, &missing, &f.code_url, &[]);
     r.assert_code(9);
-    assert!(
-        r.last_line().starts_with("InvalidInput: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("InvalidInput: ");
 
     let url = rt.block_on(put(&f.bucket, "broken.json", b"{\"type\": ".to_vec()));
-    let r = run_lambda(&["run", &f.name, &url, "--code", &f.code_url], &[], None);
+    let r = run_function(&f.name, &url, &f.code_url, &[]);
     r.assert_code(9);
-    assert!(
-        r.last_line().contains("not valid JSON"),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_contains("not valid JSON");
 
     let url = rt.block_on(put(&f.bucket, "notgz.json.gz", b"{}".to_vec()));
-    let r = run_lambda(&["run", &f.name, &url, "--code", &f.code_url], &[], None);
+    let r = run_function(&f.name, &url, &f.code_url, &[]);
     r.assert_code(9);
 }
 
@@ -450,11 +381,7 @@ fn function_not_found() {
     let url = rt.block_on(put(&bucket, "in.json", b"{}".to_vec()));
     let r = run_lambda(&["run", "no-such-function", &url], &[], None);
     r.assert_code(11);
-    assert!(
-        r.last_line().starts_with("ResourceNotFound: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("ResourceNotFound: ");
 }
 
 #[test]
@@ -462,25 +389,14 @@ fn output_failures_fail_the_run() {
     let rt = rt();
     let f = rt.block_on(python_function(&[], &[]));
     let url = rt.block_on(put(&f.bucket, "o.json", b"{}".to_vec()));
-    let r = run_lambda(
-        &[
-            "run",
-            &f.name,
-            &url,
-            "--code",
-            &f.code_url,
-            "--output",
-            "s3://no-such-bucket-rl/o.json",
-        ],
-        &[],
-        None,
+    let r = run_function(
+        &f.name,
+        &url,
+        &f.code_url,
+        &["--output", "s3://no-such-bucket-rl/o.json"],
     );
     r.assert_code(8);
-    assert!(
-        r.last_line().starts_with("OutputWriteError: "),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_starts_with("OutputWriteError: ");
     // Writing over the input is refused before anything runs.
     let r = run_lambda(&["run", &f.name, &url, "--output", &url], &[], None);
     r.assert_code(2);
@@ -528,11 +444,7 @@ fn unsupported_functions_are_explained() {
     });
     let r = run_lambda(&["run", &image, &url], &[], None);
     r.assert_code(14);
-    assert!(
-        r.last_line().contains("container image"),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_contains("container image");
 }
 
 #[test]
@@ -547,17 +459,12 @@ fn cirrus_command_line_through_the_run_script() {
         std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
     )
     .unwrap();
-    let out = std::process::Command::new(run)
-        .args([&f.name, &url, "--code", &f.code_url])
-        .env("PATH", path)
-        .envs(LocalAws::shared().env())
-        .env("STRATUS_PYTHON", python())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    local_aws::checked_output(
+        std::process::Command::new(run)
+            .args([&f.name, &url, "--code", &f.code_url])
+            .env("PATH", path)
+            .envs(LocalAws::shared().env())
+            .env("STRATUS_PYTHON", python()),
     );
     assert!(rt.block_on(get(&f.bucket, "legacy/x_out.json")).is_some());
 }
@@ -580,7 +487,7 @@ fn qualified_function_names() {
     });
     let url = rt.block_on(put(&f.bucket, "q.json", b"{}".to_vec()));
     let qualified = format!("{}:{version}", f.name);
-    let r = run_lambda(&["run", &qualified, &url, "--code", &f.code_url], &[], None);
+    let r = run_function(&qualified, &url, &f.code_url, &[]);
     r.assert_code(0);
     let out: Value =
         serde_json::from_slice(&rt.block_on(get(&f.bucket, "q_out.json")).unwrap()).unwrap();
@@ -599,20 +506,15 @@ fn a_function_on_another_python_is_refused_before_its_code_is_fetched() {
     let rt = rt();
     let name = unique("newer");
     rt.block_on(create_function(NewFunction {
-        name: &name,
         runtime: LambdaRuntime::from(runtime.as_str()),
-        handler: "task.handler",
-        zip: &zip_of(&[("task.py", b"def handler(e, c): return e", 0o644)]),
-        env: &[],
-        layers: &[],
+        ..NewFunction::python(
+            &name,
+            &zip_of(&[("task.py", b"def handler(e, c): return e", 0o644)]),
+        )
     }));
     let bucket = rt.block_on(LocalAws::shared().new_bucket("newer"));
     let url = rt.block_on(put(&bucket, "in.json", b"{}".to_vec()));
-    let r = run_lambda(
-        &["run", &name, &url, "--code", "/nonexistent/code.zip"],
-        &[],
-        None,
-    );
+    let r = run_function(&name, &url, "/nonexistent/code.zip", &[]);
     r.assert_code(17);
     assert!(
         r.last_line().starts_with(&format!(

@@ -12,7 +12,6 @@ use aws_sdk_batch::types::{
     CeState, CeType, ComputeEnvironmentOrder, ContainerProperties, JobDefinitionType, JqState,
     ResourceRequirement, ResourceType,
 };
-use aws_sdk_lambda::types::Runtime as LambdaRuntime;
 use common::*;
 use local_aws::LocalAws;
 use serde_json::Value;
@@ -88,6 +87,25 @@ async fn batch_queue(name: &str) -> Queue {
     }
 }
 
+impl Queue {
+    /// `run-lambda submit FUNCTION --payload PAYLOAD` to this queue and job
+    /// definition, with `extra` arguments.
+    fn submit(&self, function: &str, payload: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "submit",
+            function,
+            "--payload",
+            payload,
+            "--job-queue",
+            &self.queue,
+            "--job-definition",
+            &self.definition,
+        ];
+        args.extend_from_slice(extra);
+        run_lambda(&args, &[], None)
+    }
+}
+
 async fn job_parameters(job_id: &str) -> std::collections::HashMap<String, String> {
     let batch = aws_sdk_batch::Client::new(&LocalAws::shared().sdk_config().await);
     let out = batch.describe_jobs().jobs(job_id).send().await.unwrap();
@@ -102,33 +120,11 @@ fn submit_uploads_the_payload_and_the_job_runs_it() {
     let bucket = rt.block_on(LocalAws::shared().new_bucket("submit"));
     let zip = python_zip();
     let function = format!("{name}-task");
-    rt.block_on(create_function(NewFunction {
-        name: &function,
-        runtime: LambdaRuntime::Python311,
-        handler: "task.handler",
-        zip: &zip,
-        env: &[],
-        layers: &[],
-    }));
+    rt.block_on(create_function(NewFunction::python(&function, &zip)));
     let code = rt.block_on(put(&bucket, "code/task.zip", zip));
     let payload_file = format!("{FIXTURES}/cirrus-payload.json");
     let prefix = format!("s3://{bucket}/batch/cog");
-    let r = run_lambda(
-        &[
-            "submit",
-            &function,
-            "--payload",
-            &payload_file,
-            "--job-queue",
-            &q.queue,
-            "--job-definition",
-            &q.definition,
-            "--payload-url-prefix",
-            &prefix,
-        ],
-        &[],
-        None,
-    );
+    let r = q.submit(&function, &payload_file, &["--payload-url-prefix", &prefix]);
     r.assert_code(0);
     let submitted: Value = serde_json::from_str(r.stdout.trim()).unwrap();
     let job_id = submitted["jobId"].as_str().unwrap();
@@ -179,20 +175,7 @@ fn submit_an_s3_payload_as_it_is() {
     let q = rt.block_on(batch_queue(&name));
     let bucket = rt.block_on(LocalAws::shared().new_bucket("submit-s3"));
     let url = rt.block_on(put(&bucket, "p/in.json", b"{}".to_vec()));
-    let r = run_lambda(
-        &[
-            "submit",
-            "some-function",
-            "--payload",
-            &url,
-            "--job-queue",
-            &q.queue,
-            "--job-definition",
-            &q.definition,
-        ],
-        &[],
-        None,
-    );
+    let r = q.submit("some-function", &url, &[]);
     r.assert_code(0);
     let submitted: Value = serde_json::from_str(r.stdout.trim()).unwrap();
     let params = rt.block_on(job_parameters(submitted["jobId"].as_str().unwrap()));
@@ -201,40 +184,10 @@ fn submit_an_s3_payload_as_it_is() {
 
     // A missing payload, and a local one with nowhere to go.
     let missing = format!("s3://{bucket}/p/missing.json");
-    let r = run_lambda(
-        &[
-            "submit",
-            "f",
-            "--payload",
-            &missing,
-            "--job-queue",
-            &q.queue,
-            "--job-definition",
-            &q.definition,
-        ],
-        &[],
-        None,
-    );
+    let r = q.submit("f", &missing, &[]);
     r.assert_code(9);
     let local = format!("{FIXTURES}/cirrus-payload.json");
-    let r = run_lambda(
-        &[
-            "submit",
-            "f",
-            "--payload",
-            &local,
-            "--job-queue",
-            &q.queue,
-            "--job-definition",
-            &q.definition,
-        ],
-        &[],
-        None,
-    );
+    let r = q.submit("f", &local, &[]);
     r.assert_code(2);
-    assert!(
-        r.last_line().contains("--payload-url-prefix"),
-        "{}",
-        r.last_line()
-    );
+    r.assert_last_line_contains("--payload-url-prefix");
 }

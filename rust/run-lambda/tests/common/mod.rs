@@ -131,6 +131,21 @@ impl Run {
             .unwrap_or("")
     }
 
+    /// Asserts that the last line starts with `prefix`, showing the line if not.
+    pub fn assert_last_line_starts_with(&self, prefix: &str) {
+        assert!(self.last_line().starts_with(prefix), "{}", self.last_line());
+    }
+
+    /// Asserts that the last line contains `part`, showing the line if not.
+    pub fn assert_last_line_contains(&self, part: &str) {
+        assert!(self.last_line().contains(part), "{}", self.last_line());
+    }
+
+    /// Asserts that the last line ends with `suffix`, showing the line if not.
+    pub fn assert_last_line_ends_with(&self, suffix: &str) {
+        assert!(self.last_line().ends_with(suffix), "{}", self.last_line());
+    }
+
     pub fn assert_code(&self, code: i32) {
         assert_eq!(
             self.code, code,
@@ -253,15 +268,8 @@ except iam.exceptions.EntityAlreadyExistsException:
     role = iam.get_role(RoleName="run-lambda-test")
 print(role["Role"]["Arn"])
 "#;
-        let out = Command::new(python())
-            .args(["-c", script, &aws.endpoint()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out =
+            local_aws::checked_output(Command::new(python()).args(["-c", script, &aws.endpoint()]));
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     })
     .clone()
@@ -279,6 +287,21 @@ pub struct NewFunction<'a> {
     pub zip: &'a [u8],
     pub env: &'a [(&'a str, &'a str)],
     pub layers: &'a [String],
+}
+
+impl<'a> NewFunction<'a> {
+    /// `name`, a Python 3.11 function with the code `zip` (`task.handler`, as
+    /// in the Python test function), no variables and no layers.
+    pub fn python(name: &'a str, zip: &'a [u8]) -> Self {
+        NewFunction {
+            name,
+            runtime: aws_sdk_lambda::types::Runtime::Python311,
+            handler: "task.handler",
+            zip,
+            env: &[],
+            layers: &[],
+        }
+    }
 }
 
 /// Create a function in moto (code uploaded as a zip).
