@@ -205,7 +205,9 @@ def handler(event, context):
                 "mean_band1": float(ds.read(1, out_shape=(64, 64)).mean())}
 PY
 NODE_RUNTIME=$node_runtime $py - "$bucket" "$key" "$work" "$MOTO_PORT" <<'PY'
-import datetime, io, json, os, pathlib, sys, urllib.parse, zipfile, boto3
+import io, json, os, pathlib, sys, zipfile, boto3
+sys.path.insert(0, "scripts/lib")
+from s3_event import object_created
 bucket, key, work, port = sys.argv[1:]
 s3, lam, iam = boto3.client("s3"), boto3.client("lambda"), boto3.client("iam")
 s3.create_bucket(Bucket=bucket)
@@ -237,17 +239,7 @@ for name, runtime, handler, env, layers, payload in [
     s3.put_object(Bucket=bucket, Key=f"code/{name}.zip", Body=code)
     s3.put_object(Bucket=bucket, Key=f"payloads/{name}.json", Body=json.dumps(payload).encode())
 s3.put_object(Bucket=bucket, Key="payloads/echo-py-bad.json", Body=b'{"text": "not json"}')
-record = {
-    "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-    "eventTime": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-    "eventName": "ObjectCreated:Put", "userIdentity": {"principalId": "AWS:TEST"},
-    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-    "responseElements": {"x-amz-request-id": "TEST", "x-amz-id-2": "TEST"},
-    "s3": {"s3SchemaVersion": "1.0", "configurationId": "raster-upload",
-           "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"}, "arn": f"arn:aws:s3:::{bucket}"},
-           "object": {"key": urllib.parse.quote_plus(key, safe="/"), "size": size, "eTag": "test", "sequencer": "0"}},
-}
-json.dump({"Records": [record]}, open(f"{work}/event.json", "w"))
+json.dump(object_created(bucket, {key: size}), open(f"{work}/event.json", "w"))
 PY
 
 # `docker run` of IMAGE on the host's network (moto and the Runtime API are on its loopback),
@@ -329,7 +321,9 @@ canary_pid=$!
 gdal_translate -q -of GTiff -co GEOTIFF_KEYS_FLAVOR=ESRI_PE -a_ullr 10 50 11 49 \
   -a_srs "+proj=longlat +ellps=GRS80 +nadgrids=$work/canary.gsb +wktext +no_defs" "$work/src.tif" "$work/grid-crs.tif" 2>/dev/null
 $py - "$bucket" "$work" "$canary_port" <<'PY'
-import datetime, json, struct, sys, urllib.parse, boto3
+import json, struct, sys, boto3
+sys.path.insert(0, "scripts/lib")
+from s3_event import object_created
 bucket, work, port = sys.argv[1:]
 s3 = boto3.client("s3")
 vrt = (f'<VRTDataset rasterXSize="8" rasterYSize="8"><VRTRasterBand dataType="Byte" band="1">'
@@ -341,18 +335,9 @@ for i in range(5000):
     chain += struct.pack("<HHHII", 1, 256, 3, 1, 1) + struct.pack("<I", nxt)
 objects = {"hostile/refs.vrt": vrt.encode(), "hostile/grid-crs.tif": open(f"{work}/grid-crs.tif", "rb").read(),
            "hostile/chain.tif": bytes(chain)}
-records = []
 for key, body in objects.items():
     s3.put_object(Bucket=bucket, Key=key, Body=body)
-    records.append({"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                    "eventTime": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                    "eventName": "ObjectCreated:Put", "userIdentity": {"principalId": "AWS:TEST"},
-                    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-                    "responseElements": {"x-amz-request-id": "TEST", "x-amz-id-2": "TEST"},
-                    "s3": {"s3SchemaVersion": "1.0", "configurationId": "raster-upload",
-                           "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"}, "arn": f"arn:aws:s3:::{bucket}"},
-                           "object": {"key": urllib.parse.quote_plus(key, safe="/"), "size": len(body), "eTag": "t", "sequencer": "0"}}})
-json.dump({"Records": records}, open(f"{work}/hostile-event.json", "w"))
+json.dump(object_created(bucket, {key: len(body) for key, body in objects.items()}), open(f"{work}/hostile-event.json", "w"))
 PY
 "$runner" exec "$work/bootstrap" --runtime provided.al2023 --function-name gdal-lambda \
   --payload "$work/hostile-event.json" --output "$work/hostile-response.json" \
