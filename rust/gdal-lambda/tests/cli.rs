@@ -4,34 +4,21 @@
 
 use std::process::Command;
 
+use raster_info::samples::Blank;
 use serde_json::Value;
 
 #[test]
 fn a_relative_path_gives_an_absolute_href() {
     let dir = tempfile::tempdir().unwrap();
-    let status = Command::new("gdal_create")
-        .args([
-            "-q",
-            "-of",
-            "GTiff",
-            "-outsize",
-            "8",
-            "8",
-            "-a_srs",
-            "EPSG:32633",
-        ])
-        .args([
-            "-a_ullr",
-            "500000",
-            "5000080",
-            "500080",
-            "5000000",
-            "scene.tif",
-        ])
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    Blank {
+        size: [8, 8],
+        data_type: "Byte",
+        burn: &[0],
+        srs: Some("EPSG:32633"),
+        ullr: Some([500_000.0, 5_000_080.0, 500_080.0, 5_000_000.0]),
+        extra: &[],
+    }
+    .create(&dir.path().join("scene.tif"));
     let out = local_aws::checked_output(
         Command::new(env!("CARGO_BIN_EXE_gdal-lambda"))
             .args(["stac", "scene.tif"])

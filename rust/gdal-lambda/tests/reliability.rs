@@ -18,7 +18,6 @@ mod common;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -26,7 +25,7 @@ use common::corpus::{self, Expect};
 use gdal_lambda::{handle, Config, Deps, HandlerError, Status, MAX_RECORD_BYTES};
 use lambda_runtime::{Context, LambdaEvent};
 use local_aws::{Canaries, Fault, FaultPlan, FaultProxy, LocalAws};
-use raster_info::samples;
+use raster_info::samples::{self, Blank};
 use serde_json::Value;
 use stratus_aws::{objects, S3Url};
 
@@ -78,22 +77,15 @@ fn hostile_keys(canaries: &Canaries) -> Vec<String> {
 /// A small raster `width` pixels wide, so that an Item shows which object it came from.
 fn raster_of_width(dir: &Path, width: u64) -> Vec<u8> {
     let path = dir.join(format!("w{width}.tif"));
-    let status = Command::new("gdal_create")
-        .args([
-            "-q",
-            "-of",
-            "GTiff",
-            "-outsize",
-            &width.to_string(),
-            "50",
-            "-burn",
-            "1",
-        ])
-        .args(["-a_srs", "EPSG:4326", "-a_ullr", "0", "50", "1", "49"])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    Blank {
+        size: [width as usize, 50],
+        data_type: "Byte",
+        burn: &[1],
+        srs: Some("EPSG:4326"),
+        ullr: Some([0.0, 50.0, 1.0, 49.0]),
+        extra: &[],
+    }
+    .create(&path);
     std::fs::read(path).unwrap()
 }
 

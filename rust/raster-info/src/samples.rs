@@ -15,8 +15,49 @@ fn run(cmd: &mut Command) {
     );
 }
 
-fn create(out: &Path, args: &[&str]) {
-    run(Command::new("gdal_create").args(args).arg(out));
+/// A new GeoTIFF as `gdal_create` makes it: `width`×`height` pixels of
+/// `data_type`, one band per value in `burn` (each filled with it), in `srs`
+/// over `ullr` (`[ulx, uly, lrx, lry]`) when given, with more `gdal_create`
+/// arguments in `extra` (creation options, metadata).
+#[derive(Debug, Clone, Copy)]
+pub struct Blank<'a> {
+    /// Width and height in pixels.
+    pub size: [usize; 2],
+    /// GDAL data type (`Byte`, `UInt16`, `Float32`, …).
+    pub data_type: &'a str,
+    /// The value of each band.
+    pub burn: &'a [u32],
+    /// CRS (`EPSG:32633`, a PROJ string …).
+    pub srs: Option<&'a str>,
+    /// Corners: upper left x and y, lower right x and y.
+    pub ullr: Option<[f64; 4]>,
+    /// More `gdal_create` arguments.
+    pub extra: &'a [&'a str],
+}
+
+impl Blank<'_> {
+    /// Write it to `out`.
+    pub fn create(&self, out: &Path) {
+        let mut cmd = Command::new("gdal_create");
+        cmd.args(["-q", "-of", "GTiff", "-outsize"])
+            .args(self.size.map(|n| n.to_string()))
+            .args([
+                "-bands",
+                &self.burn.len().to_string(),
+                "-ot",
+                self.data_type,
+            ]);
+        for value in self.burn {
+            cmd.args(["-burn", &value.to_string()]);
+        }
+        if let Some(srs) = self.srs {
+            cmd.args(["-a_srs", srs]);
+        }
+        if let Some(ullr) = self.ullr {
+            cmd.arg("-a_ullr").args(ullr.map(|v| v.to_string()));
+        }
+        run(cmd.args(self.extra).arg(out));
+    }
 }
 
 fn translate(src: &Path, out: &Path, args: &[&str]) {
@@ -32,31 +73,14 @@ fn translate(src: &Path, out: &Path, args: &[&str]) {
 pub fn cog(dir: &Path, name: &str, size: usize, compress: bool) -> PathBuf {
     let tmp = dir.join(format!("{name}.src.tif"));
     let out = dir.join(name);
-    let s = size.to_string();
-    let right = (500_000 + size * 10).to_string();
-    let bottom = (5_000_000 - size * 10).to_string();
-    create(
-        &tmp,
-        &[
-            "-q",
-            "-of",
-            "GTiff",
-            "-outsize",
-            &s,
-            &s,
-            "-bands",
-            "1",
-            "-ot",
-            "Byte",
-            "-burn",
-            "7",
-            "-a_srs",
-            "EPSG:32633",
-            "-a_ullr",
-            "500000",
-            "5000000",
-            &right,
-            &bottom,
+    let edge = (size * 10) as f64;
+    Blank {
+        size: [size, size],
+        data_type: "Byte",
+        burn: &[7],
+        srs: Some("EPSG:32633"),
+        ullr: Some([500_000.0, 5_000_000.0, 500_000.0 + edge, 5_000_000.0 - edge]),
+        extra: &[
             "-mo",
             "TIFFTAG_DATETIME=2024:03:05 10:11:12",
             "-co",
@@ -64,7 +88,8 @@ pub fn cog(dir: &Path, name: &str, size: usize, compress: bool) -> PathBuf {
             "-co",
             "SPARSE_OK=NO",
         ],
-    );
+    }
+    .create(&tmp);
     let compress = if compress {
         "COMPRESS=DEFLATE"
     } else {
@@ -91,30 +116,15 @@ pub fn cog(dir: &Path, name: &str, size: usize, compress: bool) -> PathBuf {
 /// A striped (not tiled) 1024×1024 GeoTIFF in WGS84, no overviews.
 pub fn striped_geotiff(dir: &Path, name: &str) -> PathBuf {
     let out = dir.join(name);
-    create(
-        &out,
-        &[
-            "-q",
-            "-of",
-            "GTiff",
-            "-outsize",
-            "1024",
-            "1024",
-            "-bands",
-            "1",
-            "-ot",
-            "UInt16",
-            "-burn",
-            "100",
-            "-a_srs",
-            "EPSG:4326",
-            "-a_ullr",
-            "10",
-            "50",
-            "11",
-            "49",
-        ],
-    );
+    Blank {
+        size: [1024, 1024],
+        data_type: "UInt16",
+        burn: &[100],
+        srs: Some("EPSG:4326"),
+        ullr: Some([10.0, 50.0, 11.0, 49.0]),
+        extra: &[],
+    }
+    .create(&out);
     out
 }
 
@@ -122,13 +132,15 @@ pub fn striped_geotiff(dir: &Path, name: &str) -> PathBuf {
 pub fn png_without_crs(dir: &Path, name: &str) -> PathBuf {
     let tmp = dir.join(format!("{name}.src.tif"));
     let out = dir.join(name);
-    create(
-        &tmp,
-        &[
-            "-q", "-of", "GTiff", "-outsize", "64", "48", "-bands", "3", "-ot", "Byte", "-burn",
-            "10", "-burn", "20", "-burn", "30",
-        ],
-    );
+    Blank {
+        size: [64, 48],
+        data_type: "Byte",
+        burn: &[10, 20, 30],
+        srs: None,
+        ullr: None,
+        extra: &[],
+    }
+    .create(&tmp);
     translate(
         &tmp,
         &out,
@@ -144,36 +156,15 @@ pub fn multiband_nodata(dir: &Path, name: &str) -> PathBuf {
     let tmp = dir.join(format!("{name}.src.tif"));
     let vrt = dir.join(format!("{name}.src.vrt"));
     let out = dir.join(name);
-    create(
-        &tmp,
-        &[
-            "-q",
-            "-of",
-            "GTiff",
-            "-outsize",
-            "300",
-            "200",
-            "-bands",
-            "4",
-            "-ot",
-            "Float32",
-            "-burn",
-            "1",
-            "-burn",
-            "2",
-            "-burn",
-            "3",
-            "-burn",
-            "4",
-            "-a_srs",
-            "EPSG:3857",
-            "-a_ullr",
-            "0",
-            "200000",
-            "300000",
-            "0",
-        ],
-    );
+    Blank {
+        size: [300, 200],
+        data_type: "Float32",
+        burn: &[1, 2, 3, 4],
+        srs: Some("EPSG:3857"),
+        ullr: Some([0.0, 200000.0, 300000.0, 0.0]),
+        extra: &[],
+    }
+    .create(&tmp);
     // A VRT sets what gdal_translate has no flag for (descriptions, units).
     let mut bands = String::new();
     for (i, (name, color)) in [
@@ -214,32 +205,15 @@ pub fn multiband_nodata(dir: &Path, name: &str) -> PathBuf {
 /// common non-COG layout, read with more than one range.
 pub fn late_overviews(dir: &Path, name: &str) -> PathBuf {
     let out = dir.join(name);
-    create(
-        &out,
-        &[
-            "-q",
-            "-of",
-            "GTiff",
-            "-outsize",
-            "1024",
-            "1024",
-            "-bands",
-            "1",
-            "-ot",
-            "Byte",
-            "-burn",
-            "9",
-            "-a_srs",
-            "EPSG:32632",
-            "-a_ullr",
-            "300000",
-            "5100000",
-            "310240",
-            "5089760",
-            "-co",
-            "TILED=YES",
-        ],
-    );
+    Blank {
+        size: [1024, 1024],
+        data_type: "Byte",
+        burn: &[9],
+        srs: Some("EPSG:32632"),
+        ullr: Some([300000.0, 5100000.0, 310240.0, 5089760.0]),
+        extra: &["-co", "TILED=YES"],
+    }
+    .create(&out);
     run(Command::new("gdaladdo")
         .args(["-q", "-r", "nearest"])
         .arg(&out)
@@ -253,30 +227,15 @@ pub fn late_overviews(dir: &Path, name: &str) -> PathBuf {
 /// the ASCII grid) get none: an upload is one object.
 pub fn each_format(dir: &Path, stem: &str) -> Vec<PathBuf> {
     let src = dir.join(format!("{stem}.src.tif"));
-    create(
-        &src,
-        &[
-            "-q",
-            "-of",
-            "GTiff",
-            "-outsize",
-            "96",
-            "80",
-            "-bands",
-            "1",
-            "-ot",
-            "Byte",
-            "-burn",
-            "42",
-            "-a_srs",
-            "EPSG:32631",
-            "-a_ullr",
-            "400000",
-            "5600000",
-            "400960",
-            "5599200",
-        ],
-    );
+    Blank {
+        size: [96, 80],
+        data_type: "Byte",
+        burn: &[42],
+        srs: Some("EPSG:32631"),
+        ullr: Some([400000.0, 5600000.0, 400960.0, 5599200.0]),
+        extra: &[],
+    }
+    .create(&src);
     let out: Vec<PathBuf> = [
         ("GTiff", "tif", &["-co", "TILED=YES"][..]),
         ("PNG", "png", &["-co", "WORLDFILE=NO"][..]),
