@@ -67,11 +67,12 @@ validate-stac +items:
 test-rust:
     STRATUS_PYTHON="$PWD/.venv/bin/python" cargo test --workspace --locked
 
-# Check formatting and lints of the Rust code (rustfmt, clippy with warnings as errors)
+# Check the Rust code: rustfmt, clippy with warnings as errors, no import circle between modules
 [group('rust')]
 lint-rust:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    scripts/check-imports
 
 # Format the Rust code
 [group('rust')]

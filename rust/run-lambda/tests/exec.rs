@@ -36,7 +36,7 @@ fn json(s: &str) -> Value {
 
 #[test]
 fn report_has_the_timings_as_json() {
-    // What benchmarks read (`just run-lambda-overhead`), instead of the logs.
+    // What benchmarks read (`just bench-run-lambda`), instead of the logs.
     let tmp = tempfile::tempdir().unwrap();
     let report = tmp.path().join("report.json");
     let r = run_lambda(
