@@ -5,7 +5,7 @@
 
 use aws_lambda_events::event::s3::S3Event;
 use serde_json::Value;
-use stratus_aws::{decode_event_key, S3Url};
+use stratus_aws::{decode_event_key, Location, S3Url};
 
 /// A parsed invocation payload.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,7 +181,17 @@ fn parse_body(payload: &Value) -> Result<Request, String> {
             let text = u
                 .as_str()
                 .ok_or_else(|| format!("URL is not a string: {u}"))?;
-            let url = S3Url::parse(text).map_err(|e| e.to_string())?;
+            let url = match Location::parse(text).map_err(|e| e.to_string())? {
+                Location::S3(url) => url,
+                // Another host is not S3, whatever its path looks like: reading it as
+                // s3://<first segment>/<rest> would read an object nobody named.
+                Location::Http(_) | Location::Local(_) => {
+                    return Err(format!(
+                        "{} is not an S3 URL: give s3://bucket/key or an https:// URL of an S3 endpoint",
+                        preview(text)
+                    ))
+                }
+            };
             Ok(Target::Object {
                 url,
                 size: None,
@@ -362,6 +372,8 @@ mod tests {
             json!({}),
             json!({"url": 3}),
             json!({"url": "nope"}),
+            json!({"url": "http://attacker.example/rasters/key.tif"}),
+            json!({"url": "https://127.0.0.1:9000/rasters/key.tif"}),
             json!({"Records": "x"}),
             json!([1]),
         ] {

@@ -187,13 +187,21 @@ fn one_line(s: &str) -> String {
 /// A command-line error clap found, as a [`Error::Usage`] whose message is
 /// clap's first line (`unexpected argument '--x' found`).
 pub fn usage_error(e: &clap::Error) -> Error {
+    // clap's first paragraph is the whole error ("the following required arguments
+    // were not provided:" and the arguments on the lines below); usage and tips follow.
     let text = e.render().to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let first = first.trim().trim_start_matches("error:").trim();
-    Error::Usage(if first.is_empty() {
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+        .collect();
+    let message = message.join(" ");
+    let message = message.trim_start_matches("error:").trim();
+    Error::Usage(if message.is_empty() {
         e.kind().to_string()
     } else {
-        first.to_string()
+        message.to_string()
     })
 }
 
@@ -316,6 +324,16 @@ mod tests {
             "{line}"
         );
         assert_eq!(classify(&usage_error(&e)).0.code(), 2);
+        // A message on several lines is kept whole: which arguments are missing.
+        let e = crate::cli::Cli::try_parse_from(["run-lambda", "run"]).unwrap_err();
+        let line = last_line(&usage_error(&e));
+        assert!(
+            line.starts_with(
+                "UsageError: the following required arguments were not provided: <FUNCTION>"
+            ),
+            "{line}"
+        );
+        assert!(!line.contains("Usage:") && !line.contains('\n'), "{line}");
     }
 
     #[test]

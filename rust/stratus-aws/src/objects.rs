@@ -26,7 +26,7 @@ pub struct ObjectHead {
     pub size: u64,
     /// Last-modified time, RFC 3339.
     pub last_modified: Option<String>,
-    /// ETag without quotes.
+    /// ETag exactly as S3 returned it, quotes included (RFC 9110 entity-tag).
     pub etag: Option<String>,
     /// Content type.
     pub content_type: Option<String>,
@@ -119,7 +119,8 @@ pub struct RangeRead {
     pub bytes: Bytes,
     /// The whole object's size.
     pub object_size: u64,
-    /// ETag without quotes, to pin later reads to this version.
+    /// ETag exactly as S3 returned it, quotes included (RFC 9110 entity-tag),
+    /// to pin later reads to this version with `If-Match`.
     pub etag: Option<String>,
     /// Last-modified time, RFC 3339.
     pub last_modified: Option<String>,
@@ -207,7 +208,7 @@ async fn get_range_once(
         None if offset == 0 && length <= len => length,
         None => return Ok(Err(transient("the server ignored the Range header".into()))),
     };
-    let etag = out.e_tag().map(|e| e.trim_matches('"').to_string());
+    let etag = out.e_tag().map(str::to_string);
     let last_modified = out
         .last_modified()
         .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
@@ -247,7 +248,7 @@ pub async fn head(client: &Client, url: &S3Url) -> Result<ObjectHead> {
         last_modified: out
             .last_modified()
             .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
-        etag: out.e_tag().map(|e| e.trim_matches('"').to_string()),
+        etag: out.e_tag().map(str::to_string),
         content_type: out.content_type().map(str::to_string),
     })
 }
