@@ -1,0 +1,1 @@
+//! Empty: this package only carries the GDAL build's pinned sources (see Cargo.toml).
