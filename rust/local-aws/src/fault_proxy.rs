@@ -15,6 +15,8 @@ pub enum Fault {
     Reset,
     /// Answer with this status and an S3 error body (500 InternalError, 503 SlowDown).
     Status(u16),
+    /// Answer with this status and S3 error code (403 `AccessDenied`, a KMS refusal …).
+    Error(u16, &'static str),
     /// Answer nothing for the plan's stall time, then close.
     Stall,
     /// Forward, then send the answer's headers and only half its body.
@@ -78,6 +80,8 @@ pub struct Seen {
     pub target: String,
     /// The `Range` header, if any.
     pub range: Option<String>,
+    /// The `If-Match` header, if any, exactly as sent.
+    pub if_match: Option<String>,
     /// The fault injected, if any.
     pub fault: Option<Fault>,
 }
@@ -215,6 +219,7 @@ fn serve(mut client: TcpStream, upstream: u16, state: &Mutex<State>) {
         })
     };
     let range = header("range");
+    let if_match = header("if-match");
     let (fault, stall) = match state.lock() {
         Ok(mut s) => {
             let fault = s.choose(&method, &target);
@@ -222,6 +227,7 @@ fn serve(mut client: TcpStream, upstream: u16, state: &Mutex<State>) {
                 method: method.clone(),
                 target,
                 range,
+                if_match,
                 fault,
             });
             (fault, s.plan.stall)
@@ -230,11 +236,11 @@ fn serve(mut client: TcpStream, upstream: u16, state: &Mutex<State>) {
     };
     match fault {
         Some(Fault::Reset) => {}
-        Some(Fault::Status(code)) => {
-            let (reason, s3_code) = if code == 503 {
-                ("Slow Down", "SlowDown")
-            } else {
-                ("Internal Server Error", "InternalError")
+        Some(fault @ (Fault::Status(_) | Fault::Error(..))) => {
+            let (code, reason, s3_code) = match fault {
+                Fault::Status(503) => (503, "Slow Down", "SlowDown"),
+                Fault::Error(code, s3_code) => (code, "Refused", s3_code),
+                _ => (500, "Internal Server Error", "InternalError"),
             };
             let body = format!("<Error><Code>{s3_code}</Code><Message>injected</Message></Error>");
             let _ = write!(

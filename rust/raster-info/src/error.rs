@@ -42,6 +42,24 @@ impl ErrorKind {
         }
     }
 
+    /// Every kind, for looking one up by name.
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::NotARaster,
+        ErrorKind::CorruptRaster,
+        ErrorKind::LimitExceeded,
+        ErrorKind::ExternalReference,
+        ErrorKind::ReadFailed,
+        ErrorKind::OutOfMemory,
+        ErrorKind::NotFound,
+        ErrorKind::EmptyObject,
+        ErrorKind::Gdal,
+    ];
+
+    /// The kind named `name` ([`ErrorKind::name`]).
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// Whether reading the same bytes again gives the same error for sure.
     /// Read failures, memory and unclassified GDAL errors may pass next time.
     pub fn is_permanent(self) -> bool {

@@ -1,17 +1,35 @@
-//! Locking GDAL down in a process that reads only uploads (gdal-lambda in Lambda).
+//! Locking GDAL down in a process that reads only uploads (gdal-lambda's
+//! parse worker): what GDAL and PROJ may open from then on.
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 use crate::gdal_env::configure_gdal;
-use crate::vsi;
+use crate::{proj_files, vsi};
+
+/// What the lockdown put in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lockdown {
+    /// The only local directories GDAL and PROJ may read (their data), read-only.
+    pub local_dirs: Vec<String>,
+    /// PROJ's own file access goes through GDAL's guarded file systems.
+    pub proj_through_vsi: bool,
+    /// Why it does not, when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proj_detail: Option<String>,
+}
 
 /// For the rest of the process, GDAL can read uploaded objects
-/// ([`crate::read_object_info`]), its own in-memory files and its data files
-/// (`GDAL_DATA`), and nothing else: every other virtual file system
+/// ([`crate::read_object_info`]), its own in-memory files and the data files
+/// of GDAL and PROJ, and nothing else: every other virtual file system
 /// (`/vsicurl/`, `/vsis3/`, `/vsizip/`, …) refuses, the local file system
-/// opens only GDAL's data files, read-only, and PROJ's network access is off.
-/// Call it once at start, before any record is read.
-pub fn lockdown() {
+/// opens only those data directories, read-only, PROJ's network access is
+/// off, and PROJ's own file access (the grid and init files a CRS names)
+/// goes through the same file systems. Call it once at start, before any
+/// upload is read, on the thread that will read them (PROJ's context is
+/// per thread).
+pub fn lockdown() -> Lockdown {
     configure_gdal();
     gdal::DriverManager::register_all();
     #[allow(unsafe_code)]
@@ -19,7 +37,35 @@ pub fn lockdown() {
     unsafe {
         gdal_sys::OSRSetPROJEnableNetwork(0);
     }
-    vsi::install_guards(gdal_data_dir().into_iter().collect());
+    let dirs: Vec<PathBuf> = gdal_data_dir()
+        .into_iter()
+        .chain(proj_data_dirs())
+        .collect();
+    vsi::install_guards(dirs);
+    let proj = proj_files::route_through_vsi();
+    open_proj_database();
+    Lockdown {
+        local_dirs: vsi::allowed_dirs()
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect(),
+        proj_through_vsi: proj.is_ok(),
+        proj_detail: proj.err(),
+    }
+}
+
+/// Make PROJ open its database (proj.db, which it keeps open) now, on this
+/// thread's context: a process confined afterwards can open no file.
+fn open_proj_database() {
+    use gdal::spatial_ref::{CoordTransform, SpatialRef};
+    let (Ok(utm), Ok(wgs84)) = (SpatialRef::from_epsg(32633), SpatialRef::from_epsg(4326)) else {
+        tracing::warn!("PROJ's database could not be read at start");
+        return;
+    };
+    if let Ok(t) = CoordTransform::new(&utm, &wgs84) {
+        let (mut x, mut y, mut z) = ([500_000.0], [5_000_000.0], [0.0]);
+        let _ = t.transform_coords(&mut x, &mut y, &mut z);
+    }
 }
 
 /// Where GDAL finds its data files: `GDAL_DATA`, else where GDAL was built to look.
@@ -38,4 +84,26 @@ fn gdal_data_dir() -> Option<PathBuf> {
         (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
     };
     found.and_then(|f| PathBuf::from(f).parent().map(PathBuf::from))
+}
+
+/// Where PROJ finds its data (proj.db, grids by bare name): GDAL's view of PROJ's search path.
+fn proj_data_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    #[allow(unsafe_code)]
+    // SAFETY: GDAL returns a NULL-terminated list we own and free with CSLDestroy.
+    unsafe {
+        let list = gdal_sys::OSRGetPROJSearchPaths();
+        if list.is_null() {
+            return dirs;
+        }
+        let mut p = list;
+        while !(*p).is_null() {
+            dirs.push(PathBuf::from(
+                std::ffi::CStr::from_ptr(*p).to_string_lossy().into_owned(),
+            ));
+            p = p.add(1);
+        }
+        gdal_sys::CSLDestroy(list);
+    }
+    dirs
 }

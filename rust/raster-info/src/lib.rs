@@ -20,6 +20,8 @@ mod guard;
 mod info;
 mod object;
 mod object_cache;
+mod png_check;
+mod proj_files;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod stac;
@@ -29,7 +31,7 @@ mod vsi;
 pub use cog::CogCheck;
 pub use error::{Error, ErrorKind, Result};
 pub use gdal_env::HEADER_BYTES;
-pub use guard::lockdown;
+pub use guard::{lockdown, Lockdown};
 pub use info::{read_info, BandInfo, CrsInfo, Gcp, Gcps, Georeferencing, RasterInfo};
 pub use object::{read_object_info, Limits, Object, ALLOWED_DRIVERS};
 pub use object_cache::RangeReader;

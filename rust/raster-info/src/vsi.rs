@@ -404,14 +404,23 @@ unsafe extern "C" fn deny_unlink(user: *mut c_void, name: *const c_char) -> c_in
 
 static LOCAL_DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
 
-/// The canonical path of `name` when it is inside one of the allowed directories.
+/// The local directories the guards let GDAL read (canonical paths).
+pub(crate) fn allowed_dirs() -> &'static [PathBuf] {
+    LOCAL_DIRS.get().map_or(&[], Vec::as_slice)
+}
+
+/// The canonical path of `name` when it is inside one of the allowed
+/// directories. A path that does not even name one is refused before the
+/// file system is asked anything about it (a refusal never tells whether a
+/// file exists).
 fn allowed_local(name: &str) -> Option<PathBuf> {
+    let dirs = allowed_dirs();
+    let named = std::path::Path::new(name);
+    if !dirs.iter().any(|d| named.starts_with(d)) {
+        return None;
+    }
     let path = std::fs::canonicalize(name).ok()?;
-    LOCAL_DIRS
-        .get()?
-        .iter()
-        .any(|d| path.starts_with(d))
-        .then_some(path)
+    dirs.iter().any(|d| path.starts_with(d)).then_some(path)
 }
 
 unsafe extern "C" fn local_open(
@@ -461,17 +470,23 @@ unsafe extern "C" fn local_stat(
 
 /// Put refusing file systems over every GDAL prefix but `/vsimem/` and ours,
 /// and replace the local file system with one that reads only inside
-/// `local_dirs` (GDAL's data files). For the whole process, once.
+/// `local_dirs` (GDAL's and PROJ's data files). For the whole process, once.
 pub(crate) fn install_guards(local_dirs: Vec<PathBuf>) {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         install_object_handler();
-        let _ = LOCAL_DIRS.set(
-            local_dirs
-                .iter()
-                .filter_map(|d| std::fs::canonicalize(d).ok())
-                .collect(),
-        );
+        // Each directory as given (what GDAL and PROJ will name) and as it really is.
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for d in local_dirs {
+            if let Ok(real) = std::fs::canonicalize(&d) {
+                for form in [d, real] {
+                    if !dirs.contains(&form) {
+                        dirs.push(form);
+                    }
+                }
+            }
+        }
+        let _ = LOCAL_DIRS.set(dirs);
         for prefix in gdal_prefixes() {
             if prefix == OBJECT_PREFIX || prefix == "/vsimem/" {
                 continue;
