@@ -10,6 +10,7 @@ use raster_info::Limits;
 use stratus_aws::Location;
 
 use crate::clock;
+use crate::parsers::Parsers;
 use crate::upload::read_raster;
 
 /// Raster metadata and STAC Items with GDAL.
@@ -60,7 +61,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let sdk = stratus_aws::config::sdk_config_with_timeouts().await;
             let s3 = stratus_aws::config::s3_client(&sdk);
             let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-            let raster = read_raster(&s3, &url, deadline, &Limits::default()).await?;
+            // Parsed as the function parses uploads: in a confined worker, with its budget.
+            let budget = crate::config::WorkerBudget {
+                memory_mb: crate::config::default_worker_memory_mb(None),
+                cpu_seconds: crate::config::DEFAULT_WORKER_CPU_SECONDS,
+            };
+            let parsers = Parsers::new(std::env::current_exe()?, budget);
+            let raster = read_raster(&s3, &parsers, &url, deadline, &Limits::default()).await?;
             (raster.info, ItemSource::object(&url, raster.last_modified))
         }
         None => {

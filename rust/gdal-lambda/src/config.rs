@@ -8,6 +8,27 @@ use stratus_aws::S3Url;
 /// Records processed at once unless `MAX_CONCURRENCY` says otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
+/// What a parse worker may use: kernel-enforced caps, per worker and per record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerBudget {
+    /// Address space of the worker in MiB (`RLIMIT_AS`): allocations past it fail.
+    pub memory_mb: u64,
+    /// CPU seconds one record's parse may use (`RLIMIT_CPU`, to the second).
+    pub cpu_seconds: u64,
+}
+
+/// CPU seconds a record's parse may use unless `WORKER_CPU_SECONDS` says
+/// otherwise: a thousand times what a COG's header takes.
+pub const DEFAULT_WORKER_CPU_SECONDS: u64 = 5;
+
+/// A worker's address space unless `WORKER_MEMORY_MB` says otherwise: half
+/// the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`), at least 256
+/// MiB; 1,024 MiB outside Lambda. Room for any header GDAL reads within the
+/// byte limits, far below what a memory bomb takes.
+pub fn default_worker_memory_mb(function_memory_mb: Option<u64>) -> u64 {
+    function_memory_mb.map_or(1024, |m| (m / 2).max(256))
+}
+
 /// The function's configuration, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -17,8 +38,12 @@ pub struct Config {
     /// Records processed concurrently (`MAX_CONCURRENCY`, default 8).
     pub concurrency: usize,
     /// What one upload may cost to read (`MAX_HEADER_BYTES`, `MAX_BANDS`,
-    /// `MAX_TIFF_IFDS`; defaults: [`Limits::default`]).
+    /// `MAX_TIFF_IFDS`, `MAX_TAG_BYTES`, `MAX_METADATA_DOMAINS`,
+    /// `MAX_TEXT_BYTES`; defaults: [`Limits::default`]).
     pub limits: Limits,
+    /// What the worker that parses one record may use (`WORKER_MEMORY_MB`,
+    /// `WORKER_CPU_SECONDS`).
+    pub worker: WorkerBudget,
     /// Whether an SQS batch's failures are reported per message
     /// (`REPORT_BATCH_ITEM_FAILURES=true`). Only set it where the event source
     /// mapping has `ReportBatchItemFailures`: without it Lambda ignores the
@@ -83,6 +108,18 @@ impl Config {
                 max_header_bytes: positive("MAX_HEADER_BYTES", defaults.max_header_bytes)?,
                 max_bands: size("MAX_BANDS", defaults.max_bands)?,
                 max_tiff_ifds: size("MAX_TIFF_IFDS", defaults.max_tiff_ifds)?,
+                max_tag_bytes: positive("MAX_TAG_BYTES", defaults.max_tag_bytes)?,
+                max_metadata_domains: size("MAX_METADATA_DOMAINS", defaults.max_metadata_domains)?,
+                max_text_bytes: positive("MAX_TEXT_BYTES", defaults.max_text_bytes)?,
+            },
+            worker: WorkerBudget {
+                memory_mb: positive(
+                    "WORKER_MEMORY_MB",
+                    default_worker_memory_mb(
+                        get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").and_then(|m| m.trim().parse().ok()),
+                    ),
+                )?,
+                cpu_seconds: positive("WORKER_CPU_SECONDS", DEFAULT_WORKER_CPU_SECONDS)?,
             },
             report_batch_item_failures: report,
         })

@@ -124,7 +124,7 @@ async fn process_all(
         .map(|(i, (message_id, t))| async move {
             let mut outcome = process_target(t, deps, deadline).await;
             outcome.message_id = message_id;
-            outcome.log();
+            outcome.log(&deps.parsers.unconfined());
             (i, outcome)
         })
         .buffer_unordered(deps.config.concurrency)

@@ -12,8 +12,10 @@
 //!
 //! Modules: [`cli`] (the command line), `handler` (an invocation: records, deadline, response), `event`
 //! (what a payload asks for), `process` (one record), `upload` (an object
-//! read as a raster), `outcome` (how a record ended), `config`, `logging`
-//! (the JSON records), `clock` (timestamps).
+//! read as a raster), `parsers` and [`worker`] (the confined processes that
+//! parse uploads, and the frames of `protocol` between them), `outcome`
+//! (how a record ended), `config`, `logging` (the JSON records), `clock`
+//! (timestamps).
 
 pub mod cli;
 mod clock;
@@ -22,11 +24,15 @@ mod event;
 mod handler;
 mod logging;
 mod outcome;
+mod parsers;
 mod process;
+mod protocol;
 mod upload;
+pub mod worker;
 
 pub use config::Config;
 pub use handler::{handle, HandlerError, Response};
 pub use logging::{init_tracing, MAX_RECORD_BYTES};
 pub use outcome::{FailureKind, Outcome, Status};
+pub use parsers::Parsers;
 pub use process::Deps;

@@ -91,6 +91,8 @@ pub fn init_tracing(cli: bool) {
 pub enum Level {
     /// Normal operation.
     Info,
+    /// Something to look at that is not a failure (a confinement layer missing, a worker's output).
+    Warn,
     /// A record that could not be processed.
     Error,
 }
@@ -113,10 +115,10 @@ pub fn log_record(level: Level, record: Value) {
         line.insert(
             "level".into(),
             Value::String(
-                if level == Level::Info {
-                    "INFO"
-                } else {
-                    "ERROR"
+                match level {
+                    Level::Info => "INFO",
+                    Level::Warn => "WARN",
+                    Level::Error => "ERROR",
                 }
                 .into(),
             ),
@@ -136,6 +138,7 @@ pub fn log_record(level: Level, record: Value) {
             .to_string();
         match level {
             Level::Info => tracing::info!("{msg}: {record}"),
+            Level::Warn => tracing::warn!("{msg}: {record}"),
             Level::Error => tracing::error!("{msg}: {record}"),
         }
     }

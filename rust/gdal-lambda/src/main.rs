@@ -5,11 +5,24 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gdal_lambda::cli::{self, Cli};
-use gdal_lambda::{handle, init_tracing, Config, Deps};
+use gdal_lambda::worker::{self, CapAwareAllocator};
+use gdal_lambda::{handle, init_tracing, Config, Deps, Parsers};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
+/// In a parse worker, an allocation that fails at the memory cap is reported
+/// to the handler before the process aborts.
+#[global_allocator]
+static ALLOCATOR: CapAwareAllocator = CapAwareAllocator;
+
 fn main() -> ExitCode {
+    // The parse worker the handler starts (this binary again): no runtime, no logs of its own.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "parse-worker")
+    {
+        return worker::run();
+    }
     let in_lambda =
         std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() && std::env::args_os().len() == 1;
     init_tracing(!in_lambda);
@@ -39,12 +52,21 @@ fn main() -> ExitCode {
 
 async fn run_lambda() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    // Every GDAL read from here on is of an upload: nothing else may be opened.
-    raster_info::lockdown();
-    let sdk = stratus_aws::config::sdk_config_with_timeouts().await;
+    // Uploads are parsed by confined workers; this process runs no GDAL. The
+    // first worker starts while the SDK reads its configuration.
+    let parsers = Parsers::new(std::env::current_exe()?, config.worker);
+    let (started, sdk) = tokio::join!(
+        parsers.start(),
+        stratus_aws::config::sdk_config_with_timeouts()
+    );
+    if let Err(e) = started {
+        // Not fatal here: every record will try again, and fail to be retried.
+        tracing::error!("the first parse worker did not start: {e}");
+    }
     let deps = Deps {
         config,
         s3: stratus_aws::config::s3_client(&sdk),
+        parsers,
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -45,8 +45,11 @@ pub enum FailureKind {
     S3Error,
     /// The record did not finish before the invocation's deadline.
     Timeout,
-    /// The Item could not be written.
+    /// The Item could not be written (a fault of the deployment or of S3,
+    /// never of the upload: always retried).
     ItemNotWritten,
+    /// The parse worker died or could not start: not known to repeat.
+    WorkerFailed,
     /// GDAL's verdict on the bytes read.
     Raster(raster_info::ErrorKind),
 }
@@ -65,6 +68,7 @@ impl FailureKind {
             FailureKind::S3Error => "S3Error",
             FailureKind::Timeout => "Timeout",
             FailureKind::ItemNotWritten => "ItemNotWritten",
+            FailureKind::WorkerFailed => "WorkerFailed",
             FailureKind::Raster(kind) => kind.name(),
         }
     }
@@ -174,7 +178,9 @@ impl Outcome {
     /// Log the final outcome: a line for a skipped record, an `ERROR` record
     /// for a failure (with `retry` saying whether the invocation is retried);
     /// a processed record has logged its metadata already.
-    pub(crate) fn log(&self) {
+    /// `unconfined` names the parse worker's confinement layers the platform
+    /// refused (every record says so when any is missing).
+    pub(crate) fn log(&self, unconfined: &[String]) {
         match self.status {
             Status::Processed => {}
             Status::Skipped => tracing::info!(
@@ -185,10 +191,24 @@ impl Outcome {
             ),
             Status::Failed | Status::Retry => log_record(
                 Level::Error,
-                json!({"message": "raster not processed", "bucket": self.bucket, "key": self.key,
-                       "error_kind": self.error_kind, "error": self.message,
-                       "retry": self.status == Status::Retry}),
+                with_unconfined(
+                    json!({"message": "raster not processed", "bucket": self.bucket, "key": self.key,
+                           "error_kind": self.error_kind, "error": self.message,
+                           "retry": self.status == Status::Retry}),
+                    unconfined,
+                ),
             ),
         }
     }
+}
+
+/// `record` with `unconfined` added when a confinement layer is missing.
+pub(crate) fn with_unconfined(
+    mut record: serde_json::Value,
+    unconfined: &[String],
+) -> serde_json::Value {
+    if !unconfined.is_empty() {
+        record["unconfined"] = json!(unconfined);
+    }
+    record
 }

@@ -11,16 +11,31 @@ use crate::clock;
 use crate::config::Config;
 use crate::event::Target;
 use crate::logging::{log_record, Level};
-use crate::outcome::{FailureKind, Outcome};
+use crate::outcome::{with_unconfined, FailureKind, Outcome};
+use crate::parsers::Parsers;
 use crate::upload::{read_raster, Raster, ReadError};
 
-/// What the handler needs: configuration and an S3 client.
-#[derive(Debug, Clone)]
+/// What the handler needs: configuration, an S3 client and the parse workers.
 pub struct Deps {
     /// Configuration read at start.
     pub config: Config,
     /// S3 client (reads objects by range, writes Items).
     pub s3: aws_sdk_s3::Client,
+    /// The confined workers that parse uploads.
+    pub parsers: Parsers,
+}
+
+impl Deps {
+    /// Dependencies whose parse workers run `worker_exe parse-worker` (the
+    /// gdal-lambda binary) under the configuration's worker budget.
+    pub fn new(config: Config, s3: aws_sdk_s3::Client, worker_exe: std::path::PathBuf) -> Deps {
+        let parsers = Parsers::new(worker_exe, config.worker);
+        Deps {
+            config,
+            s3,
+            parsers,
+        }
+    }
 }
 
 /// S3 keys are at most 1,024 bytes (UTF-8).
@@ -98,11 +113,12 @@ async fn read_and_write(
     deps: &Deps,
     deadline: Instant,
 ) -> Outcome {
-    let raster = match read_raster(&deps.s3, url, deadline, &deps.config.limits).await {
+    let read = read_raster(&deps.s3, &deps.parsers, url, deadline, &deps.config.limits).await;
+    let raster = match read {
         Ok(raster) => raster,
         Err(e) => return read_failure(url, e),
     };
-    log_metadata(url, &raster);
+    log_metadata(url, &raster, &deps.parsers.unconfined());
 
     // S3 events carry the object's creation time; direct invocations use its last-modified time.
     let created = event_time.or(raster.last_modified);
@@ -111,11 +127,14 @@ async fn read_and_write(
         &ItemSource::object(url, created),
         &clock::now(),
     );
+    // A write fails for reasons of the deployment or of S3 (a role without
+    // s3:PutObject, a KMS key, a missing bucket, throttling), never of the
+    // upload: fixed, the same event must still give its Item, so it is retried
+    // and, after Lambda's retries, reaches the on-failure destination.
     match objects::put_json(&deps.s3, item_url, &item).await {
         Ok(()) => Outcome::processed(url, item_url),
-        Err(e) => Outcome::failure_of(
+        Err(e) => Outcome::retry(
             url,
-            e.is_transient(),
             FailureKind::ItemNotWritten,
             format!("cannot write its STAC Item to {item_url}: {e}"),
         ),
@@ -146,13 +165,17 @@ fn read_failure(url: &S3Url, e: ReadError) -> Outcome {
             FailureKind::Raster(e.kind),
             e.message,
         ),
+        ReadError::Worker(message) => Outcome::retry(url, FailureKind::WorkerFailed, message),
     }
 }
 
-fn log_metadata(url: &S3Url, raster: &Raster) {
+fn log_metadata(url: &S3Url, raster: &Raster, unconfined: &[String]) {
     log_record(
         Level::Info,
-        json!({"message": "raster metadata", "bucket": url.bucket, "key": url.key,
-               "size": raster.size, "raster": raster.info}),
+        with_unconfined(
+            json!({"message": "raster metadata", "bucket": url.bucket, "key": url.key,
+                   "size": raster.size, "raster": raster.info}),
+            unconfined,
+        ),
     );
 }

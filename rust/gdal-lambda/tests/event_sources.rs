@@ -86,10 +86,11 @@ async fn an_sqs_batch_lists_only_the_messages_to_retry() {
     )
     .await;
     let output = format!("s3://{bucket}/stac/");
-    let deps = Deps {
-        config: config(&output, true),
-        s3: s3_client.clone(),
-    };
+    let deps = Deps::new(
+        config(&output, true),
+        s3_client.clone(),
+        common::function_binary(),
+    );
     let resp = invoke(event.clone(), &deps).await.unwrap();
     let failures: Vec<&str> = resp
         .batch_item_failures
@@ -127,10 +128,7 @@ async fn an_sqs_batch_lists_only_the_messages_to_retry() {
 
     // Without REPORT_BATCH_ITEM_FAILURES (an event source mapping that may ignore the list),
     // the batch fails whole, so nothing is deleted from the queue.
-    let deps = Deps {
-        config: config(&output, false),
-        s3: s3_client,
-    };
+    let deps = Deps::new(config(&output, false), s3_client, common::function_binary());
     match invoke(event, &deps).await.unwrap_err() {
         HandlerError::Transient { failed, .. } => assert_eq!(failed, 1),
         other => panic!("expected a transient failure, got {other}"),
@@ -145,10 +143,11 @@ async fn sns_and_eventbridge_deliver_uploads() {
     let cog = samples::cog(dir.path(), "cog.tif", 256, true);
     let size = std::fs::metadata(&cog).unwrap().len();
     let output = format!("s3://{bucket}/stac/");
-    let deps = Deps {
-        config: config(&output, false),
-        s3: aws.s3().await,
-    };
+    let deps = Deps::new(
+        config(&output, false),
+        aws.s3().await,
+        common::function_binary(),
+    );
 
     let sns_key = "sns/a b+c é.tif";
     aws.put_file(&bucket, sns_key, &cog).await;

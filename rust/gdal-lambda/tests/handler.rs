@@ -21,6 +21,8 @@ struct Rasters {
     cog: PathBuf,
     png: PathBuf,
     multi: PathBuf,
+    /// Overviews added afterwards: its IFDs lie past the first read.
+    late: PathBuf,
 }
 
 fn rasters() -> &'static Rasters {
@@ -32,6 +34,7 @@ fn rasters() -> &'static Rasters {
             cog: samples::cog(&p, "cog.tif", 1024, true),
             png: samples::png_without_crs(&p, "plain.png"),
             multi: samples::multiband_nodata(&p, "multi.tif"),
+            late: samples::late_overviews(&p, "late.tif"),
             _dir: dir,
         }
     })
@@ -46,10 +49,7 @@ fn aws() -> &'static LocalAws {
 
 async fn deps(output: &str) -> Deps {
     let config = Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| output.to_string())).unwrap();
-    Deps {
-        config,
-        s3: aws().s3().await,
-    }
+    Deps::new(config, aws().s3().await, common::function_binary())
 }
 
 async fn upload(bucket: &str, key: &str, body: Vec<u8>) -> u64 {
@@ -249,21 +249,20 @@ async fn direct_invocation_with_urls() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn item_writes_are_retried_unless_known_to_fail_again() {
+async fn item_writes_that_fail_are_retried_whatever_s3_says() {
     let aws = aws();
     let bucket = aws.new_bucket("writes").await;
-    upload(&bucket, "a.tif", std::fs::read(&rasters().cog).unwrap()).await;
+    upload(&bucket, "a.tif", std::fs::read(&rasters().late).unwrap()).await;
     let event = s3_event(&bucket, &[("ObjectCreated:Put", "a.tif", 10)]);
+    let item = S3Url::new(&bucket, "stac/a.tif.json");
+    let s3 = aws.s3().await;
 
-    // Every PUT of an Item dropped: the invocation fails, so Lambda tries again.
+    // A PUT of the Item dropped or refused, as a network, S3, an IAM policy without
+    // s3:PutObject or a disabled KMS key refuse it: the fault is the deployment's (or
+    // S3's), not the upload's, so the invocation fails and Lambda tries it again; once
+    // the deployment is fixed, the same event gives its Item.
     let proxy = FaultProxy::start(aws.port());
-    proxy.set_plan(FaultPlan {
-        rate: 1.0,
-        faults: vec![Fault::Reset, Fault::Status(500)],
-        methods: vec!["PUT"],
-        ..FaultPlan::none()
-    });
-    let s3 = local_aws::s3_client(
+    let through = local_aws::s3_client(
         &proxy.endpoint(),
         Some(stratus_aws::config::retry_config().with_max_attempts(2)),
     )
@@ -271,28 +270,57 @@ async fn item_writes_are_retried_unless_known_to_fail_again() {
     let config =
         Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| format!("s3://{bucket}/stac/")))
             .unwrap();
-    let err = invoke(event.clone(), &Deps { config, s3 })
-        .await
-        .unwrap_err();
-    match err {
-        HandlerError::Transient { failed, total, .. } => assert_eq!((failed, total), (1, 1)),
+    let faulty = Deps::new(config, through, common::function_binary());
+    for fault in [
+        Fault::Reset,
+        Fault::Status(500),
+        Fault::Error(403, "AccessDenied"),
+        Fault::Error(400, "KMS.DisabledException"),
+        Fault::Error(403, "KMS.KMSInvalidStateException"),
+    ] {
+        proxy.set_plan(FaultPlan {
+            rate: 1.0,
+            faults: vec![fault],
+            methods: vec!["PUT"],
+            ..FaultPlan::none()
+        });
+        match invoke(event.clone(), &faulty).await.unwrap_err() {
+            HandlerError::Transient { failed, total, .. } => {
+                assert_eq!((failed, total), (1, 1), "{fault:?}")
+            }
+            other => panic!("{fault:?}: expected a transient failure, got {other}"),
+        }
+        assert!(objects::head(&s3, &item).await.is_err(), "{fault:?}");
+    }
+    // Fixed: the event delivered again gives its Item.
+    proxy.set_plan(FaultPlan::none());
+    let resp = invoke(event.clone(), &faulty).await.unwrap();
+    assert_eq!(resp.records[0].status, Status::Processed);
+    assert!(objects::head(&s3, &item).await.is_ok());
+    // Every read after the first was pinned to the version read first, with S3's
+    // entity-tag exactly as S3 returned it, quotes included.
+    let pinned: Vec<_> = proxy
+        .take_seen()
+        .into_iter()
+        .filter_map(|r| r.if_match)
+        .collect();
+    assert!(!pinned.is_empty());
+    assert!(
+        pinned
+            .iter()
+            .all(|t| t.len() > 2 && t.starts_with('"') && t.ends_with('"')),
+        "{pinned:?}"
+    );
+
+    // An output bucket that does not exist: retried too (a deployment to fix), never a
+    // record lost as "failed".
+    let missing = deps("s3://no-such-output-bucket/stac/").await;
+    match invoke(event, &missing).await.unwrap_err() {
+        HandlerError::Transient { first, .. } => {
+            assert!(first.contains("no-such-output-bucket"), "{first}")
+        }
         other => panic!("expected a transient failure, got {other}"),
     }
-
-    // An output bucket that does not exist fails every time: a permanent failure, said once.
-    let deps = deps("s3://no-such-output-bucket/stac/").await;
-    let resp = invoke(event, &deps).await.unwrap();
-    let r = &resp.records[0];
-    assert_eq!(
-        (r.status, r.error_kind.map(FailureKind::name)),
-        (Status::Failed, Some("ItemNotWritten")),
-        "{r:?}"
-    );
-    assert!(r
-        .message
-        .as_deref()
-        .unwrap()
-        .contains("no-such-output-bucket"));
 }
 
 /// The first 16 hex digits of `text`'s SHA-256, as coreutils' sha256sum gives them.

@@ -35,7 +35,7 @@ async fn a_large_cog_costs_one_ranged_get() {
     let config =
         Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| format!("s3://{bucket}/stac/")))
             .unwrap();
-    let deps = Deps { config, s3 };
+    let deps = Deps::new(config, s3, common::function_binary());
 
     let event = common::s3_event(&bucket, &[("ObjectCreated:Put", key, size)]);
     proxy.reset();

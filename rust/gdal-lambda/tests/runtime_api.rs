@@ -111,8 +111,10 @@ async fn an_sqs_batch_through_the_runtime_api() {
     assert_logs_name_the_request(&run.logs, 2);
 }
 
-/// Each JSON line of the function carries `requestId`, the id run-lambda
-/// reports for the invocation; at least `min` such lines.
+/// Each JSON line of the function's invocation carries `requestId`, the id
+/// run-lambda reports for it; at least `min` such lines. The function's
+/// start (its parse worker's confinement record) comes before any
+/// invocation, and, as Lambda's own start-up lines, has none.
 fn assert_logs_name_the_request(logs: &str, min: usize) {
     let served = logs
         .lines()
@@ -124,6 +126,11 @@ fn assert_logs_name_the_request(logs: &str, min: usize) {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|r| r.get("level").is_some())
         .collect();
+    let (start, lines): (Vec<Value>, Vec<Value>) = lines
+        .into_iter()
+        .partition(|r| r["message"] == "parse worker confinement");
+    assert_eq!(start.len(), 1, "one start-up record: {logs}");
+    assert!(start[0].get("requestId").is_none(), "{}", start[0]);
     assert!(lines.len() >= min, "{logs}");
     for line in &lines {
         assert_eq!(line["requestId"], served, "{line}");

@@ -146,6 +146,30 @@ pub fn build(dir: &Path, canaries: &Canaries, bucket: &str, other_bucket: &str) 
         tiff(1, 1, 1, &[(330, 13, 60000, 8)]),
         Expect::Failure("LimitExceeded"),
     ));
+    // Declared, not stored: what GDAL would build from a small file.
+    out.push(input(
+        "crafted/tag-bomb.tif",
+        tag_bomb(3000, 1 << 20),
+        Expect::Failure("LimitExceeded"),
+    ));
+    out.push(input(
+        "crafted/overview-bands.tif",
+        overview_bands(1000, 65535),
+        Expect::Failure("LimitExceeded"),
+    ));
+    out.push(input(
+        "crafted/domains.tif",
+        metadata_domains(200_000),
+        Expect::Failure("LimitExceeded"),
+    ));
+    out.push(input(
+        "crafted/ztxt-bomb.png",
+        png_text_bomb(
+            &std::fs::read(samples::png_without_crs(dir, "bomb-src.png")).unwrap(),
+            200,
+        ),
+        Expect::Failure("LimitExceeded"),
+    ));
     out.push(input(
         "crafted/huge.tif",
         tiff(0x7fff_ffff, 0x7fff_ffff, 1, &[]),
@@ -213,7 +237,63 @@ pub fn build(dir: &Path, canaries: &Canaries, bucket: &str, other_bucket: &str) 
         grid_crs_tiff(dir, &canaries.file("canary.gsb")),
         Expect::Failure("ExternalReference"),
     ));
+    for (name, bytes) in crs_reference_variants(dir, canaries) {
+        out.push(input(name, bytes, Expect::Failure("ExternalReference")));
+    }
     out
+}
+
+/// GeoTIFFs whose CRS (an ESRI PE string) names the canary grid, or a device,
+/// written the ways PROJ still reads: white space after the comma, a line
+/// break, a tab, lower case, and `/dev/stdout`, whose reads would block.
+pub fn crs_reference_variants(dir: &Path, canaries: &Canaries) -> Vec<(String, Vec<u8>)> {
+    let grid = canaries.file("canary.gsb").display().to_string();
+    // Written naming a path one character longer, then patched in place, so
+    // the GeoTIFF's tag lengths stay right.
+    let written = format!("{grid}X");
+    let base = grid_crs_tiff(dir, Path::new(&written));
+    let named = format!(r#""PROJ4_GRIDS","{written}""#);
+    let at = find(&base, named.as_bytes()).expect("the PE string names the grid");
+    let patched = |replacement: String| {
+        assert_eq!(replacement.len(), named.len());
+        let mut b = base.clone();
+        b[at..at + named.len()].copy_from_slice(replacement.as_bytes());
+        b
+    };
+    let mut out = vec![
+        (
+            "refs/grid-space.tif".to_string(),
+            patched(format!(r#""PROJ4_GRIDS", "{grid}""#)),
+        ),
+        (
+            "refs/grid-newline.tif".into(),
+            patched(format!("\"PROJ4_GRIDS\",\n\"{grid}\"")),
+        ),
+        (
+            "refs/grid-tab.tif".into(),
+            patched(format!("\"PROJ4_GRIDS\",\t\"{grid}\"")),
+        ),
+        (
+            "refs/grid-lower.tif".into(),
+            patched(format!(r#""proj4_grids", "{grid}""#)),
+        ),
+    ];
+    // A device instead of a file: PROJ would read the function's own log stream.
+    let device = "/dev/stdout";
+    let stand_in = format!("{device}X");
+    let base = grid_crs_tiff(dir, Path::new(&stand_in));
+    let named = format!(r#""PROJ4_GRIDS","{stand_in}""#);
+    let at = find(&base, named.as_bytes()).expect("the PE string names the device");
+    let mut b = base.clone();
+    let replacement = format!(r#""PROJ4_GRIDS", "{device}""#);
+    assert_eq!(replacement.len(), named.len());
+    b[at..at + named.len()].copy_from_slice(replacement.as_bytes());
+    out.push(("refs/grid-stdout.tif".into(), b));
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A GeoTIFF whose CRS (an ESRI PE string) names a grid file.
@@ -223,6 +303,7 @@ fn grid_crs_tiff(dir: &Path, grid: &Path) -> Vec<u8> {
         .find(|p| p.extension().is_some_and(|e| e == "tif"))
         .unwrap();
     let out = dir.join("grid-crs.tif");
+    let _ = std::fs::remove_file(&out);
     samples::crs_naming_grid(&src, &out, grid);
     std::fs::read(out).unwrap()
 }
@@ -284,6 +365,90 @@ pub fn ifd_chain(n: u32) -> Vec<u8> {
         f.extend_from_slice(&next.to_le_bytes());
     }
     f
+}
+
+/// A one-pixel TIFF with `tags` private tags (UNDEFINED), each declaring the
+/// same `len` bytes stored once after the IFD: libtiff would read each.
+pub fn tag_bomb(tags: u32, len: u32) -> Vec<u8> {
+    // The base TIFF has 9 entries; the data follows the IFD and its next pointer.
+    let data_at = 16 + 2 + 12 * (9 + tags) + 4;
+    let extra: Vec<(u16, u16, u32, u32)> = (0..tags)
+        .map(|i| (40000 + i as u16, 7, len, data_at))
+        .collect();
+    let mut f = tiff(1, 1, 1, &extra);
+    assert_eq!(f.len() as u32, data_at);
+    f.resize(f.len() + len as usize, 0x55);
+    f
+}
+
+/// A one-pixel TIFF whose first image has one band and whose `n` overview
+/// IFDs after it each declare `bands` bands.
+pub fn overview_bands(n: u32, bands: u32) -> Vec<u8> {
+    let entry = |f: &mut Vec<u8>, tag: u16, typ: u16, count: u32, value: u32| {
+        for part in [
+            &tag.to_le_bytes()[..],
+            &typ.to_le_bytes(),
+            &count.to_le_bytes(),
+            &value.to_le_bytes(),
+        ] {
+            f.extend_from_slice(part);
+        }
+    };
+    let mut f = b"II*\0".to_vec();
+    f.extend_from_slice(&8u32.to_le_bytes());
+    for i in 0..=n {
+        let here = f.len() as u32;
+        let spp = if i == 0 { 1 } else { bands };
+        f.extend_from_slice(&7u16.to_le_bytes());
+        entry(&mut f, 254, 4, 1, u32::from(i > 0)); // NewSubfileType: reduced image
+        entry(&mut f, 256, 4, 1, 1);
+        entry(&mut f, 257, 4, 1, 1);
+        entry(&mut f, 258, 3, 1, 8);
+        entry(&mut f, 273, 4, 1, 0);
+        entry(&mut f, 277, 3, 1, spp);
+        entry(&mut f, 279, 4, 1, 1);
+        let next = if i == n { 0 } else { here + 2 + 7 * 12 + 4 };
+        f.extend_from_slice(&next.to_le_bytes());
+    }
+    f
+}
+
+/// A one-pixel TIFF whose GDAL metadata tag holds `domains` metadata domains.
+pub fn metadata_domains(domains: u32) -> Vec<u8> {
+    let items: String = (0..domains)
+        .map(|i| format!(r#"<Item name="K" domain="D{i}">v</Item>"#))
+        .collect();
+    let xml = format!("<GDALMetadata>{items}</GDALMetadata>\0").into_bytes();
+    let data_at = 16 + 2 + 12 * (9 + 1) + 4;
+    let mut f = tiff(1, 1, 1, &[(42112, 2, xml.len() as u32, data_at)]);
+    assert_eq!(f.len() as u32, data_at);
+    f.extend_from_slice(&xml);
+    f
+}
+
+/// `png` with `chunks` zTXt chunks after its header, each a few KB that
+/// libpng would inflate to 8 MB before GDAL sees the image.
+pub fn png_text_bomb(png: &[u8], chunks: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![b'a'; 8 << 20]).unwrap();
+    let compressed = z.finish().unwrap();
+    let mut data = b"Comment\0\0".to_vec();
+    data.extend_from_slice(&compressed);
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    let mut crc = flate2::Crc::new();
+    crc.update(b"zTXt");
+    crc.update(&data);
+    chunk.extend_from_slice(b"zTXt");
+    chunk.extend_from_slice(&data);
+    chunk.extend_from_slice(&crc.sum().to_be_bytes());
+    // After the 8-byte signature and the 25-byte IHDR chunk.
+    let mut out = png[..33].to_vec();
+    for _ in 0..chunks {
+        out.extend_from_slice(&chunk);
+    }
+    out.extend_from_slice(&png[33..]);
+    out
 }
 
 /// A TIFF whose second IFD points back at the first.

@@ -9,6 +9,11 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
+/// The gdal-lambda binary, which the handler under test starts as its parse workers.
+pub fn function_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gdal-lambda"))
+}
+
 /// The run-lambda binary of this workspace (built on demand: `cargo test -p gdal-lambda` alone does not build it).
 pub fn run_lambda() -> PathBuf {
     let target = PathBuf::from(env!("CARGO_BIN_EXE_gdal-lambda"))
