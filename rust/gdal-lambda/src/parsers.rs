@@ -55,6 +55,7 @@ fn passed_on(name: &str) -> bool {
         || name.starts_with("PROJ_")
         || name == env::CONFINE
         || name == env::TEST_HOOKS
+        || name == env::SKIP_STRING_CHECKS
 }
 
 /// Why a parse did not give a verdict on the bytes.

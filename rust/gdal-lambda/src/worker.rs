@@ -26,11 +26,15 @@ use crate::protocol::{self, from_worker, to_worker, Hello, Job, Verdict};
 pub(crate) mod env {
     /// The address space cap in MiB.
     pub(crate) const MEMORY_MB: &str = "STRATUS_WORKER_MEMORY_MB";
-    /// Which kernel layers to apply (`seccomp`, `landlock`, or both when unset):
-    /// for tests that show what one layer does alone.
+    /// Debug builds only: which kernel layers to apply (`seccomp`,
+    /// `landlock`, `none`; both when unset), for tests that show what one
+    /// layer does alone, and what happens with none.
     pub(crate) const CONFINE: &str = "STRATUS_CONFINE";
     /// Debug builds only: `1` lets jobs whose bytes start with [`super::TEST_HOOK`] misbehave.
     pub(crate) const TEST_HOOKS: &str = "STRATUS_WORKER_TEST_HOOKS";
+    /// Debug builds only: `1` turns raster-info's string checks of CRS text
+    /// off, to show what the layers below them stop on their own.
+    pub(crate) const SKIP_STRING_CHECKS: &str = "STRATUS_TEST_SKIP_STRING_CHECKS";
 }
 
 /// The protocol socket, for the allocator hook (-1 outside a worker).
@@ -146,16 +150,15 @@ fn serve() -> io::Result<()> {
         .unwrap_or(1024);
     // Everything GDAL and PROJ will read is opened here, before confinement.
     let gdal = raster_info::lockdown();
-    let layers = match std::env::var(env::CONFINE).as_deref() {
-        Ok("seccomp") => confine::Layers {
-            seccomp: true,
-            landlock: false,
+    let asked = std::env::var(env::CONFINE)
+        .ok()
+        .filter(|_| cfg!(debug_assertions));
+    let layers = match asked.as_deref() {
+        Some(only) => confine::Layers {
+            seccomp: only == "seccomp",
+            landlock: only == "landlock",
         },
-        Ok("landlock") => confine::Layers {
-            seccomp: false,
-            landlock: true,
-        },
-        _ => confine::Layers::default(),
+        None => confine::Layers::default(),
     };
     let kernel = confine::confine(
         &confine::Limits {

@@ -293,6 +293,90 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
     );
 }
 
+/// With the string checks of CRS text turned off (debug builds), every
+/// reference a CRS can carry reaches GDAL and PROJ: what stops it is the
+/// worker's confinement (the kernel; and PROJ's file access through GDAL's
+/// guarded file systems where the GDAL build allows it). Nothing is opened,
+/// nothing blocks (`/dev/stdout` is not read), every log line stays whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn references_past_the_string_check_are_stopped_below_it() {
+    let aws = LocalAws::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let canaries = Canaries::new(&[("canary.gsb", b"grid")]);
+    let s3 = aws.s3().await;
+    let bucket = aws.new_bucket("refs").await;
+    let mut keys = Vec::new();
+    for (name, bytes) in corpus::crs_reference_variants(d, &canaries) {
+        put(&s3, &bucket, &name, bytes).await;
+        keys.push(name);
+    }
+    canaries.touched();
+    let records: Vec<(&str, &str, u64)> = keys
+        .iter()
+        .map(|k| ("ObjectCreated:Put", k.as_str(), 1))
+        .collect();
+    let mut env = aws.env();
+    env.push(("STRATUS_TEST_SKIP_STRING_CHECKS".into(), "1".into()));
+    let t = Instant::now();
+    let run = common::invoke_function(
+        d,
+        &common::s3_event(&bucket, &records),
+        &format!("s3://{bucket}/stac/"),
+        &env,
+    );
+    let took = t.elapsed();
+    for outcome in run.response["records"].as_array().unwrap() {
+        let (status, kind) = (outcome["status"].as_str(), outcome["error_kind"].as_str());
+        // Refused where PROJ asked GDAL for the file; else the grid is simply absent.
+        assert!(
+            status == Some("processed") || kind == Some("ExternalReference"),
+            "{outcome}"
+        );
+    }
+    assert_eq!(canaries.touched(), Vec::<String>::new(), "canaries touched");
+    assert!(took < Duration::from_secs(30), "the event took {took:?}");
+    for line in run.logs.lines().filter(|l| l.starts_with('{')) {
+        let record: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(record.get("message").is_some(), "{line}");
+    }
+    println!(
+        "CRS references past the string check: {} files, canaries untouched, {:.1} s",
+        keys.len(),
+        took.as_secs_f64()
+    );
+
+    // The control: with no kernel layer either, PROJ itself opens the canary grid,
+    // unless its file access goes through GDAL's guarded file systems.
+    let routed = run
+        .logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|r| r["message"] == "parse worker confinement")
+        .map(|r| r["gdal"]["proj_through_vsi"] == true)
+        .expect("the start-up record");
+    env.push(("STRATUS_CONFINE".into(), "none".into()));
+    common::invoke_function(
+        d,
+        &common::s3_event(&bucket, &records[..1]),
+        &format!("s3://{bucket}/stac-unconfined/"),
+        &env,
+    );
+    let touched = canaries.touched();
+    if routed {
+        assert_eq!(
+            touched,
+            Vec::<String>::new(),
+            "PROJ read past GDAL's file systems"
+        );
+    } else {
+        assert!(
+            !touched.is_empty(),
+            "the control opened nothing: the test proves nothing"
+        );
+    }
+}
+
 /// An S3 client through `endpoint` with the production retry policy and short timeouts
 /// (a stall costs half a second, not ten).
 async fn client_through(endpoint: &str, attempts: u32) -> aws_sdk_s3::Client {
