@@ -165,7 +165,7 @@ component() {
   fi
   log "$name: build"
   cmake --build "$work/build-$name" -j "$jobs" >"$work/$name.build.log" 2>&1 \
-    || { grep -B5 -A20 -m3 -E 'error|FAILED' "$work/$name.build.log" | tail -n 60 >&2; echo "gdal: $name: build failed" >&2; exit 1; }
+    || { grep -A20 -m3 -E '^FAILED:|error:' "$work/$name.build.log" | tail -n 60 >&2; echo "gdal: $name: build failed" >&2; exit 1; }
   cmake --install "$work/build-$name" >"$work/$name.install.log" 2>&1
   echo "$stamp" >"$work/$name.done"
   log "$name: done in $((SECONDS - t)) s"
@@ -230,6 +230,16 @@ drivers=(GTIFF VRT MEM PNG JPEG AAIGRID HFA JP2OPENJPEG NETCDF HDF5 HDF4 GRIB)
 driver_flags=()
 for d in "${drivers[@]}"; do driver_flags+=("-DGDAL_ENABLE_DRIVER_$d=ON"); done
 link_all="-L$L -Wl,--start-group ${deps_libs[*]} -Wl,--end-group ${system_libs[*]}"
+# GDAL's checks for functions of libjxl and HDF4 link a test program against the one library
+# alone, which fails for a static library whose own dependencies (highway, libstdc++; libtirpc)
+# are not named: the answers for the pinned libjxl and Debian's HDF4 4.2.15, given as cache entries.
+answers=()
+for f in JxlEncoderFrameSettingsSetOption JxlEncoderFrameSettingsCreate JxlEncoderSetFrameLossless \
+  JxlEncoderSetFrameDistance JxlEncoderSetCodestreamLevel JxlEncoderInitExtraChannelInfo \
+  JxlEncoderSetExtraChannelDistance; do
+  answers+=("-DHAVE_$f=1")
+done
+answers+=(-DHDF4_HAS_MAXOPENFILES=1)
 component gdal "$gdal_src" "${hdf5[@]}" \
   -DBUILD_APPS=OFF -DBUILD_DOCS=OFF -DBUILD_PYTHON_BINDINGS=OFF \
   -DENABLE_GNM=OFF -DGDAL_ENABLE_ALGORITHMS=OFF \
@@ -250,7 +260,8 @@ component gdal "$gdal_src" "${hdf5[@]}" \
   -DHDF4_INCLUDE_DIR=/usr/include/hdf -DHDF4_COMPONENTS="df;mfhdf" \
   -DHDF4_df_LIBRARY_RELEASE="$L/libdfalt.a" -DHDF4_mfhdf_LIBRARY_RELEASE="$L/libmfhdfalt.a" \
   -DOPENJPEG_INCLUDE_DIR=/usr/include/openjpeg-2.5 -DOPENJPEG_LIBRARY="$L/libopenjp2.a" \
-  "-DCMAKE_C_STANDARD_LIBRARIES=$link_all" "-DCMAKE_CXX_STANDARD_LIBRARIES=$link_all"
+  "-DCMAKE_C_STANDARD_LIBRARIES=$link_all" "-DCMAKE_CXX_STANDARD_LIBRARIES=$link_all" \
+  "${answers[@]}"
 
 # ---------------------------------------------------------------------------------------------
 # gdal.pc: what links this prefix, relative to where the file is (the prefix can move: the
