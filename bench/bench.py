@@ -19,7 +19,10 @@ request; moto serves what needs AWS's control plane (Lambda). Run with
    function, code and payload on S3, vs starting the runtime client directly;
 4. throughput: objects per second through one handler process, without and
    with the latency, and by gdal-lambda's MAX_CONCURRENCY;
-5. cost per million objects on Lambda (arm64), from 1 and 2 (in the report).
+5. cost per million objects on Lambda (arm64), from 1 and 2 (in the report);
+6. the parse worker: the same parse from memory in a confined worker and in
+   the handler's own process (the design before the worker), per record, and
+   the worker's start, confinement included.
 """
 from __future__ import annotations
 
@@ -41,11 +44,12 @@ from report import PYTHON, RUST, report
 
 FUNCTIONS = ROOT / "bench" / "functions"
 PY = sys.executable  # the bench venv: GDAL bindings, rasterio, rio-stac, awslambdaric
-PARTS = ["s3", "metadata", "cold", "runner", "throughput"]
+PARTS = ["s3", "metadata", "cold", "runner", "throughput", "worker"]
 IMAGES = {"gdal-lambda": RUST, "python-gdal": PYTHON}  # image_cold's images, by the handler they carry
 FULL = {"objects": 20, "range_reads": 10, "cold_runs": 20, "runner_runs": 20, "burst": 1000,
-        "concurrency": [1, 2, 4, 8, 10]}
-QUICK = {"objects": 3, "range_reads": 3, "cold_runs": 3, "runner_runs": 3, "burst": 50, "concurrency": [1, 10]}
+        "concurrency": [1, 2, 4, 8, 10], "parses": 500}
+QUICK = {"objects": 3, "range_reads": 3, "cold_runs": 3, "runner_runs": 3, "burst": 50, "concurrency": [1, 10],
+         "parses": 20}
 
 
 class Bench:
@@ -377,6 +381,22 @@ class Bench:
         self.results["throughput"] = res
 
 
+    # -- 6. the parse worker -------------------------------------------------
+    def worker(self) -> None:
+        """gdal-lambda bench-parse: the same bytes parsed from memory in a confined worker and
+        in-process, so the difference is what the worker costs a record (no S3 in it)."""
+        res = {}
+        for name, px in (("COG 1024 px", 1024), ("COG 8192 px", 8192)):
+            cog = make_cog(self.work, f"parse-{px}", px)
+            log(f"6. parse worker: {name} ({self.args.parses} parses each way)")
+            out = subprocess.run([str(self.gdal_lambda), "bench-parse", str(cog), "--runs", str(self.args.parses)],
+                                 env=self.env(), check=True, capture_output=True, text=True).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            res[name] = {"worker_ms": dist(r["worker_ms"]), "in_process_ms": dist(r["in_process_ms"]),
+                         "worker_start_ms": r["worker_start_ms"], "bytes": r["bytes"]}
+        self.results["worker"] = res
+
+
 def host_arch() -> str:
     return {"x86_64": "x86_64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
 
@@ -400,6 +420,7 @@ def main() -> None:
     p.add_argument("--cold-runs", type=int, help="default 20")
     p.add_argument("--runner-runs", type=int, help="default 20")
     p.add_argument("--burst", type=int, help="small objects in the throughput burst (default 1000)")
+    p.add_argument("--parses", type=int, help="parses each way in part 6 (default 500)")
     p.add_argument("--concurrency", type=int, nargs="*",
                    help="gdal-lambda MAX_CONCURRENCY values for the scaling runs (default 1 2 4 8 10)")
     p.add_argument("--quick", action="store_true",
@@ -423,7 +444,7 @@ def main() -> None:
         if only - {"runner"}:
             b.prepare()
         for part, run in (("s3", b.range_reads), ("metadata", b.metadata), ("cold", b.cold_start),
-                          ("runner", b.runner), ("throughput", b.throughput)):
+                          ("runner", b.runner), ("throughput", b.throughput), ("worker", b.worker)):
             if part in only:
                 run()
     finally:

@@ -27,7 +27,7 @@ def report(results: dict, plot: Path | None) -> str:
              f"GDAL {m['gdal']}; Python {m['python']}; {m['date']}.\n"]
     latency = results.get("args", {}).get("latency_ms", 0)
     for part, table in (("s3", s3_table), ("metadata", metadata_tables), ("cold_start", cold_table),
-                        ("runner", runner_table), ("throughput", throughput_tables)):
+                        ("runner", runner_table), ("throughput", throughput_tables), ("worker", worker_table)):
         if part in results:
             lines += table(results[part], latency)
     if "metadata" in results and "cold_start" in results:
@@ -46,6 +46,18 @@ def s3_table(res: dict, _latency: float) -> list[str]:
     if "via proxy" in res:
         lines.append("\nA bare round trip through the proxy (boto3, no latency injected), p50: " + ", ".join(
             f"{name} {d['p50']:.1f} ms" for name, d in res["via proxy"].items()) + ".")
+    return lines + [""]
+
+
+def worker_table(res: dict, _latency: float) -> list[str]:
+    lines = ["### 6. The parse worker: one record's parse, from memory (no S3)\n",
+             "| file | in a confined worker p50 ms | p95 ms | in the handler's process p50 ms | p95 ms "
+             "| the worker's cost p50 ms | a worker's start ms |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, r in res.items():
+        w, i = r["worker_ms"], r["in_process_ms"]
+        lines.append(f"| {name} ({r['bytes'] / 2**20:.1f} MB) | {w['p50']:.2f} | {w['p95']:.2f} | {i['p50']:.2f} | "
+                     f"{i['p95']:.2f} | {w['p50'] - i['p50']:.2f} | {r['worker_start_ms']:.1f} |")
     return lines + [""]
 
 

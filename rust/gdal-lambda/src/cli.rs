@@ -39,6 +39,15 @@ enum Command {
         /// A local path, a GDAL path (/vsi…/) or an S3 URL (s3://bucket/key, https://…).
         source: String,
     },
+    /// Time parses of FILE in a worker and in this process (for `just bench`).
+    #[command(hide = true)]
+    BenchParse {
+        /// A local raster.
+        file: String,
+        /// Parses each way.
+        #[arg(long, default_value_t = 100)]
+        runs: usize,
+    },
 }
 
 /// Run a parsed command line.
@@ -46,6 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let (source, want_item) = match cli.command {
         Command::Info { source } => (source, false),
         Command::Stac { source } => (source, true),
+        Command::BenchParse { file, runs } => return crate::parse_bench::run(&file, runs).await,
     };
     // S3 objects are read exactly as the function reads uploads; a local path is
     // opened by GDAL itself.

@@ -24,6 +24,7 @@ mod event;
 mod handler;
 mod logging;
 mod outcome;
+mod parse_bench;
 mod parsers;
 mod process;
 mod protocol;

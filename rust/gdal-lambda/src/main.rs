@@ -52,23 +52,17 @@ fn main() -> ExitCode {
 
 async fn run_lambda() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    // Uploads are parsed by confined workers; this process runs no GDAL. The
-    // first worker starts while the SDK reads its configuration.
+    let sdk = stratus_aws::config::sdk_config_with_timeouts().await;
     let parsers = Parsers::new(std::env::current_exe()?, config.worker);
-    let (started, sdk) = tokio::join!(
-        parsers.start(),
-        stratus_aws::config::sdk_config_with_timeouts()
-    );
-    if let Err(e) = started {
-        // Not fatal here: every record will try again, and fail to be retried.
-        tracing::error!("the first parse worker did not start: {e}");
-    }
-    let deps = Deps {
+    // The handler serves for the life of the process.
+    let deps: &'static Deps = Box::leak(Box::new(Deps {
         config,
         s3: stratus_aws::config::s3_client(&sdk),
         parsers,
-    };
-    let deps = &deps;
+    }));
+    // Uploads are parsed by confined workers; this process runs no GDAL. The
+    // first worker starts while the function asks for its first event.
+    tokio::spawn(deps.parsers.ensure_started());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         handle(event, deps)
     }))

@@ -103,6 +103,8 @@ pub struct Parsers {
     budget: WorkerBudget,
     idle: Mutex<Vec<Worker>>,
     missing: Mutex<Vec<String>>,
+    /// Set once the first worker has reported (or failed to).
+    started: tokio::sync::OnceCell<()>,
 }
 
 impl Parsers {
@@ -113,12 +115,30 @@ impl Parsers {
             budget,
             idle: Mutex::new(Vec::new()),
             missing: Mutex::new(Vec::new()),
+            started: tokio::sync::OnceCell::new(),
         }
     }
 
-    /// Start a first worker and log, as the function's first record, what
+    /// Start the first worker, once, and log what confines it; later calls
+    /// wait for that first start. The function calls it as it starts,
+    /// without waiting (its first record does); a failure is logged, and
+    /// each record then tries a worker of its own.
+    pub async fn ensure_started(&self) {
+        self.started
+            .get_or_init(|| async {
+                if let Err(e) = self.start().await {
+                    log_record(
+                        Level::Error,
+                        json!({"message": "parse worker did not start", "error": e}),
+                    );
+                }
+            })
+            .await;
+    }
+
+    /// Start a worker and log, as the function's first record, what
     /// confines it: the layers in force, and those the platform refused.
-    pub async fn start(&self) -> Result<(), String> {
+    async fn start(&self) -> Result<(), String> {
         let (worker, hello) = self.spawn().await?;
         let missing: Vec<String> = hello
             .kernel
@@ -166,6 +186,12 @@ impl Parsers {
         F: FnMut(u64, usize) -> Fut,
         Fut: Future<Output = Result<Bytes, E>>,
     {
+        if tokio::time::timeout_at(deadline, self.ensure_started())
+            .await
+            .is_err()
+        {
+            return Err(ParseFailure::Deadline);
+        }
         let mut worker = match self.take() {
             Some(w) => w,
             None => match tokio::time::timeout_at(deadline, self.spawn()).await {
