@@ -284,7 +284,8 @@ PC
 # Nothing but gdal.pc describes this prefix: the other components' .pc, CMake and config files
 # name the build's paths (and Debian's shared libraries).
 find "$L/pkgconfig" -name '*.pc' ! -name gdal.pc -delete
-rm -rf "$L/cmake" "$L/libnetcdf.settings" "$prefix/bin/nc-config" "$prefix/share/man" "$prefix/share/doc"
+rm -rf "$L/cmake" "$L/libnetcdf.settings" "$L/libjxl_threads.a" "$prefix/bin/nc-config" \
+  "$prefix/bin/gdal-config" "$prefix/share/man" "$prefix/share/doc"
 
 # GDAL's own gdalinfo and gdal_translate, linked from the installed libgdal.a with gdal.pc's
 # libraries, in the order a Rust build gets them: the very link the test suites and the handler do.
@@ -322,7 +323,7 @@ json_list() { local w quoted=(); for w in "$@"; do quoted+=("\"$w\""); done; jso
   echo "  \"libraries_used\": [$(json_list $(enabled GDAL_USE_))],"
   echo "  \"gtiff_codecs\": [\"DEFLATE (libdeflate)\", \"LZW\", \"PackBits\", \"JPEG (8 and 12 bit)\", \"LERC\", \"LERC_DEFLATE\", \"LERC_ZSTD\", \"ZSTD\", \"WEBP\", \"LZMA\", \"JXL\", \"CCITT\"],"
   echo "  \"static_libraries\": [$(json_list $(cd "$L" && printf '%s\n' *.a))],"
-  echo "  \"link\": \"$flags ${system_libs[*]}\""
+  echo "  \"link\": \"-L<prefix>/lib ${flags#* }\""
   echo '}'
 } >"$prefix/gdal-build.json"
 
@@ -332,8 +333,8 @@ if ! $cross; then
   export GDAL_DATA=$prefix/share/gdal PROJ_DATA=$prefix/share/proj
   "$prefix/bin/gdalinfo" --version
   "$prefix/bin/gdalinfo" --formats
-  "$prefix/bin/gdalinfo" --format GTiff | sed -n '/COMPRESS/,/<\/Value>\?$/p' | grep -o '<Value>[^<]*</Value>' | tr '\n' ' '
-  echo
+  echo "GTiff compressions: $("$prefix/bin/gdalinfo" --format GTiff | sed -n '/name="COMPRESS"/,/<\/Option>/p' \
+    | grep -o '<Value>[^<]*</Value>' | sed 's/<[^>]*>//g' | awk '!seen[$0]++' | tr '\n' ' ')"
 fi
 echo "gdal: drivers: $(enabled GDAL_ENABLE_DRIVER_)"
 echo "gdal: libraries: $(enabled GDAL_USE_)"
