@@ -285,7 +285,7 @@ PC
 # name the build's paths (and Debian's shared libraries).
 find "$L/pkgconfig" -name '*.pc' ! -name gdal.pc -delete
 rm -rf "$L/cmake" "$L/libnetcdf.settings" "$L/libjxl_threads.a" "$prefix/bin/nc-config" \
-  "$prefix/bin/gdal-config" "$prefix/share/man" "$prefix/share/doc"
+  "$prefix/bin/gdal-config" "$prefix/share/man" "$prefix/share/doc" "$prefix/share/bash-completion"
 
 # GDAL's own gdalinfo and gdal_translate, linked from the installed libgdal.a with gdal.pc's
 # libraries, in the order a Rust build gets them: the very link the test suites and the handler do.
