@@ -44,6 +44,9 @@ pub(crate) fn route_through_vsi() -> Result<(), String> {
     }
 
     extern "C" {
+        // A C++ function of GDAL's (ogr_proj_p.h, no extern "C"): its mangled name,
+        // the same under the Itanium ABI on x86_64 and aarch64.
+        #[link_name = "_Z20OSRGetProjTLSContextv"]
         fn OSRGetProjTLSContext() -> *mut Ctx;
         fn proj_context_set_fileapi(
             ctx: *mut Ctx,
