@@ -62,16 +62,21 @@ stac source:
 validate-stac +items:
     scripts/validate-stac {{ items }}
 
-# Run the Rust unit and integration tests (each test binary starts its own moto on loopback)
+# Run the Rust unit and integration tests on the GDAL the image ships (each test binary starts its own moto)
 [group('rust')]
-test-rust:
-    STRATUS_PYTHON="$PWD/.venv/bin/python" cargo test --workspace --locked
+test-rust: gdal
+    eval "$(scripts/gdal/host.sh)" && STRATUS_PYTHON="$PWD/.venv/bin/python" cargo test --workspace --locked
+
+# Build (or reuse) the GDAL the image ships, for this machine, into target/gdal/ (Docker; the first build takes about 26 min)
+[group('rust')]
+gdal:
+    scripts/gdal/host.sh --path
 
 # Check the Rust code: rustfmt, clippy with warnings as errors, no import circle between modules
 [group('rust')]
-lint-rust:
+lint-rust: gdal
     cargo fmt --all -- --check
-    cargo clippy --workspace --all-targets --locked -- -D warnings
+    eval "$(scripts/gdal/host.sh)" && cargo clippy --workspace --all-targets --locked -- -D warnings
     scripts/check-imports
 
 # Format the Rust code

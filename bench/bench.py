@@ -44,6 +44,10 @@ from report import PYTHON, RUST, report
 
 FUNCTIONS = ROOT / "bench" / "functions"
 PY = sys.executable  # the bench venv: GDAL bindings, rasterio, rio-stac, awslambdaric
+# gdal-lambda is built with the GDAL the image ships (scripts/bench): its data, for its processes
+# only; the peers run the system's GDAL with the system's data.
+SHIPPED_GDAL_DATA = {k: os.environ[f"STRATUS_SHIPPED_{k}"] for k in ("GDAL_DATA", "PROJ_DATA")
+                     if f"STRATUS_SHIPPED_{k}" in os.environ}
 PARTS = ["s3", "metadata", "cold", "runner", "throughput", "worker"]
 IMAGES = {"gdal-lambda": RUST, "python-gdal": PYTHON}  # image_cold's images, by the handler they carry
 FULL = {"objects": 20, "range_reads": 10, "cold_runs": 20, "runner_runs": 20, "burst": 1000,
@@ -105,7 +109,8 @@ class Bench:
     def handlers(self, out: str, concurrency: int | None = None) -> dict[str, tuple[list[str], Path | None, dict]]:
         """The two Lambda handlers, as (command, working directory, environment), writing under
         s3://bench-out/<out>/."""
-        rust_env = {"OUTPUT_URL": f"s3://bench-out/{out}/rust/", "AWS_LAMBDA_LOG_FORMAT": "JSON"}
+        rust_env = {"OUTPUT_URL": f"s3://bench-out/{out}/rust/", "AWS_LAMBDA_LOG_FORMAT": "JSON",
+                    **SHIPPED_GDAL_DATA}
         if concurrency:
             rust_env["MAX_CONCURRENCY"] = str(concurrency)
         return {
@@ -390,7 +395,8 @@ class Bench:
             cog = make_cog(self.work, f"parse-{px}", px)
             log(f"6. parse worker: {name} ({self.args.parses} parses each way)")
             out = subprocess.run([str(self.gdal_lambda), "bench-parse", str(cog), "--runs", str(self.args.parses)],
-                                 env=self.env(), check=True, capture_output=True, text=True).stdout
+                                 env=self.env(SHIPPED_GDAL_DATA), check=True, capture_output=True,
+                                 text=True).stdout
             r = json.loads(out.strip().splitlines()[-1])
             res[name] = {"worker_ms": dist(r["worker_ms"]), "in_process_ms": dist(r["in_process_ms"]),
                          "worker_start_ms": r["worker_start_ms"], "bytes": r["bytes"]}

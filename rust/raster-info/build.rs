@@ -1,13 +1,11 @@
-//! `static_gdal`: GDAL is linked statically (the build the image ships, or
-//! gdal-src), so its private symbols are reachable (GDAL's PROJ context,
+//! `static_gdal`: GDAL is linked statically (the build the image ships,
+//! scripts/gdal, which gdal-sys links with `GDAL_STATIC`), so its private symbols are reachable (GDAL's PROJ context,
 //! for routing PROJ's file access through GDAL's file systems).
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(static_gdal)");
     println!("cargo::rerun-if-env-changed=GDAL_STATIC");
-    if std::env::var_os("CARGO_FEATURE_BUNDLED_GDAL").is_some()
-        || std::env::var_os("GDAL_STATIC").is_some()
-    {
+    if std::env::var_os("GDAL_STATIC").is_some() {
         println!("cargo::rustc-cfg=static_gdal");
     }
 }

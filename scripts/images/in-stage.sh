@@ -8,8 +8,7 @@
 #                                             --static: musl's headers and libc for the target instead
 #   in-stage.sh build PACKAGE [--static] [--features F]
 #                                             cargo build --release of PACKAGE for TARGETARCH, the
-#                                             binary copied to /out/bin; with bundled GDAL, its GDAL and
-#                                             PROJ data to /out/share/{gdal,proj}; --static: for
+#                                             binary copied to /out/bin; --static: for
 #                                             <arch>-unknown-linux-musl, a binary that needs no libc
 #                                             (it runs on Amazon Linux and Debian bases alike)
 # A CA bundle given as the build secret `ca` (behind a TLS-inspecting proxy) is used by apt,
@@ -81,15 +80,6 @@ case ${1:-} in
     release=target/$triple/release
     mkdir -p /out/bin
     cp "$release/$package" /out/bin/
-    if [[ " $* " == *bundled-gdal* ]]; then
-      # The GDAL and PROJ data of this very build (PROJ needs its proj.db); the newest build
-      # directory is the one just linked.
-      proj=$(ls -td "$release"/build/proj-sys-*/out/share/proj | head -n1)
-      gdal=$(ls -td "$release"/build/gdal-src-*/out/share/gdal | head -n1)
-      mkdir -p /out/share
-      cp -a "$proj" /out/share/proj
-      cp -a "$gdal" /out/share/gdal
-    fi
     ;;
   *)
     echo "usage: in-stage.sh deps [--static] | build PACKAGE [--static] [--features F]" >&2

@@ -4,6 +4,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// A command-line tool of the system's GDAL (Debian's `gdal-bin`), which
+/// makes the fixtures and computes truths: run with the system's own data,
+/// not the `GDAL_DATA`/`PROJ_DATA` of the GDAL build the suites link.
+pub fn system_tool(program: &str) -> Command {
+    let mut cmd = Command::new(program);
+    for var in ["GDAL_DATA", "PROJ_DATA", "PROJ_LIB"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| {
         panic!("cannot run {cmd:?}: {e} (is gdal-bin installed? `just setup`)")
@@ -38,7 +49,7 @@ pub struct Blank<'a> {
 impl Blank<'_> {
     /// Write it to `out`.
     pub fn create(&self, out: &Path) {
-        let mut cmd = Command::new("gdal_create");
+        let mut cmd = system_tool("gdal_create");
         cmd.args(["-q", "-of", "GTiff", "-outsize"])
             .args(self.size.map(|n| n.to_string()))
             .args([
@@ -61,7 +72,7 @@ impl Blank<'_> {
 }
 
 fn translate(src: &Path, out: &Path, args: &[&str]) {
-    run(Command::new("gdal_translate")
+    run(system_tool("gdal_translate")
         .arg("-q")
         .args(args)
         .arg(src)
@@ -214,7 +225,7 @@ pub fn late_overviews(dir: &Path, name: &str) -> PathBuf {
         extra: &["-co", "TILED=YES"],
     }
     .create(&out);
-    run(Command::new("gdaladdo")
+    run(system_tool("gdaladdo")
         .args(["-q", "-r", "nearest"])
         .arg(&out)
         .args(["2", "4", "8"]));

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 fn raster(dir: &Path, name: &str, srs: &str, ullr: [f64; 4]) -> PathBuf {
     let out = dir.join(name);
     let ullr: Vec<String> = ullr.iter().map(|v| v.to_string()).collect();
-    let status = Command::new("gdal_create")
+    let status = samples::system_tool("gdal_create")
         .args([
             "-q", "-of", "GTiff", "-outsize", "200", "200", "-a_srs", srs, "-a_ullr",
         ])
@@ -47,7 +47,7 @@ fn check(path: &Path, expect: Value) -> (RasterInfo, Value) {
     let python = std::env::var("STRATUS_PYTHON").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv/bin/python").to_string()
     });
-    let out = Command::new(python)
+    let out = samples::system_tool(&python)
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/footprint_truth.py"
@@ -208,7 +208,7 @@ fn rasters_placed_by_ground_control_points() {
     let plain = plain(dir.path(), "plain.tif", 200);
     // Five GCPs of a 20 m grid in UTM 33N, slightly sheared, as an L1 product has them.
     let gcps = dir.path().join("gcps.tif");
-    let mut cmd = Command::new("gdal_translate");
+    let mut cmd = samples::system_tool("gdal_translate");
     cmd.args(["-q", "-a_srs", "EPSG:32633"]);
     for (px, ln, x, y) in [
         (0.0, 0.0, 500_000.0, 5_000_000.0),
@@ -244,7 +244,7 @@ fn rasters_placed_by_ground_control_points() {
 fn plain(dir: &Path, name: &str, size: u32) -> PathBuf {
     let out = dir.join(name);
     let size = size.to_string();
-    let status = Command::new("gdal_create")
+    let status = samples::system_tool("gdal_create")
         .args(["-q", "-of", "GTiff", "-outsize", &size, &size])
         .arg(&out)
         .status()
