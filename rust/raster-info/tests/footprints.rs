@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use gdal::spatial_ref::SpatialRef;
 use gdal::DriverManager;
