@@ -22,9 +22,10 @@ source scripts/images/lib.sh
 
 all=(gdal-lambda run-lambda run-geolambda)
 runtimes_file=${STRATUS_RUNTIMES_FILE:-images/runtimes}
-# The rows of the runtimes table for image NAME (optionally one RUNTIME): "runtime base" lines.
+# The rows of the runtimes table for image NAME (optionally one RUNTIME): "runtime base
+# [lifecycle]" lines (lifecycle: deprecated:<date> or preview).
 rows() { # <name> [runtime]
-  awk -v n="$1" -v r="${2:-}" '!/^#/ && NF == 3 && $1 == n && (r == "" || $2 == r) { print $2, $3 }' "$runtimes_file"
+  awk -v n="$1" -v r="${2:-}" '!/^#/ && (NF == 3 || NF == 4) && $1 == n && (r == "" || $2 == r) { print $2, $3, $4 }' "$runtimes_file"
 }
 (($#)) || set -- "${all[@]}"
 # What to build: "name runtime base" lines (runtime and base "-" for gdal-lambda).
@@ -40,8 +41,12 @@ for arg in "$@"; do
   fi
   found=$(rows "$name" "$runtime")
   [[ -n $found ]] || { echo "build: $runtimes_file has no $name${runtime:+ for $runtime} (its runtimes: $(rows "$name" | cut -d' ' -f1 | xargs))" >&2; exit 2; }
-  while read -r rt base; do
+  while read -r rt base lifecycle; do
     [[ -z $runtime && -n ${STRATUS_RUNTIMES:-} && " $STRATUS_RUNTIMES " != *" $rt "* ]] && continue
+    case $lifecycle in
+      deprecated:*) echo "build: $rt is deprecated by Lambda (${lifecycle#deprecated:}): $name is built for existing functions on it" >&2 ;;
+      preview) echo "build: $rt is a Lambda preview runtime: its $name image is not for production" >&2 ;;
+    esac
     builds+=("$name $rt $base")
   done <<<"$found"
 done

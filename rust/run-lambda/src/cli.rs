@@ -1,4 +1,4 @@
-//! The command line: `run`, `exec` and `submit`, parsed into the commands' options.
+//! The command line: `run`, `exec`, `serve` and `submit`, parsed into the commands' options.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +12,8 @@ use crate::launch::StdoutTo;
 use crate::report::{ms, Timings};
 use crate::run::RunOptions;
 use crate::runtime_match::OnMismatch;
+use crate::serve::ServeOptions;
+use crate::spec::{Image, InitType};
 use crate::submit::SubmitOptions;
 use crate::{payload, Error, Result};
 
@@ -29,8 +31,12 @@ pub struct Cli {
 pub enum Command {
     /// Run a deployed function on the JSON payload at URL and write its response to URL_OUT.
     Run(RunArgs),
-    /// Run local function code (directory, zip, URL of a zip, or an executable used as `bootstrap`).
+    /// Run local function code (directory, zip, URL of a zip, or an executable used as `bootstrap`),
+    /// or a container-image function's image with Docker (`--image`).
     Exec(ExecArgs),
+    /// Be the Runtime API of a container-image function running in another container of this
+    /// task (a Batch multi-container job): one invocation on the payload at URL.
+    Serve(ServeArgs),
     /// Upload a payload and submit a Batch job that runs FUNCTION on it.
     Submit(SubmitArgs),
 }
@@ -59,21 +65,31 @@ pub struct CommonArgs {
     pub max_unzipped_bytes: u64,
 }
 
+/// `--timeout SECS` as a duration.
+fn timeout(secs: Option<f64>) -> Result<Option<Duration>> {
+    match secs {
+        None => Ok(None),
+        Some(t) if t.is_finite() && t > 0.0 => Ok(Some(Duration::from_secs_f64(t))),
+        Some(t) => Err(Error::Usage(format!("--timeout must be positive, not {t}"))),
+    }
+}
+
+/// `--allow-runtime-mismatch`.
+fn on_mismatch(allow: bool) -> OnMismatch {
+    if allow {
+        OnMismatch::Warn
+    } else {
+        OnMismatch::Refuse
+    }
+}
+
 impl CommonArgs {
     fn timeout(&self) -> Result<Option<Duration>> {
-        match self.timeout {
-            None => Ok(None),
-            Some(t) if t.is_finite() && t > 0.0 => Ok(Some(Duration::from_secs_f64(t))),
-            Some(t) => Err(Error::Usage(format!("--timeout must be positive, not {t}"))),
-        }
+        timeout(self.timeout)
     }
 
     fn on_mismatch(&self) -> OnMismatch {
-        if self.allow_runtime_mismatch {
-            OnMismatch::Warn
-        } else {
-            OnMismatch::Refuse
-        }
+        on_mismatch(self.allow_runtime_mismatch)
     }
 
     fn limits(&self) -> Limits {
@@ -103,17 +119,76 @@ pub struct RunArgs {
     /// Use SOURCE for the layer version ARN (repeatable): `--layer-code ARN=SOURCE`.
     #[arg(long, value_name = "ARN=SOURCE")]
     pub layer_code: Vec<String>,
+    /// A container-image function: run this image instead of the function's (with its ImageConfig).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: CommonArgs,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The container-image function: name, ARN or partial ARN; a qualifier is allowed.
+    pub function: String,
+    /// `s3://` or `https://` S3 URL of the JSON payload (gzip when the key ends in `.gz`).
+    pub url: String,
+    /// Where to write the response (default: URL with its last `.json` replaced by `_out.json`).
+    #[arg(long, value_name = "URL_OUT")]
+    pub output: Option<String>,
+    /// Where the Runtime API listens: the function container's AWS_LAMBDA_RUNTIME_API.
+    #[arg(long, value_name = "ADDR", default_value = crate::serve::DEFAULT_LISTEN)]
+    pub listen: std::net::SocketAddr,
+    /// The job definition's name for the function's container (watched through ECS's task metadata).
+    #[arg(long, value_name = "NAME", default_value = "function")]
+    pub runtime_container: String,
+    /// The function container's AWS_LAMBDA_INITIALIZATION_TYPE (on-demand, snap-start).
+    #[arg(long, value_name = "TYPE", default_value = "on-demand")]
+    pub init_type: String,
+    /// Fail after SECS seconds (default: no limit; Batch's timeout governs).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Run the function even when it is built for another architecture than this machine's.
+    #[arg(long)]
+    pub allow_runtime_mismatch: bool,
+    /// Write the run's timings to FILE as JSON at the end.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// `exec`.
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// The code: a directory, a zip, an s3:// or https:// URL of a zip, or an executable (run as `bootstrap`).
-    #[arg(value_parser = Location::parse)]
-    pub code: Location,
+    #[arg(value_parser = Location::parse, required_unless_present = "image", conflicts_with = "image")]
+    pub code: Option<Location>,
+    /// A container-image function's image, run with Docker (on the host's network).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// With --image: ImageConfig's EntryPoint (repeatable: one argument each).
+    #[arg(
+        long,
+        value_name = "ARG",
+        requires = "image",
+        allow_hyphen_values = true
+    )]
+    pub entrypoint: Vec<String>,
+    /// With --image: ImageConfig's Command (repeatable: one argument each).
+    #[arg(
+        long,
+        value_name = "ARG",
+        requires = "image",
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
+    /// With --image: ImageConfig's WorkingDirectory.
+    #[arg(long, value_name = "DIR", requires = "image")]
+    pub working_directory: Option<String>,
+    /// AWS_LAMBDA_INITIALIZATION_TYPE: on-demand, snap-start (SnapStart's restore hooks run) or
+    /// provisioned-concurrency.
+    #[arg(long, value_name = "TYPE", default_value = "on-demand")]
+    pub init_type: String,
     /// Handler (`_HANDLER`), e.g. `app.handler` for Python, `index.handler` for Node.js.
     #[arg(long)]
     pub handler: Option<String>,
@@ -204,6 +279,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
                         Ok((arn, location))
                     })
                     .collect::<Result<_>>()?,
+                image: args.image,
                 ..RunOptions::new(args.function, args.url)
             };
             let done = crate::run::run(&opts).await?;
@@ -229,7 +305,17 @@ pub async fn execute(cli: Cli) -> Result<()> {
             } else {
                 StdoutTo::Stdout
             };
+            let image = args.image.map(|uri| Image {
+                uri,
+                resolved_uri: None,
+                entry_point: args.entrypoint,
+                command: args.command,
+                working_directory: args.working_directory,
+            });
             let opts = ExecOptions {
+                code: args.code,
+                image,
+                init_type: InitType::parse(&args.init_type)?,
                 handler: args.handler,
                 runtime: args.runtime,
                 function_name: Some(args.function_name),
@@ -242,7 +328,6 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 limits: args.common.limits(),
                 on_mismatch: args.common.on_mismatch(),
                 stdout,
-                ..ExecOptions::new(args.code)
             };
             let event = payload::read_event(args.payload.as_deref()).await?;
             let invoked = crate::exec::exec(&opts, event).await?;
@@ -253,6 +338,27 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 ..Timings::default()
             };
             timings.write_to(args.common.report.as_deref())
+        }
+        Command::Serve(args) => {
+            let done = crate::serve::serve(&ServeOptions {
+                function: args.function,
+                url: args.url,
+                output: args.output,
+                listen: args.listen,
+                runtime_container: args.runtime_container,
+                init_type: InitType::parse(&args.init_type)?,
+                timeout: timeout(args.timeout)?,
+                on_mismatch: on_mismatch(args.allow_runtime_mismatch),
+            })
+            .await?;
+            let t = &done.timings;
+            tracing::info!(
+                output = %done.output,
+                to_event_ms = t.to_event_ms,
+                get_function_ms = t.get_function_ms,
+                "done"
+            );
+            t.write_to(args.report.as_deref())
         }
         Command::Submit(args) => {
             let submitted = crate::submit::submit(&SubmitOptions {

@@ -7,7 +7,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::spec::{FunctionSpec, RuntimeKind};
+use crate::spec::{host_architecture, FunctionSpec, Image, RuntimeKind};
 use crate::workdir::Layout;
 use crate::{Error, Result};
 
@@ -34,8 +34,51 @@ pub enum Entrypoint {
         /// Where the client is.
         client: NodeClient,
     },
+    /// A container-image function: `docker run` of its image.
+    Container(Container),
 }
 
+/// A container-image function's image as Docker runs it, on this machine's
+/// network (its Runtime API is the runner's, on loopback).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    /// The docker CLI (`$DOCKER_CLI`, else `docker`).
+    pub docker: PathBuf,
+    /// The container's name, to remove it when the invocation ends.
+    pub name: String,
+    /// `linux/arm64` or `linux/amd64`: the function's architecture.
+    pub platform: String,
+    /// The image and its `ImageConfig`.
+    pub image: Image,
+    /// The image's own `CMD`, when `ImageConfig` replaces the entry point but
+    /// not the command (Docker drops the image's `CMD` then; Lambda keeps it).
+    pub image_cmd: Vec<String>,
+}
+
+/// The docker CLI run-lambda runs images with: `$DOCKER_CLI`, else `docker`
+/// on `PATH`; an error saying what to do instead when there is none.
+pub fn docker(function: &str, image: &Image) -> Result<PathBuf> {
+    let cli = setting("DOCKER_CLI").unwrap_or_else(|| PathBuf::from("docker"));
+    let found = if cli.components().count() > 1 {
+        cli.is_file()
+    } else {
+        std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(&cli).is_file()))
+            .unwrap_or(false)
+    };
+    if found {
+        Ok(cli)
+    } else {
+        Err(Error::Unsupported(format!(
+            "function {function} is packaged as a container image ({}): run-lambda runs its image \
+             with Docker, and there is no docker CLI here ({}; set DOCKER_CLI). In AWS Batch, run it \
+             as a multi-container job whose containers are `run-lambda serve` and the function's \
+             image (the lambda-batch-task module makes that job definition)",
+            image.reference(),
+            cli.display()
+        )))
+    }
+}
 /// Where the Node.js runtime interface client is: Lambda's `/var/runtime` in
 /// AWS's Node.js base images, or an installed `aws-lambda-ric` package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,12 +193,42 @@ impl Entrypoint {
                     client,
                 })
             }
+            RuntimeKind::Image(image) => {
+                let docker = docker(&spec.name, image)?;
+                let image_cmd = if !image.entry_point.is_empty() && image.command.is_empty() {
+                    image_cmd(&docker, image.reference())?
+                } else {
+                    Vec::new()
+                };
+                let arch = spec
+                    .architectures
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or(host_architecture());
+                Ok(Entrypoint::Container(Container {
+                    docker,
+                    name: format!(
+                        "run-lambda-{}",
+                        &uuid::Uuid::new_v4().simple().to_string()[..12]
+                    ),
+                    platform: format!("linux/{}", if arch == "x86_64" { "amd64" } else { arch }),
+                    image: image.clone(),
+                    image_cmd,
+                }))
+            }
         }
     }
 
-    /// The program and arguments that start the runtime.
-    pub fn command_line(&self, spec: &FunctionSpec, layout: &Layout) -> (PathBuf, Vec<OsString>) {
+    /// The program and arguments that start the runtime; `passed` names the
+    /// variables a container gets from the process's environment.
+    pub fn command_line(
+        &self,
+        spec: &FunctionSpec,
+        layout: &Layout,
+        passed: &[String],
+    ) -> (PathBuf, Vec<OsString>) {
         match self {
+            Entrypoint::Container(c) => (c.docker.clone(), c.run_arguments(passed)),
             Entrypoint::Bootstrap(bootstrap) => (bootstrap.clone(), Vec::new()),
             Entrypoint::Python { python, .. } => (
                 python.clone(),
@@ -187,6 +260,11 @@ impl Entrypoint {
     pub fn early_exit_hint(&self) -> Option<String> {
         match self {
             Entrypoint::Bootstrap(_) => None,
+            Entrypoint::Container(c) => Some(format!(
+                "did the image {} start? (docker's own message is above; a Lambda image's \
+                 entrypoint must be its runtime interface client)",
+                c.image.reference()
+            )),
             Entrypoint::Python { python, .. } => Some(format!(
                 "does {} have awslambdaric? set STRATUS_PYTHON to an interpreter that does",
                 python.display()
@@ -203,13 +281,105 @@ impl Entrypoint {
     /// Put the files the runtime starts from into the runtime directory.
     pub fn install(&self, layout: &Layout) -> Result<()> {
         let (path, content) = match self {
-            Entrypoint::Bootstrap(_) => return Ok(()),
+            Entrypoint::Bootstrap(_) | Entrypoint::Container(_) => return Ok(()),
             Entrypoint::Python { .. } => (python_bootstrap(layout), PYTHON_BOOTSTRAP),
             Entrypoint::Node { .. } => (node_preload(layout), NODE_PRELOAD),
         };
         std::fs::write(&path, content)
             .map_err(|e| Error::io(format!("writing {}", path.display()), e))
     }
+}
+
+impl Container {
+    /// `docker run` of the image: removed when it ends, on the host's network,
+    /// the variables of `passed` given by name (their values stay out of the
+    /// command line), the `ImageConfig` overrides applied as Lambda applies them.
+    fn run_arguments(&self, passed: &[String]) -> Vec<OsString> {
+        let mut args: Vec<String> = vec![
+            "run".into(),
+            "--rm".into(),
+            "--name".into(),
+            self.name.clone(),
+            "--network".into(),
+            "host".into(),
+            "--platform".into(),
+            self.platform.clone(),
+        ];
+        for name in passed {
+            args.push("--env".into());
+            args.push(name.clone());
+        }
+        let image = &self.image;
+        // Docker takes one program as --entrypoint; the rest of Lambda's
+        // EntryPoint list goes before the command.
+        let mut rest = Vec::new();
+        if let Some((program, more)) = image.entry_point.split_first() {
+            args.push("--entrypoint".into());
+            args.push(program.clone());
+            rest.extend(more.iter().cloned());
+            if image.command.is_empty() {
+                rest.extend(self.image_cmd.iter().cloned());
+            }
+        }
+        if let Some(dir) = &image.working_directory {
+            args.push("--workdir".into());
+            args.push(dir.clone());
+        }
+        args.push(image.reference().to_string());
+        args.extend(rest);
+        args.extend(image.command.iter().cloned());
+        args.into_iter().map(OsString::from).collect()
+    }
+
+    /// Remove the container (the invocation is over, or abandoned).
+    pub fn remove(&self) {
+        let _ = std::process::Command::new(&self.docker)
+            .args(["rm", "--force", &self.name])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// The image's own `CMD` (`docker image inspect`; pulled first when missing).
+fn image_cmd(docker: &Path, image: &str) -> Result<Vec<String>> {
+    let inspect = || {
+        std::process::Command::new(docker)
+            .args([
+                "image",
+                "inspect",
+                "--format",
+                "{{json .Config.Cmd}}",
+                image,
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+    };
+    let mut out = inspect().map_err(|e| Error::io(format!("running {}", docker.display()), e))?;
+    if !out.status.success() {
+        let pulled = std::process::Command::new(docker)
+            .args(["pull", "--quiet", image])
+            .stdin(std::process::Stdio::null())
+            .status()
+            .map_err(|e| Error::io(format!("running {}", docker.display()), e))?;
+        if pulled.success() {
+            out = inspect().map_err(|e| Error::io(format!("running {}", docker.display()), e))?;
+        }
+    }
+    if !out.status.success() {
+        return Err(Error::Init {
+            error_type: "Runtime.InvalidEntrypoint".to_string(),
+            message: format!(
+                "cannot inspect the image {image}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        });
+    }
+    Ok(serde_json::from_slice::<Option<Vec<String>>>(&out.stdout)
+        .ok()
+        .flatten()
+        .unwrap_or_default())
 }
 
 /// A runner setting from the environment, unset when empty.
@@ -255,6 +425,57 @@ pub fn node() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn container(entry_point: &[&str], command: &[&str], image_cmd: &[&str]) -> Container {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Container {
+            docker: "docker".into(),
+            name: "run-lambda-x".into(),
+            platform: "linux/arm64".into(),
+            image: Image {
+                uri: "r.example/f:1".into(),
+                resolved_uri: Some("r.example/f@sha256:ab".into()),
+                entry_point: owned(entry_point),
+                command: owned(command),
+                working_directory: None,
+            },
+            image_cmd: owned(image_cmd),
+        }
+    }
+
+    fn args(c: &Container) -> Vec<String> {
+        c.run_arguments(&["AWS_LAMBDA_RUNTIME_API".into()])
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn image_config_is_applied_as_lambda_applies_it() {
+        let head = "run --rm --name run-lambda-x --network host --platform linux/arm64 --env AWS_LAMBDA_RUNTIME_API";
+        // No overrides: the image's own entrypoint and command, by Lambda's digest.
+        assert_eq!(
+            args(&container(&[], &[], &[])).join(" "),
+            format!("{head} r.example/f@sha256:ab")
+        );
+        // A command alone keeps the image's entrypoint.
+        assert_eq!(
+            args(&container(&[], &["app.handler"], &[])).join(" "),
+            format!("{head} r.example/f@sha256:ab app.handler")
+        );
+        // An entry point of several words, and the image's CMD kept when no command replaces it.
+        assert_eq!(
+            args(&container(&["/bin/sh", "-c"], &[], &["exec app"])).join(" "),
+            format!("{head} --entrypoint /bin/sh r.example/f@sha256:ab -c exec app")
+        );
+        let mut c = container(&["/entry"], &["a", "b"], &["ignored"]);
+        c.image.working_directory = Some("/work".into());
+        c.image.uri = "r.example/f@sha256:cd".into();
+        assert_eq!(
+            args(&c).join(" "),
+            format!("{head} --entrypoint /entry --workdir /work r.example/f@sha256:cd a b")
+        );
+    }
 
     #[test]
     fn node_client_is_found_where_it_is_installed() {

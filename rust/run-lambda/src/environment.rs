@@ -43,15 +43,42 @@ pub const RESERVED: &[&str] = &[
     "LAMBDA_RUNTIME_DIR",
 ];
 
+/// The runner's own variables a container-image function's container gets
+/// (a container does not inherit the runner's environment): its credentials
+/// and the endpoints it talks to, as a function in Lambda has its role's.
+const PASSED_TO_CONTAINERS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_EC2_METADATA_DISABLED",
+];
+
+/// What a runtime process is started with.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// The environment of the process run-lambda starts.
+    pub process: Vec<(OsString, OsString)>,
+    /// For a container-image function, the variables of `process` that `docker
+    /// run` passes into the container (the rest are the docker CLI's own).
+    pub passed: Vec<String>,
+}
+
 /// The environment of the runtime: the runner's own (the image's settings and
 /// the job role's credentials), minus anything Lambda-specific left over, plus
 /// what Lambda sets, plus the function's variables (reserved names ignored).
+/// A container-image function's container gets what Lambda sets, the
+/// function's variables and the runner's credentials only: its image has its
+/// own paths.
 pub fn environment(
     spec: &FunctionSpec,
     layout: &Layout,
     entrypoint: &Entrypoint,
     api: SocketAddr,
-) -> Result<Vec<(OsString, OsString)>> {
+) -> Result<Environment> {
     let mut env: BTreeMap<OsString, OsString> = std::env::vars_os()
         .filter(|(k, _)| {
             let k = k.to_string_lossy();
@@ -63,40 +90,44 @@ pub fn environment(
                 || k == "AWS_EXECUTION_ENV")
         })
         .collect();
+    if let Entrypoint::Container(_) = entrypoint {
+        let mut passed: Vec<String> = env
+            .keys()
+            .filter_map(|k| k.to_str())
+            .filter(|k| PASSED_TO_CONTAINERS.contains(k) || k.starts_with("AWS_ENDPOINT_URL_"))
+            .map(str::to_string)
+            .collect();
+        for (k, v) in lambda_variables(spec, api)
+            .into_iter()
+            .chain(function_variables(spec))
+        {
+            passed.push(k.clone());
+            env.insert(k.into(), v.into());
+        }
+        passed.sort();
+        passed.dedup();
+        return Ok(Environment {
+            process: env.into_iter().collect(),
+            passed,
+        });
+    }
     let mut set = |k: &str, v: OsString| {
         env.insert(OsString::from(k), v);
     };
-    let task = layout.task_root.as_os_str().to_owned();
+    for (k, v) in lambda_variables(spec, api) {
+        set(&k, v.into());
+    }
     let opt = &layout.opt;
-    set("AWS_LAMBDA_RUNTIME_API", api.to_string().into());
     set("_HANDLER", spec.handler.clone().into());
-    set("LAMBDA_TASK_ROOT", task);
+    set("LAMBDA_TASK_ROOT", layout.task_root.as_os_str().to_owned());
     set(
         "LAMBDA_RUNTIME_DIR",
         layout.runtime_dir.as_os_str().to_owned(),
     );
-    set("AWS_LAMBDA_FUNCTION_NAME", spec.name.clone().into());
-    set("AWS_LAMBDA_FUNCTION_VERSION", spec.version.clone().into());
-    set(
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        spec.memory_mb.to_string().into(),
-    );
-    set("AWS_LAMBDA_LOG_GROUP_NAME", spec.log_group.clone().into());
-    set("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name(spec).into());
-    set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
     set(
         "AWS_EXECUTION_ENV",
         format!("AWS_Lambda_{}", spec.runtime).into(),
     );
-    set("AWS_REGION", spec.region.clone().into());
-    set("AWS_DEFAULT_REGION", spec.region.clone().into());
-    set("TZ", ":UTC".into());
-    if let Some(format) = &spec.log_format {
-        set("AWS_LAMBDA_LOG_FORMAT", format.clone().into());
-    }
-    if let Some(level) = &spec.log_level {
-        set("AWS_LAMBDA_LOG_LEVEL", level.clone().into());
-    }
     // Lambda's search paths: the system's first, then the code, then the layers.
     let inherited = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
     let path = join_paths(
@@ -118,7 +149,7 @@ pub fn environment(
     )?;
     set("LD_LIBRARY_PATH", ld);
     match entrypoint {
-        Entrypoint::Bootstrap(_) => {}
+        Entrypoint::Bootstrap(_) | Entrypoint::Container(_) => {}
         Entrypoint::Python { version, .. } => {
             let py = join_paths(
                 [
@@ -151,14 +182,57 @@ pub fn environment(
             set("NODE_PATH", node_path);
         }
     }
-    for (k, v) in &spec.environment {
-        if RESERVED.contains(&k.as_str()) {
-            tracing::warn!(variable = %k, "ignoring a reserved variable in the function's environment");
-            continue;
-        }
+    for (k, v) in function_variables(spec) {
         env.insert(k.into(), v.into());
     }
-    Ok(env.into_iter().collect())
+    Ok(Environment {
+        process: env.into_iter().collect(),
+        passed: Vec::new(),
+    })
+}
+
+/// What Lambda sets for every function, whatever its packaging.
+fn lambda_variables(spec: &FunctionSpec, api: SocketAddr) -> Vec<(String, String)> {
+    let mut vars = vec![
+        ("AWS_LAMBDA_RUNTIME_API", api.to_string()),
+        ("AWS_LAMBDA_FUNCTION_NAME", spec.name.clone()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", spec.version.clone()),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            spec.memory_mb.to_string(),
+        ),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", spec.log_group.clone()),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name(spec)),
+        (
+            "AWS_LAMBDA_INITIALIZATION_TYPE",
+            spec.init_type.as_str().to_string(),
+        ),
+        ("AWS_REGION", spec.region.clone()),
+        ("AWS_DEFAULT_REGION", spec.region.clone()),
+        ("TZ", ":UTC".to_string()),
+    ];
+    if let Some(format) = &spec.log_format {
+        vars.push(("AWS_LAMBDA_LOG_FORMAT", format.clone()));
+    }
+    if let Some(level) = &spec.log_level {
+        vars.push(("AWS_LAMBDA_LOG_LEVEL", level.clone()));
+    }
+    vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// The function's own variables, without the names Lambda reserves.
+fn function_variables(spec: &FunctionSpec) -> Vec<(String, String)> {
+    spec.environment
+        .iter()
+        .filter(|(k, _)| {
+            let reserved = RESERVED.contains(&k.as_str());
+            if reserved {
+                tracing::warn!(variable = %k, "ignoring a reserved variable in the function's environment");
+            }
+            !reserved
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 fn split(v: Option<OsString>) -> Vec<PathBuf> {
@@ -190,8 +264,8 @@ fn log_stream_name(spec: &FunctionSpec) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entrypoint::NodeClient;
-    use crate::spec::Runtime;
+    use crate::entrypoint::{Container, NodeClient};
+    use crate::spec::{Image, Runtime};
 
     fn env_of(
         spec: &FunctionSpec,
@@ -201,6 +275,7 @@ mod tests {
     ) -> BTreeMap<String, String> {
         environment(spec, layout, entrypoint, api)
             .unwrap()
+            .process
             .into_iter()
             .map(|(k, v)| (k.into_string().unwrap(), v.into_string().unwrap()))
             .collect()
@@ -253,6 +328,60 @@ mod tests {
     }
 
     #[test]
+    fn an_image_gets_lambdas_variables_and_the_functions_only() {
+        let image = Image {
+            uri: "r/f:1".into(),
+            ..Image::default()
+        };
+        let mut spec = FunctionSpec::local("f", Runtime::image(image.clone()), "", "eu-west-1");
+        spec.environment.insert("MY_VAR".into(), "1".into());
+        spec.environment
+            .insert("AWS_SESSION_TOKEN".into(), "from-function".into());
+        let entrypoint = Entrypoint::Container(Container {
+            docker: "docker".into(),
+            name: "c".into(),
+            platform: "linux/amd64".into(),
+            image,
+            image_cmd: Vec::new(),
+        });
+        let api: SocketAddr = "127.0.0.1:9001".parse().unwrap();
+        let env = environment(&spec, &layout(), &entrypoint, api).unwrap();
+        for name in [
+            "AWS_LAMBDA_RUNTIME_API",
+            "AWS_LAMBDA_FUNCTION_NAME",
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "AWS_REGION",
+            "TZ",
+            "MY_VAR",
+        ] {
+            assert!(
+                env.passed.iter().any(|p| p == name),
+                "{name} not passed: {:?}",
+                env.passed
+            );
+        }
+        for name in [
+            "PATH",
+            "LAMBDA_TASK_ROOT",
+            "_HANDLER",
+            "AWS_EXECUTION_ENV",
+            "HOME",
+        ] {
+            assert!(!env.passed.iter().any(|p| p == name), "{name} passed");
+        }
+        let values: BTreeMap<String, String> = env
+            .process
+            .into_iter()
+            .map(|(k, v)| (k.into_string().unwrap(), v.into_string().unwrap()))
+            .collect();
+        assert_eq!(values["AWS_LAMBDA_INITIALIZATION_TYPE"], "on-demand");
+        assert_ne!(
+            values.get("AWS_SESSION_TOKEN").map(String::as_str),
+            Some("from-function")
+        );
+    }
+
+    #[test]
     fn node_path_is_lambdas_with_our_opt() {
         let spec = FunctionSpec::local(
             "f",
@@ -285,7 +414,7 @@ mod tests {
         let mut spec = spec;
         spec.environment.insert("NODE_PATH".into(), "/mine".into());
         assert_eq!(env_of(&spec, &layout(), &node, api)["NODE_PATH"], "/mine");
-        let (program, args) = node.command_line(&spec, &layout());
+        let (program, args) = node.command_line(&spec, &layout(), &[]);
         assert_eq!(program, PathBuf::from("node"));
         assert_eq!(
             args,

@@ -1,6 +1,7 @@
 //! `exec`: run local function code (a directory, a zip, a URL of a zip, or an
-//! executable that is used as `bootstrap`) with no Lambda service — for local
-//! development, demos and tests.
+//! executable that is used as `bootstrap`), or a container-image function's
+//! image with Docker, with no Lambda service — for local development, demos
+//! and tests.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,18 +13,23 @@ use stratus_aws::Location;
 use crate::code::Shown;
 use crate::extract::Limits;
 use crate::install::{Expected, Installer};
-use crate::invoke::{invoke, InvokeOptions, Invoked};
+use crate::invoke::{invoke, InvokeOptions, Invoked, Launch};
 use crate::launch::StdoutTo;
+use crate::runtime_api::{RuntimeApi, EPHEMERAL};
 use crate::runtime_match::{self, OnMismatch};
-use crate::spec::{FunctionSpec, Runtime};
+use crate::spec::{FunctionSpec, Image, InitType, Runtime};
 use crate::workdir::Workdir;
 use crate::{Error, Result};
 
 /// How to run local code.
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
-    /// The code.
-    pub code: Location,
+    /// The code (`None` with `image`).
+    pub code: Option<Location>,
+    /// A container-image function's image and `ImageConfig`, run with Docker.
+    pub image: Option<Image>,
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE` (SnapStart's restore routes with `snap-start`).
+    pub init_type: InitType,
     /// `_HANDLER`; default `bootstrap` for provided runtimes.
     pub handler: Option<String>,
     /// Runtime; default `provided.al2023` when there is a `bootstrap`.
@@ -50,27 +56,6 @@ pub struct ExecOptions {
     pub on_mismatch: OnMismatch,
 }
 
-impl ExecOptions {
-    /// Defaults for `code`.
-    pub fn new(code: Location) -> Self {
-        ExecOptions {
-            code,
-            handler: None,
-            runtime: None,
-            function_name: None,
-            env: Vec::new(),
-            layers: Vec::new(),
-            timeout: None,
-            memory_mb: None,
-            workdir: None,
-            keep_workdir: false,
-            limits: Limits::default(),
-            stdout: StdoutTo::Stdout,
-            on_mismatch: OnMismatch::Refuse,
-        }
-    }
-}
-
 /// The region for local runs: `AWS_REGION`, `AWS_DEFAULT_REGION`, else `us-east-1`.
 pub fn local_region() -> String {
     ["AWS_REGION", "AWS_DEFAULT_REGION"]
@@ -83,7 +68,9 @@ pub fn local_region() -> String {
 /// Run the code on `payload` (a JSON event) and return its response.
 pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
     crate::payload::validate_json(&payload, "the event")?;
-    let needs_s3 = std::iter::once(&opts.code)
+    let needs_s3 = opts
+        .code
+        .iter()
         .chain(&opts.layers)
         .any(|s| matches!(s, Location::S3(_)));
     let s3 = if needs_s3 {
@@ -95,42 +82,64 @@ pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
     };
     let workdir = Workdir::new(opts.workdir.as_deref(), opts.keep_workdir)?;
     let layout = workdir.layout();
-    let mut installer = Installer::new(&workdir, opts.limits, s3.as_ref())?;
-    installer.code(&opts.code, Expected::NOTHING).await?;
-    for (i, layer) in opts.layers.iter().enumerate() {
-        installer
-            .layer(&format!("layer {}", i + 1), layer, Expected::NOTHING)
-            .await?;
-    }
-    let has_bootstrap =
-        layout.task_root.join("bootstrap").exists() || layout.opt.join("bootstrap").exists();
-    let runtime = match (&opts.runtime, has_bootstrap, &opts.handler) {
-        (Some(r), _, _) => r.clone(),
-        (None, true, _) => "provided.al2023".to_string(),
-        (None, false, Some(_)) => "python3".to_string(),
-        (None, false, None) => {
-            return Err(Error::Usage(format!(
-                "{} has no `bootstrap`; pass --runtime (e.g. python3.12, nodejs20.x) and --handler",
-                Shown(&opts.code)
-            )))
+    let name = opts.function_name.as_deref().unwrap_or("local");
+    let mut spec = match (&opts.code, &opts.image) {
+        (None, Some(image)) => {
+            if !opts.layers.is_empty() || opts.runtime.is_some() || opts.handler.is_some() {
+                return Err(Error::Usage(
+                    "an image function has no layers, runtime or handler: its image carries them \
+                     (--entrypoint, --command and --working-directory are its ImageConfig)"
+                        .into(),
+                ));
+            }
+            FunctionSpec::local(name, Runtime::image(image.clone()), "", &local_region())
+        }
+        (Some(code), None) => {
+            let mut installer = Installer::new(&workdir, opts.limits, s3.as_ref())?;
+            installer.code(code, Expected::NOTHING).await?;
+            for (i, layer) in opts.layers.iter().enumerate() {
+                installer
+                    .layer(&format!("layer {}", i + 1), layer, Expected::NOTHING)
+                    .await?;
+            }
+            let has_bootstrap = layout.task_root.join("bootstrap").exists()
+                || layout.opt.join("bootstrap").exists();
+            let runtime = match (&opts.runtime, has_bootstrap, &opts.handler) {
+                (Some(r), _, _) => r.clone(),
+                (None, true, _) => "provided.al2023".to_string(),
+                (None, false, Some(_)) => "python3".to_string(),
+                (None, false, None) => {
+                    return Err(Error::Usage(format!(
+                        "{} has no `bootstrap`; pass --runtime (e.g. python3.12, nodejs20.x) and --handler",
+                        Shown(code)
+                    )))
+                }
+            };
+            let handler = opts
+                .handler
+                .clone()
+                .unwrap_or_else(|| "bootstrap".to_string());
+            FunctionSpec::local(name, Runtime::parse(&runtime)?, &handler, &local_region())
+        }
+        _ => {
+            return Err(Error::Usage(
+                "exec runs either code (a path or URL) or --image IMAGE".into(),
+            ))
         }
     };
-    let handler = opts
-        .handler
-        .clone()
-        .unwrap_or_else(|| "bootstrap".to_string());
-    let name = opts.function_name.as_deref().unwrap_or("local");
-    let mut spec = FunctionSpec::local(name, Runtime::parse(&runtime)?, &handler, &local_region());
     spec.environment = opts.env.iter().cloned().collect();
+    spec.init_type = opts.init_type;
     if let Some(m) = opts.memory_mb {
         spec.memory_mb = m;
     }
     runtime_match::check(&spec, opts.on_mismatch)?;
+    spec.runtime.warn_about_lifecycle();
     let invoke_opts = InvokeOptions {
         timeout: opts.timeout,
         stdout: opts.stdout,
     };
-    let invoked = invoke(&spec, &layout, payload, &invoke_opts).await;
+    let api = RuntimeApi::bind(EPHEMERAL, spec.init_type).await?;
+    let invoked = invoke(&spec, api, payload, Launch::Here(&layout), &invoke_opts).await;
     drop(workdir);
     invoked
 }

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_lambda::types::PackageType;
+use aws_sdk_lambda::types::{PackageType, SnapStartOptimizationStatus};
 
 use stratus_aws::Location;
 
-use crate::spec::{FunctionSpec, Runtime};
+use crate::spec::{FunctionSpec, Image, InitType, Runtime};
 use crate::{Error, Result};
 
 /// Where a function's code and layers are, and their checksums.
@@ -94,16 +94,43 @@ pub async fn get_function(
     let conf = out
         .configuration()
         .ok_or_else(|| Error::LambdaApi(format!("GetFunction {function}: no configuration")))?;
-    if conf.package_type() == Some(&PackageType::Image) {
-        let image = out
-            .code()
-            .and_then(|c| c.image_uri())
-            .unwrap_or("its container image");
-        return Err(Error::Unsupported(format!(
-            "function {function} is packaged as a container image ({image}); run that image as the \
-             Batch job instead (its entrypoint carries the runtime), not through run-lambda"
-        )));
-    }
+    let runtime = if conf.package_type() == Some(&PackageType::Image) {
+        let code = out.code();
+        let image_config = conf.image_config_response().and_then(|r| r.image_config());
+        Runtime::image(Image {
+            uri: code
+                .and_then(|c| c.image_uri())
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| {
+                    Error::LambdaApi(format!(
+                        "GetFunction {function}: an image function without an image URI"
+                    ))
+                })?
+                .to_string(),
+            resolved_uri: code
+                .and_then(|c| c.resolved_image_uri())
+                .filter(|u| !u.is_empty())
+                .map(str::to_string),
+            entry_point: image_config
+                .map(|c| c.entry_point().to_vec())
+                .unwrap_or_default(),
+            command: image_config
+                .map(|c| c.command().to_vec())
+                .unwrap_or_default(),
+            working_directory: image_config
+                .and_then(|c| c.working_directory())
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
+        })
+    } else {
+        Runtime::parse(conf.runtime().map(|r| r.as_str()).unwrap_or_default())?
+    };
+    // A published version with SnapStart on starts from a snapshot: its runtime
+    // is told so, and may call the restore hooks' endpoints.
+    let init_type = match conf.snap_start().and_then(|s| s.optimization_status()) {
+        Some(SnapStartOptimizationStatus::On) => InitType::SnapStart,
+        _ => InitType::OnDemand,
+    };
     let name = conf
         .function_name()
         .unwrap_or_else(|| function.rsplit(':').next().unwrap_or(function))
@@ -133,8 +160,9 @@ pub async fn get_function(
         name,
         arn,
         version,
-        runtime: Runtime::parse(conf.runtime().map(|r| r.as_str()).unwrap_or_default())?,
+        runtime,
         handler: conf.handler().unwrap_or_default().to_string(),
+        init_type,
         environment,
         memory_mb: conf.memory_size().unwrap_or(128),
         region,

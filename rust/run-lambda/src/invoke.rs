@@ -1,12 +1,15 @@
-//! One invocation: serve the Runtime API, start the runtime, wait for its
-//! result, a crash, the timeout or a stop signal, then kill the runtime's
-//! process tree. Shared by `run` and `exec`.
+//! One invocation: offer the event on the Runtime API, start the runtime (or,
+//! for `serve`, watch the container it runs in), wait for its result, a crash,
+//! the timeout or a stop signal, then kill the runtime's process tree (a
+//! runtime in another container is left for ECS to stop with the task).
+//! Shared by `run`, `exec` and `serve`.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use crate::launch::{self, StdoutTo};
+use crate::ecs::Watch;
+use crate::launch::{self, RuntimeProcess, StdoutTo};
 use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
 use crate::spec::FunctionSpec;
 use crate::stop::StopSignals;
@@ -35,11 +38,54 @@ pub struct Invoked {
     pub to_event: Option<Duration>,
 }
 
-/// Run `spec`'s runtime from `layout` on `payload` and return its response.
+/// Where the runtime runs.
+pub enum Launch<'a> {
+    /// Started here from the function's files in `layout`: a process (a
+    /// `bootstrap`, an interpreter, or `docker run` of the function's image).
+    Here(&'a Layout),
+    /// Already started elsewhere: the function's container of a multi-container
+    /// Batch job, whose end `Watch` sees.
+    Elsewhere(Watch),
+}
+
+/// The runtime, once started.
+enum Started {
+    Here(Box<RuntimeProcess>),
+    Elsewhere(Watch),
+}
+
+impl Started {
+    async fn wait(&mut self) -> String {
+        match self {
+            Started::Here(process) => process.wait().await,
+            Started::Elsewhere(watch) => watch.stopped().await,
+        }
+    }
+
+    fn early_exit_hint(&self) -> Option<&str> {
+        match self {
+            Started::Here(process) => process.early_exit_hint(),
+            Started::Elsewhere(_) => Some(
+                "did the function's container get AWS_LAMBDA_RUNTIME_API pointing at this runner? \
+                 Its own log stream has its output",
+            ),
+        }
+    }
+
+    async fn end(&mut self) {
+        if let Started::Here(process) = self {
+            process.kill().await;
+        }
+    }
+}
+
+/// Offer `payload` on `api` as an invocation of `spec`, have its runtime
+/// (started as `launch` says) take it, and return its response.
 pub async fn invoke(
     spec: &FunctionSpec,
-    layout: &Layout,
+    mut api: RuntimeApi,
     payload: Bytes,
+    launch: Launch<'_>,
     options: &InvokeOptions,
 ) -> Result<Invoked> {
     let start = Instant::now();
@@ -51,10 +97,20 @@ pub async fn invoke(
         .unwrap_or(u64::MAX);
     let invocation = Invocation::new(payload, &spec.arn, deadline_ms);
     let request_id = invocation.request_id.clone();
-    let mut api = RuntimeApi::start(invocation).await?;
     let mut stop = StopSignals::listen()?;
-    warn_about_extensions(layout);
-    let mut runtime = launch::spawn(spec, layout, api.addr(), options.stdout)?;
+    let mut runtime = match launch {
+        Launch::Here(layout) => {
+            warn_about_extensions(layout);
+            Started::Here(Box::new(launch::spawn(
+                spec,
+                layout,
+                api.addr(),
+                options.stdout,
+            )?))
+        }
+        Launch::Elsewhere(watch) => Started::Elsewhere(watch),
+    };
+    api.offer(invocation);
     let timeout = async {
         match options.timeout {
             Some(t) => tokio::time::sleep_until((start + t).into()).await,
@@ -97,7 +153,7 @@ pub async fn invoke(
     };
     // Lambda would freeze the sandbox after the result; there is no next
     // invocation here, so the runtime and anything it started are killed.
-    runtime.kill().await;
+    runtime.end().await;
     drop(api);
     let total = start.elapsed();
     let response = outcome?;
@@ -122,7 +178,7 @@ fn outcome_of(reported: ApiEvent) -> Option<Result<Bytes>> {
             error_type: r.error_type,
             message: r.message,
         })),
-        ApiEvent::InitError(r) => Some(Err(Error::Init {
+        ApiEvent::InitError(r) | ApiEvent::RestoreError(r) => Some(Err(Error::Init {
             error_type: r.error_type,
             message: r.message,
         })),

@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
-use crate::entrypoint::Entrypoint;
+use crate::entrypoint::{Container, Entrypoint};
 use crate::environment::environment;
 use crate::spec::FunctionSpec;
 use crate::workdir::Layout;
@@ -36,6 +36,8 @@ pub struct RuntimeProcess {
     pgid: Option<Pid>,
     forwarders: Vec<tokio::task::JoinHandle<()>>,
     early_exit_hint: Option<String>,
+    /// The container of an image function, which outlives a killed docker CLI.
+    container: Option<Container>,
 }
 
 /// Copy the runtime's output to ours as it comes, and end a last line left
@@ -72,14 +74,14 @@ pub fn spawn(
     stdout: StdoutTo,
 ) -> Result<RuntimeProcess> {
     let entrypoint = Entrypoint::for_function(spec, layout)?;
-    let (program, args) = entrypoint.command_line(spec, layout);
     let env = environment(spec, layout, &entrypoint, api)?;
+    let (program, args) = entrypoint.command_line(spec, layout, &env.passed);
     entrypoint.install(layout)?;
     become_subreaper();
     let mut cmd = Command::new(&program);
     cmd.args(&args)
         .env_clear()
-        .envs(env)
+        .envs(env.process)
         .current_dir(&layout.task_root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -105,11 +107,16 @@ pub fn spawn(
         forwarders.push(tokio::spawn(forward(err, tokio::io::stderr())));
     }
     tracing::debug!(program = %program.display(), pid = ?pgid, "runtime started");
+    let early_exit_hint = entrypoint.early_exit_hint();
     Ok(RuntimeProcess {
         child,
         pgid,
         forwarders,
-        early_exit_hint: entrypoint.early_exit_hint(),
+        early_exit_hint,
+        container: match entrypoint {
+            Entrypoint::Container(c) => Some(c),
+            _ => None,
+        },
     })
 }
 
@@ -132,6 +139,9 @@ impl RuntimeProcess {
     /// any process left over, detached or not), reap them, and let their
     /// output drain (one wait in all).
     pub async fn kill(&mut self) {
+        if let Some(container) = self.container.take() {
+            container.remove();
+        }
         if let Some(pgid) = self.pgid.take() {
             let _ = killpg(pgid, Signal::SIGKILL);
         }
@@ -148,6 +158,9 @@ impl Drop for RuntimeProcess {
     /// A runtime dropped without [`RuntimeProcess::kill`] (the run was abandoned)
     /// must not leave its process tree behind.
     fn drop(&mut self) {
+        if let Some(container) = self.container.take() {
+            container.remove();
+        }
         if let Some(pgid) = self.pgid {
             let _ = killpg(pgid, Signal::SIGKILL);
             kill_leftovers();

@@ -8,16 +8,20 @@ itself runs code: through a local Lambda Runtime API.
 the Runtime API on 127.0.0.1 for exactly one invocation, starts the function's
 runtime (`bootstrap` for `provided.*`, `awslambdaric` for `python3.*`,
 `aws-lambda-ric` for `nodejs*`) with the
-environment a Lambda function sees, and writes the response back to S3. Any
+environment a Lambda function sees, and writes the response back to S3. A
+container-image function's image is its runtime: `run` and `exec --image` start
+it with Docker, and `serve` is the Runtime API of a Batch multi-container job
+whose other container is the function's image. Any
 failure ends with a documented exit code and a last line `ErrorType: message`
 (see [`exit`]). `exec` runs local code without any Lambda service, and
 `submit` sends a payload to Batch.
 
-Modules: [`cli`] (arguments), `run`, `exec`, `submit` (the three
+Modules: [`cli`] (arguments), `run`, `exec`, `serve`, `submit` (the four
 commands), `function` (`GetFunction` → `spec::FunctionSpec`), `code`
 (download + SHA-256), `install` (code and layers into the work directory),
 `extract` (safe unzip), `payload` (Cirrus I/O
-contract), `runtime_api` (the Runtime API server), `runtime_match`
+contract), `lifecycle` (Lambda's runtime deprecation table), `ecs` (the
+function's container of a multi-container job, through ECS's task metadata), `runtime_api` (the Runtime API server), `runtime_match`
 (the image's interpreter and architecture against the function's), `entrypoint` (what
 starts the runtime: a `bootstrap`, or Python's or Node.js's runtime interface client, and
 the files they start from), `launch` (the runtime's process, from start to end),
@@ -28,6 +32,7 @@ Only [`cli`] and [`exit`] are public: the library is there for the binary.
 
 pub mod cli;
 mod code;
+mod ecs;
 mod entrypoint;
 mod environment;
 mod error;
@@ -38,11 +43,13 @@ mod function;
 mod install;
 mod invoke;
 mod launch;
+mod lifecycle;
 mod payload;
 mod report;
 mod run;
 mod runtime_api;
 mod runtime_match;
+mod serve;
 mod spec;
 mod stop;
 mod submit;

@@ -7,14 +7,17 @@ use std::time::{Duration, Instant};
 use stratus_aws::{Location, S3Url};
 
 use crate::code::Shown;
+use crate::entrypoint;
 use crate::extract::Limits;
 use crate::function::{self, Deployment};
 use crate::install::{Expected, Installer};
-use crate::invoke::{invoke, InvokeOptions};
+use crate::invoke::{invoke, InvokeOptions, Launch};
 use crate::launch::StdoutTo;
 use crate::payload;
 use crate::report::{ms, Timings};
+use crate::runtime_api::{RuntimeApi, EPHEMERAL};
 use crate::runtime_match::{self, OnMismatch};
+use crate::spec::{Image, Runtime};
 use crate::workdir::Workdir;
 use crate::{Error, Result};
 
@@ -43,6 +46,8 @@ pub struct RunOptions {
     pub limits: Limits,
     /// Whether another interpreter or architecture than the function's stops the run.
     pub on_mismatch: OnMismatch,
+    /// Replaces a container-image function's image (its `ImageConfig` still applies).
+    pub image: Option<String>,
 }
 
 impl RunOptions {
@@ -60,6 +65,7 @@ impl RunOptions {
             keep_workdir: false,
             limits: Limits::default(),
             on_mismatch: OnMismatch::Refuse,
+            image: None,
         }
     }
 }
@@ -98,16 +104,36 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     );
 
     let lookup_started = Instant::now();
-    let (spec, deployment) = function::get_function(&lambda, &opts.function).await?;
+    let (mut spec, deployment) = function::get_function(&lambda, &opts.function).await?;
     let lookup = lookup_started.elapsed();
+    if let (Some(image), Some(replacement)) = (spec.runtime.image_of(), &opts.image) {
+        spec.runtime = Runtime::image(Image {
+            uri: replacement.clone(),
+            resolved_uri: None,
+            ..image.clone()
+        });
+    } else if opts.image.is_some() {
+        return Err(Error::Usage(format!(
+            "--image replaces a container-image function's image, and {} runs on {}",
+            spec.name, spec.runtime
+        )));
+    }
     runtime_match::check(&spec, opts.on_mismatch)?;
-    tracing::info!(
-        function = %spec.arn,
-        runtime = %spec.runtime,
-        handler = %spec.handler,
-        layers = deployment.layers.len(),
-        "function found"
-    );
+    spec.runtime.warn_about_lifecycle();
+    match spec.runtime.image_of() {
+        Some(image) => {
+            // Checked before anything is fetched: without Docker it cannot run here.
+            entrypoint::docker(&spec.name, image)?;
+            tracing::info!(function = %spec.arn, image = image.reference(), "function found");
+        }
+        None => tracing::info!(
+            function = %spec.arn,
+            runtime = %spec.runtime,
+            handler = %spec.handler,
+            layers = deployment.layers.len(),
+            "function found"
+        ),
+    }
 
     let workdir = Workdir::new(opts.workdir.as_deref(), opts.keep_workdir)?;
     let layout = workdir.layout();
@@ -118,7 +144,11 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     // The payload and the code come from different places: fetch both at once.
     let fetch_started = Instant::now();
     let mut installer = Installer::new(&workdir, opts.limits, Some(&s3))?;
+    let is_image = spec.runtime.image_of().is_some();
     let (payload, ()) = tokio::try_join!(payload::read(&s3, &input), async {
+        if is_image {
+            return Ok(());
+        }
         install_code(opts, &deployment, &mut installer).await?;
         install_layers(opts, &lambda, &deployment, &mut installer).await
     })?;
@@ -133,7 +163,8 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport> {
         stdout: StdoutTo::Stdout,
     };
     let body = bytes::Bytes::copy_from_slice(payload_json.get().as_bytes());
-    let invoked = invoke(&spec, &layout, body, &invoke_opts).await?;
+    let api = RuntimeApi::bind(EPHEMERAL, spec.init_type).await?;
+    let invoked = invoke(&spec, api, body, Launch::Here(&layout), &invoke_opts).await?;
     let json = payload::response_json(&invoked.response)?;
     payload::write(&s3, &output, &json).await?;
     tracing::info!(output = %output, bytes = invoked.response.len(), "response written");

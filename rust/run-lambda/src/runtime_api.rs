@@ -13,10 +13,21 @@
 //! - `POST …/invocation/{id}/error`: `{"errorMessage","errorType","stackTrace"}`,
 //!   or just the `Lambda-Runtime-Function-Error-Type` header, `202`.
 //! - `POST /2018-06-01/runtime/init/error`: initialisation failed, `202`.
+//! - With the SnapStart init type only (as in Lambda, where these routes exist
+//!   only for SnapStart environments): `GET /2018-06-01/runtime/restore/next`
+//!   before the first `next`, answered `200` with an empty body at once (there
+//!   is no snapshot here: the environment is "restored" as soon as the runtime
+//!   is ready for it, so its before-snapshot and after-restore hooks run back to
+//!   back), and `POST /2018-06-01/runtime/restore/error` after it, `202`, which
+//!   fails the run like an init error.
 //! - an unknown request id is `400 InvalidRequestID`, a second result for the
-//!   invocation or an init error after it started `403 InvalidStateTransition`,
-//!   anything else `404` (or `405` for a known path with the wrong method).
+//!   invocation, an init error after it started, or a restore call out of turn
+//!   `403 InvalidStateTransition`, anything else `404` (or `405` for a known
+//!   path with the wrong method).
 //!
+//! The server listens before it knows the invocation ([`RuntimeApi::bind`]),
+//! so that a runtime in another container can connect while the payload is
+//! still being fetched; `next` waits until [`RuntimeApi::offer`].
 //! What happened is sent to the owner as [`ApiEvent`]s.
 
 use std::convert::Infallible;
@@ -32,8 +43,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
+use crate::spec::InitType;
 use crate::{Error, Result};
 
 /// The path prefix of the Runtime API (its version, 2018-06-01).
@@ -114,39 +126,59 @@ pub enum ApiEvent {
     FunctionError(ErrorReport),
     /// Initialisation failed.
     InitError(ErrorReport),
+    /// The runtime's after-restore hooks failed (`/runtime/restore/error`).
+    RestoreError(ErrorReport),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Init,
+    /// SnapStart: `/runtime/restore/next` answered, the first `next` not yet asked.
+    Restored,
     Invoking,
     Done,
 }
 
 struct State {
-    invocation: Invocation,
+    init_type: InitType,
+    invocation: watch::Receiver<Option<Invocation>>,
     phase: Mutex<Phase>,
     events: mpsc::UnboundedSender<ApiEvent>,
+}
+
+impl State {
+    /// The invocation, once offered.
+    fn offered(&self) -> Option<Invocation> {
+        self.invocation.borrow().clone()
+    }
 }
 
 /// The running server; stops when dropped.
 pub struct RuntimeApi {
     addr: SocketAddr,
     events: mpsc::UnboundedReceiver<ApiEvent>,
+    offer: watch::Sender<Option<Invocation>>,
     task: tokio::task::JoinHandle<()>,
 }
 
+/// Where `run` and `exec` listen: a port of the loopback interface chosen by the system.
+pub const EPHEMERAL: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
 impl RuntimeApi {
-    /// Listen on `127.0.0.1:0` and serve `invocation`.
-    pub async fn start(invocation: Invocation) -> Result<RuntimeApi> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
+    /// Listen on `addr` for a runtime initialised as `init_type`; `next` waits
+    /// for [`RuntimeApi::offer`].
+    pub async fn bind(addr: SocketAddr, init_type: InitType) -> Result<RuntimeApi> {
+        let listener = TcpListener::bind(addr)
             .await
-            .map_err(|e| Error::Server(format!("cannot listen on 127.0.0.1: {e}")))?;
+            .map_err(|e| Error::Server(format!("cannot listen on {addr}: {e}")))?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Server(e.to_string()))?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let (offer, invocation) = watch::channel(None);
         let state = Arc::new(State {
+            init_type,
             invocation,
             phase: Mutex::new(Phase::Init),
             events: tx,
@@ -181,8 +213,14 @@ impl RuntimeApi {
         Ok(RuntimeApi {
             addr,
             events: rx,
+            offer,
             task,
         })
+    }
+
+    /// Hand out `invocation` to the runtime's `next` (at once if it is waiting).
+    pub fn offer(&self, invocation: Invocation) {
+        self.offer.send_replace(Some(invocation));
     }
 
     /// `127.0.0.1:PORT`, the value of `AWS_LAMBDA_RUNTIME_API`.
@@ -246,7 +284,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Resp {
             if method != Method::POST {
                 return method_not_allowed();
             }
-            if *id != state.invocation.request_id {
+            if state.offered().is_none_or(|inv| *id != inv.request_id) {
                 return api_error(
                     StatusCode::BAD_REQUEST,
                     "InvalidRequestID",
@@ -261,6 +299,19 @@ async fn handle(state: &State, req: Request<Incoming>) -> Resp {
                 return method_not_allowed();
             }
             init_error(state, req).await
+        }
+        // Lambda routes these for SnapStart environments only.
+        ["", "restore", "next"] if state.init_type == InitType::SnapStart => {
+            if method != Method::GET {
+                return method_not_allowed();
+            }
+            restore_next(state)
+        }
+        ["", "restore", "error"] if state.init_type == InitType::SnapStart => {
+            if method != Method::POST {
+                return method_not_allowed();
+            }
+            restore_error(state, req).await
         }
         _ => api_error(StatusCode::NOT_FOUND, "NotFound", "unknown path"),
     }
@@ -296,12 +347,26 @@ fn transition(state: &State, from: Phase, to: Phase) -> bool {
 }
 
 async fn next(state: &State) -> Resp {
-    if !transition(state, Phase::Init, Phase::Invoking) {
+    let first = transition(state, Phase::Init, Phase::Invoking)
+        || transition(state, Phase::Restored, Phase::Invoking);
+    if !first {
         // One invocation only: Lambda would freeze the sandbox here.
         std::future::pending::<()>().await;
     }
+    // Not offered yet (the payload is still being fetched): wait for it.
+    let mut offered = state.invocation.clone();
+    let inv = match offered.wait_for(Option::is_some).await {
+        Ok(inv) => inv.clone(),
+        Err(_) => None,
+    };
+    let Some(inv) = inv else {
+        return api_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ServiceException",
+            "the runner stopped before the invocation was ready",
+        );
+    };
     let _ = state.events.send(ApiEvent::Delivered(Instant::now()));
-    let inv = &state.invocation;
     let mut resp = json(StatusCode::OK, inv.payload.clone());
     let headers = resp.headers_mut();
     let pairs = [
@@ -316,6 +381,38 @@ async fn next(state: &State) -> Resp {
         }
     }
     resp
+}
+
+/// SnapStart's restore: the runtime ran its before-snapshot hooks and is ready
+/// for the snapshot. There is none to take or restore, so it is answered at once
+/// and the runtime goes on to its after-restore hooks.
+fn restore_next(state: &State) -> Resp {
+    if !transition(state, Phase::Init, Phase::Restored) {
+        return invalid_state();
+    }
+    let mut resp = Response::new(Full::new(Bytes::new()));
+    *resp.status_mut() = StatusCode::OK;
+    resp
+}
+
+async fn restore_error(state: &State, req: Request<Incoming>) -> Resp {
+    let header_type = header(&req, FUNCTION_ERROR_TYPE);
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    if !transition(state, Phase::Restored, Phase::Done) {
+        return invalid_state();
+    }
+    let mut report = parse_error(&body, header_type.clone());
+    // Lambda names a restore failure by the header; the body is the hook's error.
+    if let Some(t) = header_type.filter(|t| !t.is_empty()) {
+        report.error_type = t;
+    }
+    let _ = state.events.send(ApiEvent::RestoreError(report));
+    accepted()
 }
 
 async fn result(state: &State, req: Request<Incoming>, is_error: bool) -> Resp {
@@ -367,9 +464,14 @@ async fn init_error(state: &State, req: Request<Incoming>) -> Resp {
     if !transition(state, Phase::Init, Phase::Done) {
         return invalid_state();
     }
-    let _ = state
-        .events
-        .send(ApiEvent::InitError(parse_error(&body, header_type)));
+    let mut report = parse_error(&body, header_type.clone());
+    // A runtime names the phase that failed in the header when it is its own
+    // (awslambdaric: `Runtime.BeforeSnapshotError` for a SnapStart hook, over
+    // the hook's exception in the body), as Lambda reports it.
+    if let Some(t) = header_type.filter(|t| t.starts_with("Runtime.") && *t != report.error_type) {
+        report.error_type = t;
+    }
+    let _ = state.events.send(ApiEvent::InitError(report));
     accepted()
 }
 
@@ -467,6 +569,15 @@ mod tests {
         (status, head.to_ascii_lowercase(), body.to_string())
     }
 
+    /// A server on an ephemeral port with `inv` offered.
+    async fn start(inv: Invocation) -> RuntimeApi {
+        let api = RuntimeApi::bind(EPHEMERAL, InitType::OnDemand)
+            .await
+            .unwrap();
+        api.offer(inv);
+        api
+    }
+
     #[tokio::test]
     async fn answers_like_lambda() {
         let inv = Invocation::new(
@@ -475,7 +586,7 @@ mod tests {
             42,
         );
         let id = inv.request_id.clone();
-        let mut api = RuntimeApi::start(inv).await.unwrap();
+        let mut api = start(inv).await;
         let addr = api.addr();
         assert!(addr.ip().is_loopback());
         let base = "/2018-06-01/runtime";
@@ -530,7 +641,7 @@ mod tests {
     async fn error_type_header_alone_is_enough() {
         let inv = Invocation::new(Bytes::from_static(b"{}"), "arn", 0);
         let id = inv.request_id.clone();
-        let mut api = RuntimeApi::start(inv).await.unwrap();
+        let mut api = start(inv).await;
         let addr = api.addr();
         request(addr, "GET", "/2018-06-01/runtime/invocation/next", "").await;
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -558,7 +669,7 @@ mod tests {
         for (trailer, expect_error) in [("", false), ("with error", true)] {
             let inv = Invocation::new(Bytes::from_static(b"{}"), "arn", 0);
             let id = inv.request_id.clone();
-            let mut api = RuntimeApi::start(inv).await.unwrap();
+            let mut api = start(inv).await;
             let addr = api.addr();
             request(addr, "GET", "/2018-06-01/runtime/invocation/next", "").await;
             let trailers = if trailer.is_empty() {
@@ -590,6 +701,91 @@ mod tests {
                 }
                 (other, _) => panic!("{trailer}: {other:?}"),
             }
+        }
+    }
+
+    #[tokio::test]
+    async fn next_waits_for_the_invocation() {
+        let mut api = RuntimeApi::bind(EPHEMERAL, InitType::OnDemand)
+            .await
+            .unwrap();
+        let addr = api.addr();
+        let asked = tokio::spawn(async move {
+            request(addr, "GET", "/2018-06-01/runtime/invocation/next", "").await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(
+            !asked.is_finished(),
+            "next answered before the invocation was offered"
+        );
+        // A result for an invocation not offered yet has no valid request id.
+        let (status, _, _) = request(
+            addr,
+            "POST",
+            "/2018-06-01/runtime/invocation/x/response",
+            "{}",
+        )
+        .await;
+        assert_eq!(status, 400);
+        api.offer(Invocation::new(Bytes::from_static(b"[7]"), "arn", 1));
+        let (status, _, body) = asked.await.unwrap();
+        assert_eq!((status, body.as_str()), (200, "[7]"));
+        assert!(matches!(api.recv().await, Some(ApiEvent::Delivered(_))));
+    }
+
+    #[tokio::test]
+    async fn restore_routes_exist_for_snapstart_only() {
+        let base = "/2018-06-01/runtime";
+        // On demand, Lambda has no such routes.
+        let api = start(Invocation::new(Bytes::from_static(b"{}"), "arn", 1)).await;
+        let (status, _, _) = request(api.addr(), "GET", &format!("{base}/restore/next"), "").await;
+        assert_eq!(status, 404);
+        let (status, _, _) =
+            request(api.addr(), "POST", &format!("{base}/restore/error"), "{}").await;
+        assert_eq!(status, 404);
+
+        // SnapStart: restore/next once, before next; restore/error after it.
+        let api = RuntimeApi::bind(EPHEMERAL, InitType::SnapStart)
+            .await
+            .unwrap();
+        api.offer(Invocation::new(Bytes::from_static(b"{}"), "arn", 1));
+        let addr = api.addr();
+        let (status, _, _) = request(addr, "POST", &format!("{base}/restore/error"), "{}").await;
+        assert_eq!(status, 403, "a restore error before restore/next");
+        let (status, _, body) = request(addr, "GET", &format!("{base}/restore/next"), "").await;
+        assert_eq!((status, body.as_str()), (200, ""));
+        let (status, _, _) = request(addr, "GET", &format!("{base}/restore/next"), "").await;
+        assert_eq!(status, 403, "restore/next twice");
+        let (status, _, _) = request(addr, "GET", &format!("{base}/invocation/next"), "").await;
+        assert_eq!(status, 200);
+        let (status, _, _) = request(addr, "GET", &format!("{base}/restore/next"), "").await;
+        assert_eq!(status, 403, "restore/next after next");
+
+        // An after-restore hook's failure, named by the header.
+        let mut api = RuntimeApi::bind(EPHEMERAL, InitType::SnapStart)
+            .await
+            .unwrap();
+        let addr = api.addr();
+        request(addr, "GET", &format!("{base}/restore/next"), "").await;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = r#"{"errorMessage":"no db","errorType":"ConnectionError"}"#;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!(
+            "POST {base}/restore/error HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Error-Type: Runtime.AfterRestoreError\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+        match api.recv().await {
+            Some(ApiEvent::RestoreError(r)) => {
+                assert_eq!(
+                    (r.error_type.as_str(), r.message.as_str()),
+                    ("Runtime.AfterRestoreError", "no db")
+                )
+            }
+            other => panic!("{other:?}"),
         }
     }
 

@@ -45,16 +45,22 @@ pub fn check(spec: &FunctionSpec, on_mismatch: OnMismatch) -> Result<()> {
                 "{why}; run the job on a {wanted} compute environment"
             )));
         }
-        mismatch(
-            on_mismatch,
+        let advice = if let RuntimeKind::Image(_) = kind {
+            format!(
+                "{why}; run the job on a {wanted} compute environment (with \
+                 --allow-runtime-mismatch, Docker runs the image under emulation where the machine \
+                 has it)"
+            )
+        } else {
             format!(
                 "{why}; run the job with the {wanted} image of run-lambda on a {wanted} compute \
                  environment (its Python packages and Node.js addons are built for {wanted})"
-            ),
-        )?;
+            )
+        };
+        mismatch(on_mismatch, advice)?;
     }
     let (interpreter, program, wanted) = match kind {
-        RuntimeKind::Provided => return Ok(()),
+        RuntimeKind::Provided | RuntimeKind::Image(_) => return Ok(()),
         // `exec --runtime python3` asks for no particular version.
         RuntimeKind::Python { version } if !version.contains('.') => return Ok(()),
         RuntimeKind::Python { version } => ("Python", entrypoint::python(), version.clone()),

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::lifecycle::Lifecycle;
 use crate::{Error, Result};
 
 /// A function's configuration, as far as running it is concerned.
@@ -16,8 +17,10 @@ pub struct FunctionSpec {
     pub version: String,
     /// The runtime, parsed where the spec is made.
     pub runtime: Runtime,
-    /// Handler (`_HANDLER`), e.g. `task.handler`.
+    /// Handler (`_HANDLER`), e.g. `task.handler`; empty for an image function.
     pub handler: String,
+    /// How the execution environment is initialised (`AWS_LAMBDA_INITIALIZATION_TYPE`).
+    pub init_type: InitType,
     /// The function's own environment variables.
     pub environment: BTreeMap<String, String>,
     /// Memory in MB (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
@@ -43,6 +46,7 @@ impl FunctionSpec {
             version: "$LATEST".to_string(),
             runtime,
             handler: handler.to_string(),
+            init_type: InitType::OnDemand,
             environment: BTreeMap::new(),
             memory_mb: 128,
             region: region.to_string(),
@@ -54,11 +58,56 @@ impl FunctionSpec {
     }
 }
 
-/// A Lambda runtime: its identifier and the family that says how to start it.
+/// How Lambda initialised the execution environment, as its runtime is told
+/// (`AWS_LAMBDA_INITIALIZATION_TYPE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InitType {
+    /// A cold start for an invocation.
+    #[default]
+    OnDemand,
+    /// A snapshot of an initialised environment, restored (a published
+    /// version with SnapStart): the runtime may call `/runtime/restore/next`
+    /// and `/runtime/restore/error`.
+    SnapStart,
+    /// Provisioned concurrency: initialised ahead of invocations.
+    ProvisionedConcurrency,
+}
+
+impl InitType {
+    /// The value of `AWS_LAMBDA_INITIALIZATION_TYPE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InitType::OnDemand => "on-demand",
+            InitType::SnapStart => "snap-start",
+            InitType::ProvisionedConcurrency => "provisioned-concurrency",
+        }
+    }
+
+    /// Parse `--init-type`.
+    pub fn parse(s: &str) -> Result<InitType> {
+        [
+            InitType::OnDemand,
+            InitType::SnapStart,
+            InitType::ProvisionedConcurrency,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--init-type is on-demand, snap-start or provisioned-concurrency, not {s:?}"
+            ))
+        })
+    }
+}
+
+/// A Lambda runtime: its identifier, the family that says how to start it, and
+/// where Lambda has it in its lifecycle. A container-image function's runtime
+/// is its image (Lambda reports no runtime for it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runtime {
     name: String,
     kind: RuntimeKind,
+    lifecycle: Lifecycle,
 }
 
 impl Runtime {
@@ -67,10 +116,20 @@ impl Runtime {
         Ok(Runtime {
             kind: RuntimeKind::of(name)?,
             name: name.to_string(),
+            lifecycle: Lifecycle::of(name),
         })
     }
 
-    /// The identifier, as Lambda spells it.
+    /// The runtime of a container-image function: its image.
+    pub fn image(image: Image) -> Runtime {
+        Runtime {
+            name: String::new(),
+            kind: RuntimeKind::Image(image),
+            lifecycle: Lifecycle::Current,
+        }
+    }
+
+    /// The identifier, as Lambda spells it (empty for an image function).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -79,11 +138,61 @@ impl Runtime {
     pub fn kind(&self) -> &RuntimeKind {
         &self.kind
     }
+
+    /// The image of a container-image function.
+    pub fn image_of(&self) -> Option<&Image> {
+        match &self.kind {
+            RuntimeKind::Image(image) => Some(image),
+            _ => None,
+        }
+    }
+
+    /// Say so when the runtime is deprecated or a preview (every run, so the
+    /// job's log names the date).
+    pub fn warn_about_lifecycle(&self) {
+        if let Some(warning) = self
+            .lifecycle
+            .warning(&self.name, crate::lifecycle::today())
+        {
+            tracing::warn!("{warning}");
+        }
+    }
 }
 
 impl std::fmt::Display for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.name)
+        match &self.kind {
+            RuntimeKind::Image(_) => f.write_str("its container image"),
+            _ => f.write_str(&self.name),
+        }
+    }
+}
+
+/// A container-image function's image and its `ImageConfig` overrides of the
+/// image's own `ENTRYPOINT`, `CMD` and `WORKDIR` (empty: the image's).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Image {
+    /// `Code.ImageUri`: the image the function was deployed with.
+    pub uri: String,
+    /// `Code.ResolvedImageUri`: that image by digest, as Lambda resolved it.
+    pub resolved_uri: Option<String>,
+    /// `ImageConfig.EntryPoint`.
+    pub entry_point: Vec<String>,
+    /// `ImageConfig.Command`.
+    pub command: Vec<String>,
+    /// `ImageConfig.WorkingDirectory`.
+    pub working_directory: Option<String>,
+}
+
+impl Image {
+    /// The image to run, as Lambda runs it: by digest. That is the image URI
+    /// itself when it is pinned by digest, else the digest Lambda resolved its
+    /// tag to when the function was deployed, else the URI as it is.
+    pub fn reference(&self) -> &str {
+        if self.uri.contains("@sha256:") {
+            return &self.uri;
+        }
+        self.resolved_uri.as_deref().unwrap_or(&self.uri)
     }
 }
 
@@ -103,6 +212,8 @@ pub enum RuntimeKind {
         /// with the interpreter's version).
         major: u32,
     },
+    /// A container-image function: its image's own entrypoint is the runtime.
+    Image(Image),
 }
 
 impl RuntimeKind {

@@ -107,6 +107,19 @@ impl Cirrus {
     /// stderr in one stream as the awslogs driver gets them), then post-batch
     /// and update-state.
     fn batch_task(&self, function: &str, payload: Value, extra: &[&str]) -> Outcome {
+        self.batch_task_as(function, payload, extra, false)
+    }
+
+    /// [`Cirrus::batch_task`], the job described to post-batch as a
+    /// multi-container job's when `multi_container` (a container-image
+    /// function's: run-lambda serving the function's image).
+    fn batch_task_as(
+        &self,
+        function: &str,
+        payload: Value,
+        extra: &[&str],
+        multi_container: bool,
+    ) -> Outcome {
         let urls = self.cirrus("pre-batch", &json!({ "payload": payload }));
         let url = urls["url"].as_str().unwrap();
         let code = format!("s3://{}/{function}.zip", self.code_bucket);
@@ -131,6 +144,7 @@ impl Cirrus {
                 "function": function,
                 "exit_code": exit_code,
                 "log": log,
+                "multi_container": multi_container,
             }),
         );
         Outcome {
@@ -209,6 +223,17 @@ fn cirrus_judges_run_lambda(version: &str, succeeded: &str) {
     assert_eq!(
         invalid.decided["last_error"],
         "stactask.exceptions.InvalidInput: the payload has no features"
+    );
+
+    // The same run as a multi-container job's (a container-image function's): Batch lists the
+    // attempt's containers with their log streams under TaskProperties, and post-batch reads the
+    // attempt's Container only: it finds no last line, raises its own Exception, and the payload
+    // is FAILED, not INVALID (docs/run-lambda.md#container-image-functions).
+    let multi = c.batch_task_as(&c.geo_task, scene_payload(json!({}), json!([])), &[], true);
+    multi.assert_failed(3, "Exception", "FAILED");
+    assert_eq!(
+        multi.decided["post_batch"]["message"],
+        "Unable to get error log: Container for last Attempt is missing"
     );
 
     // Another exception of the task's own: FAILED.

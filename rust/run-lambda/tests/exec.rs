@@ -334,6 +334,58 @@ fn python_import_failure_is_an_init_error() {
     r.assert_last_line_starts_with("Runtime.ImportModuleError: ");
 }
 
+/// SnapStart's hooks, run by the real awslambdaric: `/runtime/restore/next`
+/// is answered at once (there is no snapshot to take), so the before-snapshot
+/// and after-restore hooks run back to back before the event; a failing hook
+/// is the init failure Lambda names it. Without the SnapStart init type the
+/// client calls neither, and Lambda's restore routes do not exist.
+#[test]
+fn python_snapstart_hooks_run_around_the_restore() {
+    let code = format!("{FIXTURES}/snapstart");
+    let snap = |init_type: &str, fail: &str| {
+        run_lambda(
+            &[
+                "exec",
+                &code,
+                "--runtime",
+                "python3.11",
+                "--handler",
+                "snap.handler",
+                "--init-type",
+                init_type,
+                "--env",
+                &format!("SNAP_FAIL={fail}"),
+            ],
+            &[],
+            None,
+        )
+    };
+    let r = snap("snap-start", "none");
+    r.assert_code(0);
+    assert_eq!(
+        json(&r.stdout),
+        serde_json::json!({"hooks": ["before_snapshot", "after_restore"], "init_type": "snap-start"})
+    );
+    let r = snap("on-demand", "none");
+    r.assert_code(0);
+    assert_eq!(
+        json(&r.stdout),
+        serde_json::json!({"hooks": [], "init_type": "on-demand"})
+    );
+    let r = snap("snap-start", "before");
+    r.assert_code(4);
+    assert_eq!(
+        r.last_line(),
+        "Runtime.BeforeSnapshotError: cannot close the pool before the snapshot"
+    );
+    let r = snap("snap-start", "after");
+    r.assert_code(4);
+    assert_eq!(
+        r.last_line(),
+        "Runtime.AfterRestoreError: cannot reconnect after the restore"
+    );
+}
+
 #[test]
 fn python_crash_mid_invocation() {
     let r = py(&[], &[], r#"{"mode":"crash"}"#);
@@ -679,6 +731,96 @@ fn node_layer_modules_are_found() {
     let out = json(&r.stdout);
     assert_eq!(out["layer"], "from the layer");
     assert_eq!(out["versioned"], "from the layer, for Node.js 20");
+}
+
+/// The newest aws-lambda-ric (4.x, Node.js 22 or later) on Node.js 24, from
+/// `node/current` (`npm ci` there; `STRATUS_NODE_CURRENT` names another
+/// `node_modules`): it requires the invoked ARN, request id and deadline
+/// headers and Lambda's `AWS_LAMBDA_*` variables, reports thrown errors by
+/// their name, and refuses callback handlers from Node.js 24 on, as Lambda does.
+#[test]
+fn the_newest_node_client_on_the_newest_node() {
+    let modules = std::env::var_os("STRATUS_NODE_CURRENT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node/current/node_modules")
+        });
+    let (node, client) = (modules.join(".bin/node"), modules.join("aws-lambda-ric"));
+    if !node.exists() || !client.join("package.json").is_file() {
+        eprintln!(
+            "SKIPPED: no Node.js and aws-lambda-ric in {} (run `npm ci` in node/current)",
+            modules.display()
+        );
+        return;
+    }
+    let major = {
+        let out = std::process::Command::new(&node)
+            .arg("--version")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .trim_start_matches('v')
+            .split('.')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let version: Value =
+        serde_json::from_slice(&std::fs::read(client.join("package.json")).unwrap()).unwrap();
+    assert!(
+        version["version"].as_str().unwrap().starts_with("4."),
+        "{version}"
+    );
+    let runtime = format!("nodejs{major}.x");
+    let env = [
+        ("STRATUS_NODE", node.to_str().unwrap()),
+        ("STRATUS_NODE_RIC", client.to_str().unwrap()),
+    ];
+    let dir = node_dir();
+    let exec = |handler: &str, event: &str| {
+        run_lambda(
+            &[
+                "exec",
+                &dir,
+                "--runtime",
+                &runtime,
+                "--handler",
+                handler,
+                "--payload",
+                "-",
+                "--function-name",
+                "task",
+            ],
+            &env,
+            Some(event.as_bytes()),
+        )
+    };
+    let r = exec("index.handler", r#"{"a":1}"#);
+    r.assert_code(0);
+    let out = json(&r.stdout);
+    assert_eq!(out["echo"], serde_json::json!({"a": 1}));
+    assert_eq!(
+        out["function_arn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:task"
+    );
+    assert_eq!(
+        out["env"]["AWS_EXECUTION_ENV"],
+        format!("AWS_Lambda_{runtime}")
+    );
+    assert!(out["remaining_ms"].as_i64().unwrap() > 3600 * 1000);
+    let r = exec("index.handler", r#"{"mode":"error"}"#);
+    r.assert_code(3);
+    assert_eq!(r.last_line(), "InvalidInput: the payload has no features");
+    let r = exec("index.handler", r#"{"mode":"exit"}"#);
+    r.assert_code(5);
+    let r = exec("esm.handler", r#"{"b":2}"#);
+    r.assert_code(0);
+    if major.parse::<u32>().unwrap() >= 24 {
+        let r = exec("index.callback", "{}");
+        r.assert_code(4);
+        r.assert_last_line_contains("callback");
+    }
 }
 
 #[test]

@@ -442,9 +442,15 @@ fn unsupported_functions_are_explained() {
             .await
             .unwrap()
     });
-    let r = run_lambda(&["run", &image, &url], &[], None);
+    // An image function runs with Docker; without a docker CLI, the last line says what to do.
+    let r = run_lambda(
+        &["run", &image, &url],
+        &[("DOCKER_CLI", "/nonexistent/docker")],
+        None,
+    );
     r.assert_code(14);
     r.assert_last_line_contains("container image");
+    r.assert_last_line_contains("run-lambda serve");
 }
 
 #[test]

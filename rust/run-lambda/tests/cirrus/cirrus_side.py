@@ -6,7 +6,7 @@ Batch job does.
     python cirrus_side.py pre-batch   < {"payload": {...}}
         -> {"url", "url_out"}: where pre-batch put the payload for the job
     python cirrus_side.py post-batch  < {"payload", "url", "url_out", "function",
-                                         "exit_code", "log"}
+                                         "exit_code", "log", "multi_container"?}
         -> {"post_batch": {"payload"} or {"error_type", "message"},
             "state": what update-state recorded, "last_error": ...}
 
@@ -92,7 +92,24 @@ def job_description(case, status, stream=None):
         "Status": status,
         "Parameters": parameters,
     }
-    if stream:
+    if stream and case.get("multi_container"):
+        # A multi-container job (ecsProperties: a container-image function's, run-lambda serving
+        # the function's image): Batch lists each container of the attempt, with its own log
+        # stream, under TaskProperties; there is no attempt Container.
+        job["Attempts"] = [
+            {
+                "TaskProperties": [
+                    {
+                        "Containers": [
+                            {"Name": "run-lambda", "ExitCode": case["exit_code"], "LogStreamName": stream},
+                            {"Name": "function", "ExitCode": 137, "LogStreamName": f"{stream}-function"},
+                        ]
+                    }
+                ],
+                "StatusReason": "Essential container in task exited",
+            }
+        ]
+    elif stream:
         job["Attempts"] = [
             {
                 "Container": {
