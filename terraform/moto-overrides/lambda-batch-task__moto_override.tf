@@ -4,3 +4,9 @@
 data "aws_lambda_function" "this" {
   function_name = local.function_name
 }
+
+# moto 5.2 refuses ecsProperties: see lambda-batch-task__moto_image.tf.
+resource "aws_batch_job_definition" "this" {
+  container_properties = local.moto_container_properties
+  ecs_properties       = null
+}

@@ -78,7 +78,8 @@ resource "aws_iam_role_policy" "additional" {
   policy = var.additional_policy_json
 }
 
-# The execution role: what ECS needs to start the container.
+# The execution role: what ECS needs to start the containers (run-lambda's image and, for a
+# container-image function, the function's own).
 resource "aws_iam_role" "execution" {
   count = local.create_execution_role ? 1 : 0
 
@@ -94,17 +95,17 @@ data "aws_iam_policy_document" "execution" {
   count = local.create_execution_role ? 1 : 0
 
   dynamic "statement" {
-    for_each = local.ecr == null ? [] : [local.ecr]
+    for_each = length(local.ecr_repositories) == 0 ? [] : [1]
 
     content {
       sid       = "PullImage"
       actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-      resources = ["arn:${local.partition}:ecr:${statement.value.region}:${statement.value.account}:repository/${statement.value.repository}"]
+      resources = local.ecr_repositories
     }
   }
 
   dynamic "statement" {
-    for_each = local.ecr == null ? [] : [1]
+    for_each = length(local.ecr_repositories) == 0 ? [] : [1]
 
     content {
       sid     = "LogInToRegistry"

@@ -9,12 +9,17 @@ output "job_definition_name" {
 }
 
 output "image_uri" {
-  description = "The image the job runs: the one of `image_uris` for the function's runtime."
+  description = "The run-lambda image the job runs: the one of `image_uris` for the function's runtime (for a container-image function, its `run-lambda serve` container's)."
   value       = local.image_uri
 }
 
+output "function_image_uri" {
+  description = "For a container-image function, the function's own image, the job's second container; null otherwise."
+  value       = local.function_image_uri
+}
+
 output "runtime" {
-  description = "The function's Lambda runtime, which chose the image."
+  description = "The function's Lambda runtime, which chose the image (empty for a container-image function)."
   value       = local.runtime
 }
 
@@ -39,6 +44,11 @@ output "log_group_name" {
 }
 
 output "container_properties" {
-  description = "The job's container properties, as a JSON string (the shape of a Cirrus task's `batch.container_properties`)."
+  description = "The job's container properties, as a JSON string (the shape of a Cirrus task's `batch.container_properties`); null for a container-image function, whose job has `ecs_properties`."
   value       = aws_batch_job_definition.this.container_properties
+}
+
+output "ecs_properties" {
+  description = "For a container-image function, the multi-container job's ECS properties as a JSON string (run-lambda and the function's image); null otherwise."
+  value       = aws_batch_job_definition.this.ecs_properties
 }

@@ -25,12 +25,13 @@ locals {
   runtime_deprecated_on = lookup(local.lambda_runtime_deprecations, local.runtime, null)
 }
 
-# A warning at every plan, naming the date, for a job of a function on a deprecated or preview
-# runtime: Lambda runs existing functions on it, and so does the job.
+# A warning at every plan, naming the date, for a job of a function on a runtime Lambda has
+# deprecated (from that date on) or on a preview: Lambda runs existing functions on it, and so
+# does the job.
 check "function_runtime_is_current" {
   assert {
-    condition     = local.runtime_deprecated_on == null
-    error_message = "${local.function_name} runs on ${local.runtime}, which Lambda deprecates on ${coalesce(local.runtime_deprecated_on, "-")}: the job runs it for this existing function only; move the function to a current runtime."
+    condition     = local.runtime_deprecated_on == null ? true : timecmp(plantimestamp(), "${coalesce(local.runtime_deprecated_on, "2000-01-01")}T00:00:00Z") < 0
+    error_message = "${local.function_name} runs on ${local.runtime}, which Lambda deprecated on ${coalesce(local.runtime_deprecated_on, "-")}: the job runs it for this existing function only; move the function to a current runtime."
   }
 
   assert {

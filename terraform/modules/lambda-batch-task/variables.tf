@@ -14,6 +14,7 @@ variable "image_uris" {
     The run-lambda (or run-geolambda) images by the Lambda runtime each is built for (`python3.13`,
     `nodejs22.x`), pinned by digest (`<registry>/<repository>@sha256:<digest>`). The job runs the image of
     the function's runtime: an image refuses a function whose Python or Node.js version is not its own.
+    A provided.* or container-image function runs in any of them (see `runner_image_uri`).
   EOT
   type        = map(string)
   nullable    = false
@@ -30,13 +31,61 @@ variable "image_uris" {
 }
 
 variable "function_runtime" {
-  description = "The function's Lambda runtime (`python3.13`). Null reads it, and the function's architecture, from the function's configuration at plan time; set it when the function is created in the same apply."
+  description = "The function's Lambda runtime (`python3.13`). Null reads it, and the function's architecture, from the function's configuration at plan time; set it when the function is created in the same apply (a new function, so not on a runtime Lambda deprecates; a container-image function must be read)."
   type        = string
   default     = null
 
   validation {
-    condition     = var.function_runtime == null ? true : can(regex("^(python3\\.[0-9]+|nodejs[0-9]+\\.x)$", var.function_runtime))
-    error_message = "function_runtime must be a python3.x or nodejsNN.x Lambda runtime."
+    condition     = var.function_runtime == null ? true : can(regex("^(python3\\.[0-9]+|nodejs[0-9]+\\.x|provided(\\.al2023)?)$", var.function_runtime))
+    error_message = "function_runtime must be a python3.x, nodejsNN.x or provided.al2023 Lambda runtime."
+  }
+
+  validation {
+    condition     = var.function_runtime == null ? true : !contains(keys(local.lambda_runtime_deprecations), var.function_runtime)
+    error_message = "function_runtime ${coalesce(var.function_runtime, "-")} is deprecated by Lambda (on ${lookup(local.lambda_runtime_deprecations, coalesce(var.function_runtime, "-"), "-")}): a function created with this configuration must use a current runtime. Jobs of existing functions on it still run: leave function_runtime null so that the module reads the function."
+  }
+}
+
+variable "image_config" {
+  description = <<-EOT
+    For a container-image function: its `ImageConfig` overrides of the image's `ENTRYPOINT`, `CMD` and
+    `WORKDIR` (the values of its `aws_lambda_function`'s `image_config`), which the function's
+    data source does not read. Empty keeps the image's own. An entry point needs a command as well:
+    ECS, unlike Lambda, drops the image's `CMD` when the entry point is replaced.
+  EOT
+  type = object({
+    entry_point       = optional(list(string))
+    command           = optional(list(string))
+    working_directory = optional(string)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.image_config.entry_point == null || var.image_config.command != null
+    error_message = "image_config.entry_point needs image_config.command too (the image's CMD is not kept when the entry point is replaced)."
+  }
+}
+
+variable "function_image_uri" {
+  description = "For a container-image function deployed in the same apply: its image (the `image_uri` of its `aws_lambda_function`), so that the job runs the image the apply deploys. Null takes the image GetFunction reports at plan time, which an update in the same apply makes the previous one until the next apply."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.function_image_uri == null || var.function_runtime == null
+    error_message = "function_image_uri is for a container-image function, which has no function_runtime."
+  }
+}
+
+variable "runner_image_uri" {
+  description = "The run-lambda image of the job's `run-lambda serve` container for a container-image function (and of a provided.* function's job), pinned by digest. Null takes the last of `image_uris` by runtime name: run-lambda is a static binary, any of its images will do."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.runner_image_uri == null || can(regex("^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$", var.runner_image_uri))
+    error_message = "runner_image_uri must be pinned by digest: <registry>/<repository>@sha256:<64 hex digits>."
   }
 }
 

@@ -198,18 +198,6 @@ run "refuses_a_runtime_without_an_image" {
   expect_failures = [aws_batch_job_definition.this]
 }
 
-run "refuses_an_image_function" {
-  command = plan
-
-  # GetFunction gives a container image function no runtime.
-  override_data {
-    target = data.aws_lambda_function.this[0]
-    values = { runtime = "", architectures = ["arm64"] }
-  }
-
-  expect_failures = [aws_batch_job_definition.this]
-}
-
 run "picks_the_python3_13_image_among_several_and_pulls_from_its_repository" {
   command = apply
 
@@ -247,11 +235,11 @@ run "a_given_runtime_reads_no_function" {
   command = plan
 
   variables {
-    function_runtime = "python3.11"
+    function_runtime = "python3.13"
   }
 
   assert {
-    condition     = length(data.aws_lambda_function.this) == 0 && output.image_uri == var.image_uris["python3.11"]
+    condition     = length(data.aws_lambda_function.this) == 0 && output.image_uri == var.image_uris["python3.13"]
     error_message = "With function_runtime the module must not read the function, and must pick that runtime's image."
   }
 }
@@ -307,5 +295,52 @@ run "own_log_group_roles_in_a_path_and_a_boundary" {
   assert {
     condition     = aws_batch_job_definition.this.scheduling_priority == 5
     error_message = "The scheduling priority must be passed on."
+  }
+}
+
+run "a_deprecated_runtime_runs_with_a_warning" {
+  command = plan
+
+  variables {
+    image_uris = {
+      "python3.10" = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratus/run-lambda@sha256:5555555555555555555555555555555555555555555555555555555555555555"
+    }
+  }
+
+  override_data {
+    target = data.aws_lambda_function.this[0]
+    values = { runtime = "python3.10", architectures = ["arm64"] }
+  }
+
+  # Deprecated on 2026-10-31: the check's warning names the date; the job definition is made
+  # all the same, for the existing function.
+  expect_failures = [check.function_runtime_is_current]
+
+  assert {
+    condition     = output.image_uri == var.image_uris["python3.10"]
+    error_message = "An existing python3.10 function must still get its image."
+  }
+}
+
+run "a_new_function_on_a_deprecated_runtime_is_refused" {
+  command = plan
+
+  variables {
+    function_runtime = "python3.10"
+  }
+
+  expect_failures = [var.function_runtime]
+}
+
+run "a_provided_function_runs_in_any_image" {
+  command = plan
+
+  variables {
+    function_runtime = "provided.al2023"
+  }
+
+  assert {
+    condition     = output.image_uri == var.image_uris["python3.13"] && jsondecode(aws_batch_job_definition.this.container_properties).image == var.image_uris["python3.13"]
+    error_message = "A provided.al2023 function's bootstrap runs in any run-lambda image (the last by runtime name)."
   }
 }
