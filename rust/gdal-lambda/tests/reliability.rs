@@ -164,6 +164,7 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
     // The function's S3 client and, were it ever to try, GDAL's own /vsis3/ go through the proxy.
     env.push(("AWS_ENDPOINT_URL".into(), proxy.endpoint()));
     env.push(("AWS_S3_ENDPOINT".into(), proxy.host_port()));
+    let rss = common::PeakRss::watch();
     for chunk in cases.chunks(50) {
         let records: Vec<(&str, &str, u64)> = chunk
             .iter()
@@ -176,6 +177,7 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
         outcomes.extend(run.response["records"].as_array().unwrap().iter().cloned());
         logs.push_str(&run.logs);
     }
+    let (handler_mib, worker_mib) = rss.stop();
     assert_eq!(outcomes.len(), cases.len());
 
     // Every verdict against GDAL's own, every Item where it belongs.
@@ -281,7 +283,7 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
     println!(
         "hostile uploads: {} inputs ({} corpus files, {} hostile keys), {:?}; {} GET and {} PUT requests, \
          all for the named objects; canaries untouched; slowest event of 50 records {:.1} s; \
-         whole test {:.1} s",
+         peak RSS: the handler {:.1} MiB, the largest worker {:.1} MiB; whole test {:.1} s",
         cases.len(),
         cases.iter().filter(|c| c.key.starts_with("corpus/")).count(),
         cases.iter().filter(|c| c.shape.is_some()).count(),
@@ -289,6 +291,8 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
         gets,
         seen.len() - gets,
         slowest.as_secs_f64(),
+        handler_mib,
+        worker_mib,
         started.elapsed().as_secs_f64()
     );
 }

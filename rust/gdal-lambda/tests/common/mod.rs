@@ -162,3 +162,53 @@ pub fn eventbridge_event(detail_type: &str, bucket: &str, key: &str, size: u64) 
     ev["detail"]["object"]["size"] = json!(size);
     ev
 }
+
+/// The peak resident memory of the gdal-lambda processes running while it
+/// watches: the handler's own and its parse workers' largest, from each
+/// process's `VmHWM` in /proc, read every 20 ms.
+pub struct PeakRss {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<(u64, u64)>,
+}
+
+impl PeakRss {
+    /// Watch processes of the gdal-lambda binary from now on.
+    pub fn watch() -> PeakRss {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let exe = std::fs::canonicalize(function_binary()).unwrap();
+        let thread = std::thread::spawn(move || {
+            let (mut handler, mut worker) = (0u64, 0u64);
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+                    let dir = entry.path();
+                    if std::fs::read_link(dir.join("exe")).ok().as_deref() != Some(exe.as_path()) {
+                        continue;
+                    }
+                    let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+                    let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
+                    let kb = status
+                        .lines()
+                        .find_map(|l| l.strip_prefix("VmHWM:"))
+                        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+                        .unwrap_or(0);
+                    if String::from_utf8_lossy(&cmdline).contains("parse-worker") {
+                        worker = worker.max(kb);
+                    } else {
+                        handler = handler.max(kb);
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            (handler, worker)
+        });
+        PeakRss { stop, thread }
+    }
+
+    /// Stop; the peaks in MiB: (the handler, the largest worker).
+    pub fn stop(self) -> (f64, f64) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (h, w) = self.thread.join().unwrap();
+        (h as f64 / 1024.0, w as f64 / 1024.0)
+    }
+}
