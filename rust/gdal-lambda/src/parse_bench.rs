@@ -53,7 +53,7 @@ pub(crate) async fn run(path: &str, runs: usize) -> anyhow::Result<()> {
             name: name.clone(),
             size: bytes.len() as u64,
             head: head.clone(),
-            limits: limits.into(),
+            limits,
         };
         let served = bytes.clone();
         let fetch = move |offset: u64, len: usize| {

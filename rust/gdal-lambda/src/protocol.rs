@@ -45,44 +45,7 @@ pub(crate) struct Job {
     #[serde(with = "bytes_as_base64")]
     pub(crate) head: Vec<u8>,
     /// What reading it may cost.
-    pub(crate) limits: WireLimits,
-}
-
-/// [`Limits`] as they cross the socket.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub(crate) struct WireLimits {
-    max_header_bytes: u64,
-    max_bands: usize,
-    max_tiff_ifds: usize,
-    max_tag_bytes: u64,
-    max_metadata_domains: usize,
-    max_text_bytes: u64,
-}
-
-impl From<Limits> for WireLimits {
-    fn from(l: Limits) -> Self {
-        WireLimits {
-            max_header_bytes: l.max_header_bytes,
-            max_bands: l.max_bands,
-            max_tiff_ifds: l.max_tiff_ifds,
-            max_tag_bytes: l.max_tag_bytes,
-            max_metadata_domains: l.max_metadata_domains,
-            max_text_bytes: l.max_text_bytes,
-        }
-    }
-}
-
-impl From<WireLimits> for Limits {
-    fn from(l: WireLimits) -> Self {
-        Limits {
-            max_header_bytes: l.max_header_bytes,
-            max_bands: l.max_bands,
-            max_tiff_ifds: l.max_tiff_ifds,
-            max_tag_bytes: l.max_tag_bytes,
-            max_metadata_domains: l.max_metadata_domains,
-            max_text_bytes: l.max_text_bytes,
-        }
-    }
+    pub(crate) limits: Limits,
 }
 
 /// What the worker made of a job.
@@ -198,10 +161,10 @@ mod tests {
             name: "s3://b/k".into(),
             size: 9,
             head: vec![0, 255, 7],
-            limits: Limits::default().into(),
+            limits: Limits::default(),
         };
         let back: Job = serde_json::from_slice(&serde_json::to_vec(&job).unwrap()).unwrap();
         assert_eq!(back.head, job.head);
-        assert_eq!(Limits::from(back.limits), Limits::default());
+        assert_eq!(back.limits, Limits::default());
     }
 }

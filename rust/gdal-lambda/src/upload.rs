@@ -70,7 +70,7 @@ pub async fn read_raster(
         name: url.to_string(),
         size: first.object_size,
         head: first.bytes.to_vec(),
-        limits: (*limits).into(),
+        limits: *limits,
     };
     let etag = first.etag.clone();
     let fetch = |offset: u64, len: usize| {

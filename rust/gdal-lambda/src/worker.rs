@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use raster_info::{Limits, Object, RangeReader};
+use raster_info::{Object, RangeReader};
 
 use crate::protocol::{self, from_worker, to_worker, Hello, Job, Verdict};
 
@@ -208,7 +208,7 @@ fn parse(job: Job, socket: &Arc<Mutex<File>>) -> Verdict {
             socket: socket.clone(),
         }),
     };
-    match raster_info::read_object_info(object, &Limits::from(job.limits)) {
+    match raster_info::read_object_info(object, &job.limits) {
         Ok(info) => Verdict::Info(Box::new(info)),
         Err(e) => Verdict::Failed {
             kind: e.kind.name().to_string(),

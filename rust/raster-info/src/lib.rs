@@ -18,6 +18,7 @@ mod gdal_env;
 mod globe;
 mod guard;
 mod info;
+mod limits;
 mod object;
 mod object_cache;
 mod png_check;
@@ -25,6 +26,8 @@ mod proj_files;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod stac;
+#[cfg(test)]
+mod test_support;
 mod tiff_check;
 mod vsi;
 
@@ -33,5 +36,6 @@ pub use error::{Error, ErrorKind, Result};
 pub use gdal_env::HEADER_BYTES;
 pub use guard::{lockdown, Lockdown};
 pub use info::{read_info, BandInfo, CrsInfo, Gcp, Gcps, Georeferencing, RasterInfo};
-pub use object::{read_object_info, Limits, Object, ALLOWED_DRIVERS};
+pub use limits::Limits;
+pub use object::{read_object_info, Object, ALLOWED_DRIVERS};
 pub use object_cache::RangeReader;

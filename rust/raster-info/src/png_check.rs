@@ -6,7 +6,7 @@
 
 use std::io::Read;
 
-use crate::object::Limits;
+use crate::limits::Limits;
 
 const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
 
@@ -137,15 +137,7 @@ mod tests {
             max_text_bytes,
             ..Limits::default()
         };
-        let mut read = |off: u64, buf: &mut [u8]| {
-            let off = off as usize;
-            if off >= bytes.len() {
-                return 0;
-            }
-            let n = buf.len().min(bytes.len() - off);
-            buf[..n].copy_from_slice(&bytes[off..off + n]);
-            n
-        };
+        let mut read = |off: u64, buf: &mut [u8]| crate::test_support::read_at(bytes, off, buf);
         refusal(&mut read, &limits)
     }
 

@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 
 use crate::crs_refs;
-use crate::object::Limits;
+use crate::limits::Limits;
 
 const TAG_SAMPLES_PER_PIXEL: u16 = 277;
 const TAG_STRIP_OFFSETS: u16 = 273;
@@ -271,15 +271,7 @@ mod tests {
             max_bands,
             ..Limits::default()
         };
-        let mut read = |off: u64, buf: &mut [u8]| {
-            let off = off as usize;
-            if off >= bytes.len() {
-                return 0;
-            }
-            let n = buf.len().min(bytes.len() - off);
-            buf[..n].copy_from_slice(&bytes[off..off + n]);
-            n
-        };
+        let mut read = |off: u64, buf: &mut [u8]| crate::test_support::read_at(bytes, off, buf);
         refusal(&mut read, &limits)
     }
 

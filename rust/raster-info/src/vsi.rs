@@ -152,11 +152,14 @@ unsafe extern "C" fn object_open(
     match lookup(&name) {
         Name::Object(cache) if read_only(access) => Handle::open(cache),
         Name::Sibling => std::ptr::null_mut(),
-        _ => {
-            refuse(full_name(&name));
-            std::ptr::null_mut()
-        }
+        _ => refused(full_name(&name)),
     }
+}
+
+/// An open refused: recorded, and no handle.
+fn refused(name: String) -> *mut c_void {
+    refuse(name);
+    std::ptr::null_mut()
 }
 
 unsafe extern "C" fn object_stat(
@@ -435,10 +438,7 @@ unsafe extern "C" fn local_open(
         .and_then(|p| File::open(p).ok());
     match file {
         Some(file) => Handle::open(file),
-        None => {
-            refuse(name);
-            std::ptr::null_mut()
-        }
+        None => refused(name),
     }
 }
 
