@@ -9,9 +9,13 @@
 #                                toolchain (rustup, cargo, rustc and the targets installed) in
 #                                /usr/local, as the official image has it
 #   localhost/stratus-lambda:python3.11-<arch>, :python3.13-<arch>
-#                                AWS's public.ecr.aws/lambda/python bases as run-lambda uses them:
-#                                bookworm's Python 3.11 or trixie's 3.13 in /var/lang (a venv with
-#                                boto3), awslambdaric in /var/runtime
+#                                AWS's public.ecr.aws/lambda/python bases as run-lambda, and a
+#                                container-image function built on them, use them: bookworm's
+#                                Python 3.11 or trixie's 3.13 in /var/lang (a venv with boto3),
+#                                awslambdaric in /var/runtime, and AWS's entry layout: ENTRYPOINT
+#                                /lambda-entrypoint.sh taking the handler as the image's CMD and
+#                                starting /var/runtime/bootstrap (the client) on the Runtime API of
+#                                AWS_LAMBDA_RUNTIME_API, WORKDIR /var/task
 #   localhost/stratus-lambda:nodejs<N>-<arch>
 #                                public.ecr.aws/lambda/nodejs:<N>: this machine's Node.js <N> in
 #                                /var/lang/bin and the aws-lambda-ric scripts/setup built, in
@@ -29,9 +33,9 @@ base=localhost/stratus-base:bookworm-$arch
 trixie=localhost/stratus-base:trixie-$arch
 rust=localhost/stratus-rust:bookworm-$(host_arch)
 
-# IMAGE is there, for linux/ARCH.
-have() { # <image> <arch>
-  ! $force && [[ $("$docker" image inspect -f '{{.Os}}/{{.Architecture}}' "$1" 2>/dev/null) == "linux/$2" ]]
+# IMAGE is there, for linux/ARCH (and made by this version of its recipe, when one is given).
+have() { # <image> <arch> [recipe version]
+  ! $force && [[ $("$docker" image inspect -f '{{.Os}}/{{.Architecture}} {{index .Config.Labels "stratus.standin"}}' "$1" 2>/dev/null) == "linux/$2 ${3:-}" ]]
 }
 
 # The first Debian (not security) mirror among apt's sources, one-line or deb822.
@@ -143,12 +147,38 @@ fi
 # interface client in /var/runtime, Lambda's variables. Built with pip from PyPI (the versions
 # images/run-lambda/requirements.txt pins), on the host's network.
 lambda_env='ENV LANG=C.UTF-8 PATH=/var/lang/bin:/usr/local/bin:/usr/bin:/bin LAMBDA_TASK_ROOT=/var/task LAMBDA_RUNTIME_DIR=/var/runtime'
+# The version of the Python stand-ins' recipe (its label): a stand-in made by an older one is remade.
+python_recipe=2
 python_standin() { # <image> <debian image>
   local image=$1 debian=$2 ctx secret=()
-  if have "$image" "$arch"; then echo "standins: reusing $image"; return; fi
+  if have "$image" "$arch" "$python_recipe"; then echo "standins: reusing $image"; return; fi
   start=$SECONDS
   ctx=$(mktemp -d "$work/lambda.XXXXXX")
   cp "$here/../../images/run-lambda/requirements.txt" "$ctx/"
+  # AWS's entry layout, in our own words: the handler (the image's CMD) is the one argument;
+  # with a Runtime API to talk to, the runtime interface client starts on it. (AWS's images
+  # start their Runtime Interface Emulator without one; the stand-in has none.)
+  cat >"$ctx/lambda-entrypoint.sh" <<'SH'
+#!/bin/sh
+if [ $# -ne 1 ]; then
+  echo "lambda-entrypoint: the handler is the one argument (the image's CMD)" >&2
+  exit 142
+fi
+export _HANDLER="$1"
+if [ -z "${AWS_LAMBDA_RUNTIME_API:-}" ]; then
+  echo "lambda-entrypoint: no AWS_LAMBDA_RUNTIME_API, and this stand-in has no Runtime Interface Emulator" >&2
+  exit 1
+fi
+exec /var/runtime/bootstrap
+SH
+  cat >"$ctx/bootstrap" <<'SH'
+#!/bin/sh
+# Python's runtime: the runtime interface client on the handler, the function's code importable.
+cd "${LAMBDA_TASK_ROOT:-/var/task}" || exit 127
+PYTHONPATH="/var/runtime:${LAMBDA_TASK_ROOT:-/var/task}${PYTHONPATH:+:$PYTHONPATH}" \
+  exec /var/lang/bin/python3 -m awslambdaric "$_HANDLER"
+SH
+  chmod 755 "$ctx/lambda-entrypoint.sh" "$ctx/bootstrap"
   [[ -s /etc/ssl/certs/ca-certificates.crt ]] && secret=(--secret id=ca,src=/etc/ssl/certs/ca-certificates.crt)
   cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM $debian
@@ -159,8 +189,13 @@ RUN --mount=type=secret,id=ca,required=false if [ -s /run/secrets/ca ]; then exp
  && python3 -m venv /var/lang \
  && /var/lang/bin/pip install -q --no-cache-dir --disable-pip-version-check \$(grep -i '^boto3==' /tmp/requirements.txt) \
  && /var/lang/bin/pip install -q --no-cache-dir --disable-pip-version-check --target /var/runtime \$(grep -i '^awslambdaric==' /tmp/requirements.txt) \
- && rm /tmp/requirements.txt
+ && rm /tmp/requirements.txt && mkdir -p /var/task
+COPY lambda-entrypoint.sh /lambda-entrypoint.sh
+COPY bootstrap /var/runtime/bootstrap
 $lambda_env
+LABEL stratus.standin=$python_recipe
+WORKDIR /var/task
+ENTRYPOINT ["/lambda-entrypoint.sh"]
 DOCKERFILE
   DOCKER_BUILDKIT=1 "$docker" build --quiet --network host "${secret[@]}" --platform "linux/$arch" -t "$image" "$ctx" >/dev/null
   echo "standins: $image ready in $((SECONDS - start)) s"

@@ -14,7 +14,14 @@
 #     python3.13 image; the python3.11 image refuses it (exit 17) and, told to run it anyway,
 #     meets its syntax error; the nodejs image runs a Node.js function; run-lambda, taken out of
 #     an image, runs in an image with no libc at all;
-#  3. run-geolambda, python3.11 (bookworm) and python3.13 (trixie): `run` runs a function of that
+#  3. container-image functions as Batch multi-container jobs: `run-lambda serve` and the
+#     function's own image in one network namespace of their own (--network container:…), as the
+#     job definition of lambda-batch-task runs them: gdal-lambda's image on an S3 event from moto,
+#     and a Python function on the python3.13 base (its /lambda-entrypoint.sh and awslambdaric):
+#     payload in and response out, a raised error's last line, a timeout, a function container
+#     that exits without answering; then `run-lambda exec --image` and `run` on the function's
+#     ARN with Docker here;
+#  4. run-geolambda, python3.11 (bookworm) and python3.13 (trixie): `run` runs a function of that
 #     runtime that reads the COG with rasterio (/vsis3/), and the GDAL/PROJ command line tools work.
 # Last, the images' sizes as the registry stores them.
 # Nothing is pulled: the pinned bases are replaced by local stand-ins (standins.sh): Debian
@@ -413,6 +420,142 @@ DOCKER_BUILDKIT=1 "$docker" build --quiet --platform "linux/$arch" -t localhost/
 version=$(run localhost/stratus-test/static:latest -- --version) || fail "run-lambda does not run without a libc"
 echo "   FROM scratch: $version ($(($(wc -c <"$work/static/run-lambda") / 1024)) KiB, nothing else in the image)"
 "$docker" rmi localhost/stratus-test/static:latest >/dev/null
+
+# --- Container-image functions: a Batch multi-container job, and Docker here -------------------
+# As the job definition of lambda-batch-task runs in ECS: `run-lambda serve` (essential) and the
+# function's own image, in one network namespace of their own (--network container:…), with the
+# variables the module gives the function's container. The namespace has only its loopback; a
+# forwarder (forward.py) stands in for the task's route to AWS (moto) and to ECS's task metadata
+# endpoint, stood in for by ecs-metadata.py (which tells serve that the function's container
+# stopped). Two functions: gdal-lambda's image on an S3 event, and a Python function on the
+# python3.13 base's /lambda-entrypoint.sh and its awslambdaric.
+step "image functions: a Python function image on the python3.13 base, and both images in moto's Lambda"
+mkdir -p "$work/fn-image"
+cat >"$work/fn-image/app.py" <<'PY'
+import os, time
+class SceneCorrupt(Exception):
+    pass
+def handler(event, context):
+    mode = event.get("mode")
+    if mode == "error":
+        raise SceneCorrupt("band 1: truncated")
+    if mode == "sleep":
+        time.sleep(300)
+    if mode == "exit":
+        os._exit(3)
+    return {"hello": event.get("name"), "function": context.function_name, "memory": context.memory_limit_in_mb,
+            "request_id": context.aws_request_id, "handler": os.environ["_HANDLER"], "cwd": os.getcwd()}
+PY
+printf 'FROM localhost/stratus-lambda:python3.13-%s\nCOPY app.py /var/task/\nCMD ["app.handler"]\n' "$arch" >"$work/fn-image/Dockerfile"
+DOCKER_BUILDKIT=1 "$docker" build --quiet --platform "linux/$arch" -t "$registry/stratus/function-py:test" "$work/fn-image" >/dev/null
+"$docker" push --quiet "$registry/stratus/function-py:test" >/dev/null
+py_fn_image=$("$docker" image inspect --format '{{index .RepoDigests 0}}' "$registry/stratus/function-py:test")
+gdal_pushed=$(image gdal_lambda)
+run_pushed=$(image run_lambda/python3.13)
+lambda_arch=$([[ $arch == arm64 ]] && echo arm64 || echo x86_64)
+$py - "$bucket" "$gdal_pushed" "$py_fn_image" "$lambda_arch" <<'PY'
+import json, sys, boto3
+bucket, gdal, py_fn, arch = sys.argv[1:]
+lam, s3 = boto3.client("lambda"), boto3.client("s3")
+role = boto3.client("iam").get_role(RoleName="stratus-images-test")["Role"]["Arn"]
+for name, image, env in [("gdal-image", gdal, {"OUTPUT_URL": f"s3://{bucket}/stac-image/"}), ("py-image", py_fn, {})]:
+    lam.create_function(FunctionName=name, PackageType="Image", Code={"ImageUri": image}, Role=role,
+                        Architectures=[arch], MemorySize=1024, Environment={"Variables": env})
+for mode in ["echo", "error", "sleep", "exit"]:
+    s3.put_object(Bucket=bucket, Key=f"payloads/py-image-{mode}.json", Body=json.dumps({"mode": mode, "name": "Stratus"}).encode())
+PY
+echo "   gdal-image: $gdal_pushed"
+echo "   py-image:   $py_fn_image"
+
+step "image functions: the task's network namespace (its loopback only), ECS's metadata endpoint"
+task_net=$work/task-net
+mkdir -m 777 "$task_net"
+cp scripts/images/forward.py "$task_net/"
+meta_port=$(free_port)
+job_runner=stratus-test-$$-run-lambda job_function=stratus-test-$$-function
+DOCKER_CLI=$docker $py scripts/images/ecs-metadata.py "$meta_port" "run-lambda=$job_runner" "function=$job_function" &
+pids+=($!)
+$py scripts/images/forward.py unix-to-tcp "$task_net/moto.sock" "$MOTO_PORT" unix-to-tcp "$task_net/meta.sock" "$meta_port" >"$work/forward.log" 2>&1 &
+pids+=($!)
+task=stratus-test-$$-task
+containers+=("$task" "$job_runner" "$job_function")
+"$docker" run -d --name "$task" --platform "linux/$arch" --network none -v "$task_net:/net" --entrypoint /var/lang/bin/python3 \
+  "$run_image" /net/forward.py tcp-to-unix "$MOTO_PORT" /net/moto.sock tcp-to-unix "$meta_port" /net/meta.sock >/dev/null
+for _ in $(seq 50); do [[ $("$docker" logs "$task" 2>&1) == *ready* ]] && break; sleep 0.2; done
+[[ $("$docker" logs "$task" 2>&1) == *ready* ]] || fail "the task's forwarder did not start: $("$docker" logs "$task" 2>&1)"
+task_aws=(--env "AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT" --env AWS_ACCESS_KEY_ID=test --env AWS_SECRET_ACCESS_KEY=test
+          --env AWS_REGION=us-east-1 --env AWS_DEFAULT_REGION=us-east-1 --env AWS_EC2_METADATA_DISABLED=true)
+
+# One job: run-lambda serve FUNCTION s3://bucket/KEY [serve options…] and the function's IMAGE
+# with the variables lambda-batch-task gives its container [and more: --env K=V…]. Waits for
+# run-lambda (the essential container), then stops the function's container as ECS would. Its
+# exit code goes to $job_rc, run-lambda's log stream to LOG, the function's to LOG.function.
+image_job() { # <function> <key> <log> <image> [serve options…] -- [function container options…]
+  local function=$1 key=$2 log=$3 fimage=$4 serve=() fopts=()
+  shift 4
+  while (($#)) && [[ $1 != -- ]]; do serve+=("$1"); shift; done
+  (($#)) && shift
+  fopts=("$@")
+  "$docker" rm -f "$job_runner" "$job_function" >/dev/null 2>&1 || true
+  "$docker" run -d --name "$job_runner" --platform "linux/$arch" --network "container:$task" "${task_aws[@]}" \
+    --env "ECS_CONTAINER_METADATA_URI_V4=http://127.0.0.1:$meta_port/v4/task" \
+    "$run_pushed" run-lambda serve "$function" "s3://$bucket/$key" "${serve[@]}" >/dev/null
+  "$docker" run -d --name "$job_function" --platform "linux/$arch" --network "container:$task" "${task_aws[@]}" \
+    --env AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 --env "AWS_LAMBDA_FUNCTION_NAME=$function" \
+    --env 'AWS_LAMBDA_FUNCTION_VERSION=$LATEST' --env AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024 \
+    --env "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/$function" --env "AWS_LAMBDA_LOG_STREAM_NAME=batch/[\$LATEST]$function" \
+    --env AWS_LAMBDA_INITIALIZATION_TYPE=on-demand --env TZ=:UTC "${fopts[@]}" "$fimage" >/dev/null
+  job_rc=$("$docker" wait "$job_runner")
+  job_function_state=$("$docker" inspect --format '{{.State.Status}}' "$job_function")
+  "$docker" logs "$job_runner" >"$log" 2>&1
+  "$docker" rm -f "$job_function" >/dev/null
+  "$docker" rm -f "$job_runner" >/dev/null
+}
+last_line() { grep -v '^[[:space:]]*$' "$1" | tail -n 1; }
+
+step "image functions as a Batch job: gdal-lambda's image on an S3 event from moto"
+image_job gdal-image events/s3-event.json "$work/job-gdal.log" "$gdal_pushed" \
+  --output "s3://$bucket/events/s3-event_image_out.json" -- \
+  --env "OUTPUT_URL=s3://$bucket/stac-image/" --env AWS_LAMBDA_LOG_FORMAT=JSON
+[[ $job_rc == 0 ]] || { cat "$work/job-gdal.log"; fail "the gdal-lambda image job failed (exit $job_rc)"; }
+check_s3_json "stac-image/$key.json" 'doc["type"] == "Feature"' "STAC Item (written by the function's container)"
+check_s3_json events/s3-event_image_out.json 'doc["records"][0]["status"] == "processed"' "response (written by run-lambda)"
+
+step "image functions as a Batch job: the Python function image (payload in, response out)"
+image_job py-image payloads/py-image-echo.json "$work/job-py.log" "$py_fn_image"
+[[ $job_rc == 0 ]] || { cat "$work/job-py.log"; fail "the Python image job failed (exit $job_rc)"; }
+check_s3_json payloads/py-image-echo_out.json \
+  'doc["hello"] == "Stratus" and doc["function"] == "py-image" and doc["memory"] == "1024" and doc["handler"] == "app.handler" and doc["cwd"] == "/var/task" and doc["request_id"]' "response"
+
+step "image functions as a Batch job: a raised error, a timeout, a function that exits without answering"
+image_job py-image payloads/py-image-error.json "$work/job-py-error.log" "$py_fn_image"
+line=$(last_line "$work/job-py-error.log")
+# What Cirrus' post-batch makes of that line (its regex): the error type and the message.
+parsed=$($py -c 'import re, sys; m = re.match(r"^(?:([\.\w]+):)?\s*(.*)", sys.argv[1]); print(f"{m[1]} | {m[2]}")' "$line")
+echo "   exit $job_rc, last line: $line (post-batch's regex: $parsed)"
+[[ $job_rc == 3 && $line == "SceneCorrupt: band 1: truncated" ]] \
+  || { cat "$work/job-py-error.log"; fail "a raised error must exit 3 with the client's type and message last"; }
+image_job py-image payloads/py-image-sleep.json "$work/job-py-sleep.log" "$py_fn_image" --timeout 3
+line=$(last_line "$work/job-py-sleep.log")
+echo "   exit $job_rc, the function's container $job_function_state when the job ended: $line"
+[[ $job_rc == 6 && $line == "Sandbox.Timedout: Task timed out after 3.00 seconds" && $job_function_state == running ]] \
+  || { cat "$work/job-py-sleep.log"; fail "a timeout must end the job (exit 6) without waiting for the function's container"; }
+image_job py-image payloads/py-image-exit.json "$work/job-py-exit.log" "$py_fn_image"
+line=$(last_line "$work/job-py-exit.log")
+echo "   exit $job_rc: $line"
+[[ $job_rc == 5 && $line == Runtime.ExitError:*"Runtime exited with error: exit status 3" ]] \
+  || { cat "$work/job-py-exit.log"; fail "a function container that exits without answering must end the job (exit 5)"; }
+
+step "image functions here, with Docker: run-lambda exec --image, and run on the function's ARN"
+py_arn=$($py -c 'import boto3; print(boto3.client("lambda").get_function(FunctionName="py-image")["Configuration"]["FunctionArn"])')
+out=$(DOCKER_CLI=$docker "$runner" exec --image "$py_fn_image" --function-name py-local --payload - <<<'{"name":"here"}' 2>"$work/exec-image.log") \
+  || { cat "$work/exec-image.log"; fail "run-lambda exec --image failed"; }
+echo "   exec --image: $out"
+$py -c 'import json, sys; d = json.loads(sys.argv[1]); sys.exit(d["hello"] != "here" or d["function"] != "py-local")' "$out" \
+  || fail "exec --image answered $out"
+DOCKER_CLI=$docker "$runner" run "$py_arn" "s3://$bucket/payloads/py-image-echo.json" --output "s3://$bucket/payloads/py-image-run_out.json" \
+  >"$work/run-image.log" 2>&1 || { cat "$work/run-image.log"; fail "run-lambda run on the image function's ARN failed"; }
+check_s3_json payloads/py-image-run_out.json 'doc["hello"] == "Stratus" and doc["function"] == "py-image"' "run on the ARN"
 
 # run-geolambda: each image reads the COG with its own Debian release's rasterio, pyproj and shapely.
 for geo in "python3.11 $geo_image geo-py 3.6" "python3.13 $geo313_image geo-py313 3.10"; do
