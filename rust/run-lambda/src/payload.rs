@@ -22,6 +22,22 @@ pub fn parse_url(text: &str) -> Result<S3Url> {
     S3Url::parse(text).map_err(|e| Error::Usage(e.to_string()))
 }
 
+/// A job's input URL and where its response goes: `output`, or Cirrus'
+/// default beside the input; never the input itself.
+pub fn input_and_output(url: &str, output: Option<&str>) -> Result<(S3Url, S3Url)> {
+    let input = parse_url(url)?;
+    let output = match output {
+        Some(o) => parse_url(o)?,
+        None => default_output_url(&input)?,
+    };
+    if output == input {
+        return Err(Error::Usage(format!(
+            "the output URL is the input URL ({input}); the payload is never overwritten"
+        )));
+    }
+    Ok((input, output))
+}
+
 /// Cirrus' default output URL: the last `.json` of the key becomes `_out.json`.
 pub fn default_output_url(input: &S3Url) -> Result<S3Url> {
     match input.key.rfind(".json") {

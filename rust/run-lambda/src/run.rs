@@ -85,16 +85,7 @@ const CODE_HINT: &str =
 /// Run the function and write its response.
 pub async fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = Instant::now();
-    let input = payload::parse_url(&opts.url)?;
-    let output = match &opts.output {
-        Some(o) => payload::parse_url(o)?,
-        None => payload::default_output_url(&input)?,
-    };
-    if output == input {
-        return Err(Error::Usage(format!(
-            "the output URL is the input URL ({input}); the payload is never overwritten"
-        )));
-    }
+    let (input, output) = payload::input_and_output(&opts.url, opts.output.as_deref())?;
     let config = stratus_aws::config::sdk_config().await;
     let s3 = stratus_aws::config::s3_client(&config);
     let lambda = function::client(&config, &opts.function);

@@ -396,23 +396,15 @@ fn restore_next(state: &State) -> Resp {
 }
 
 async fn restore_error(state: &State, req: Request<Incoming>) -> Resp {
-    let header_type = header(&req, FUNCTION_ERROR_TYPE);
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    if !transition(state, Phase::Restored, Phase::Done) {
-        return invalid_state();
-    }
-    let mut report = parse_error(&body, header_type.clone());
     // Lambda names a restore failure by the header; the body is the hook's error.
-    if let Some(t) = header_type.filter(|t| !t.is_empty()) {
-        report.error_type = t;
-    }
-    let _ = state.events.send(ApiEvent::RestoreError(report));
-    accepted()
+    phase_error(
+        state,
+        req,
+        Phase::Restored,
+        |t, _| !t.is_empty(),
+        ApiEvent::RestoreError,
+    )
+    .await
 }
 
 async fn result(state: &State, req: Request<Incoming>, is_error: bool) -> Resp {
@@ -454,6 +446,23 @@ async fn result(state: &State, req: Request<Incoming>, is_error: bool) -> Resp {
 }
 
 async fn init_error(state: &State, req: Request<Incoming>) -> Resp {
+    // A runtime names the phase that failed in the header when it is its own
+    // (awslambdaric: `Runtime.BeforeSnapshotError` for a SnapStart hook, over
+    // the hook's exception in the body), as Lambda reports it.
+    let own = |t: &str, r: &ErrorReport| t.starts_with("Runtime.") && t != r.error_type;
+    phase_error(state, req, Phase::Init, own, ApiEvent::InitError).await
+}
+
+/// An error reported by the runtime in phase `from` (init or restore): the
+/// body's report, typed by the header where `header_names` says the header
+/// names it, sent to the owner as `event`.
+async fn phase_error(
+    state: &State,
+    req: Request<Incoming>,
+    from: Phase,
+    header_names: impl Fn(&str, &ErrorReport) -> bool,
+    event: fn(ErrorReport) -> ApiEvent,
+) -> Resp {
     let header_type = header(&req, FUNCTION_ERROR_TYPE);
     let body = req
         .into_body()
@@ -461,17 +470,14 @@ async fn init_error(state: &State, req: Request<Incoming>) -> Resp {
         .await
         .map(|c| c.to_bytes())
         .unwrap_or_default();
-    if !transition(state, Phase::Init, Phase::Done) {
+    if !transition(state, from, Phase::Done) {
         return invalid_state();
     }
     let mut report = parse_error(&body, header_type.clone());
-    // A runtime names the phase that failed in the header when it is its own
-    // (awslambdaric: `Runtime.BeforeSnapshotError` for a SnapStart hook, over
-    // the hook's exception in the body), as Lambda reports it.
-    if let Some(t) = header_type.filter(|t| t.starts_with("Runtime.") && *t != report.error_type) {
+    if let Some(t) = header_type.filter(|t| header_names(t, &report)) {
         report.error_type = t;
     }
-    let _ = state.events.send(ApiEvent::InitError(report));
+    let _ = state.events.send(event(report));
     accepted()
 }
 

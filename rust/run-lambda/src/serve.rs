@@ -54,16 +54,7 @@ pub struct ServeOptions {
 /// Serve the invocation and write its response.
 pub async fn serve(opts: &ServeOptions) -> Result<RunReport> {
     let started = Instant::now();
-    let input = payload::parse_url(&opts.url)?;
-    let output = match &opts.output {
-        Some(o) => payload::parse_url(o)?,
-        None => payload::default_output_url(&input)?,
-    };
-    if output == input {
-        return Err(Error::Usage(format!(
-            "the output URL is the input URL ({input}); the payload is never overwritten"
-        )));
-    }
+    let (input, output) = payload::input_and_output(&opts.url, opts.output.as_deref())?;
     // Listening before anything else: the function's container starts with ours.
     let api = RuntimeApi::bind(opts.listen, opts.init_type).await?;
     tracing::info!(listen = %api.addr(), "runtime API listening");

@@ -8,21 +8,10 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use aws_sdk_lambda::types::Runtime as LambdaRuntime;
 use common::*;
 use local_aws::LocalAws;
 use serde_json::Value;
-
-fn unique(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
-}
 
 /// A Python function in moto, its code on S3, and a bucket for payloads.
 struct PyFunction {

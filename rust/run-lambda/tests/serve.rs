@@ -14,22 +14,12 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
 use local_aws::LocalAws;
 use serde_json::Value;
-
-fn unique(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
-}
 
 const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/task@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
