@@ -10,6 +10,9 @@ pub enum ErrorKind {
     NotARaster,
     /// The format was recognised but its structure is broken (truncated or corrupt).
     CorruptRaster,
+    /// A format, codec or part of a format this GDAL build does not read
+    /// (named in the message): the bytes may be fine.
+    UnsupportedFormat,
     /// The header is past a limit (bytes to read, IFDs, bands).
     LimitExceeded,
     /// The file points at other files or URLs, which an upload may not make GDAL read.
@@ -32,6 +35,7 @@ impl ErrorKind {
         match self {
             ErrorKind::NotARaster => "NotARaster",
             ErrorKind::CorruptRaster => "CorruptRaster",
+            ErrorKind::UnsupportedFormat => "UnsupportedFormat",
             ErrorKind::LimitExceeded => "LimitExceeded",
             ErrorKind::ExternalReference => "ExternalReference",
             ErrorKind::ReadFailed => "ReadFailed",
@@ -43,9 +47,10 @@ impl ErrorKind {
     }
 
     /// Every kind, for looking one up by name.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::NotARaster,
         ErrorKind::CorruptRaster,
+        ErrorKind::UnsupportedFormat,
         ErrorKind::LimitExceeded,
         ErrorKind::ExternalReference,
         ErrorKind::ReadFailed,

@@ -10,6 +10,10 @@ use gdal::errors::CplErrType;
 /// Messages kept per read, and characters kept per message: a crafted file
 /// can make GDAL warn without end.
 const MAX_MESSAGES: usize = 20;
+
+/// The start of the netCDF driver's message about /vsi paths and userfaultfd.
+const NETCDF_VSI_NOTICE: &str =
+    "Opening a /vsi file with the netCDF driver requires Linux userfaultfd";
 const MAX_MESSAGE_CHARS: usize = 500;
 
 /// Bytes fetched with the first request: a COG's header (IFDs and tile
@@ -59,6 +63,9 @@ pub(crate) fn configure_gdal() {
             ("CPL_VSIL_CURL_USE_HEAD", "NO"),
             ("GDAL_HTTP_MAX_RETRY", "3"),
             ("GDAL_HTTP_RETRY_DELAY", "0.5"),
+            // netCDF on a /vsi path: nc_open on the path (its I/O routed through
+            // GDAL's file systems in the build we ship), not userfaultfd.
+            ("CPL_ENABLE_USERFAULTFD", "NO"),
         ];
         for (key, value) in defaults {
             if std::env::var_os(key).is_none() {
@@ -77,6 +84,12 @@ pub(crate) fn configure_gdal() {
             }
         }
         gdal::config::set_error_handler(|class, number, message| {
+            // The netCDF driver says this of every /vsi path before it opens it with
+            // nc_open, whose file access the GDAL build routes through GDAL's file
+            // systems (scripts/gdal/vsi_io.c): not a failure there.
+            if message.starts_with(NETCDF_VSI_NOTICE) {
+                return;
+            }
             match class {
                 CplErrType::Failure | CplErrType::Fatal => {
                     tracing::debug!(gdal_error = number, "{message}")

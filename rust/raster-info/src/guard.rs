@@ -37,6 +37,7 @@ pub fn lockdown() -> Lockdown {
     unsafe {
         gdal_sys::OSRSetPROJEnableNetwork(0);
     }
+    initialize_netcdf();
     let dirs: Vec<PathBuf> = gdal_data_dir()
         .into_iter()
         .chain(proj_data_dirs())
@@ -51,6 +52,23 @@ pub fn lockdown() -> Lockdown {
             .collect(),
         proj_through_vsi: proj.is_ok(),
         proj_detail: proj.err(),
+    }
+}
+
+/// Let netCDF-C read its own settings now, once per process: it looks for
+/// `.ncrc`, `.dodsrc` and `~/.aws/config` the first time a file is opened,
+/// which an upload's read would otherwise see refused (and a confined
+/// process cannot do).
+fn initialize_netcdf() {
+    #[allow(unsafe_code)]
+    extern "C" {
+        fn nc_initialize() -> std::ffi::c_int;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: netCDF-C's own once-only initialisation; no arguments.
+    let status = unsafe { nc_initialize() };
+    if status != 0 {
+        tracing::warn!(status, "netCDF-C did not initialise");
     }
 }
 

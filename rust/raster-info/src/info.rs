@@ -4,14 +4,14 @@ use std::collections::BTreeMap;
 
 use gdal::raster::{GdalDataType, RasterBand};
 use gdal::spatial_ref::SpatialRef;
-use gdal::{Dataset, DatasetOptions, GdalOpenFlags, Metadata};
+use gdal::{Dataset, Metadata};
 use serde::{Deserialize, Serialize};
 
 use crate::cog::{self, CogCheck};
-use crate::crs_refs;
+use crate::crs::{crs_info, names_grid_files, CrsInfo};
+use crate::cube::Cube;
 use crate::footprint::{self, GcpTransformer, Grid};
-use crate::gdal_env::{configure_gdal, take_messages};
-use crate::{Error, Result};
+use crate::number::Number;
 
 /// Everything Stratus reports about a raster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +51,25 @@ pub struct RasterInfo {
     pub cog: Option<CogCheck>,
     /// Things worth knowing that are not errors (no CRS, GDAL warnings …).
     pub warnings: Vec<String>,
+    /// A container's subdatasets (netCDF and HDF variables, HDF-EOS fields …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subdatasets: Vec<Subdataset>,
+    /// For a container: the subdataset whose grid gives the size, CRS,
+    /// georeferencing and footprint above (the first georeferenced one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid: Option<String>,
+    /// Variables and dimensions, from GDAL's multidimensional API (netCDF, HDF5, HDF4, GRIB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cube: Option<Cube>,
+}
+
+/// One subdataset of a container, as GDAL names and describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subdataset {
+    /// GDAL's name (`NETCDF:"s3://bucket/key.nc":temperature`).
+    pub name: String,
+    /// GDAL's description (`[12x180x360] temperature (32-bit floating-point)`).
+    pub description: String,
 }
 
 /// A raster's ground control points.
@@ -116,85 +135,9 @@ pub struct BandInfo {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// A float that may be NaN or infinite: JSON has no such numbers, so those
-/// are written as `"nan"`, `"inf"`, `"-inf"` (the STAC raster extension's form).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Number(pub f64);
-
-impl Serialize for Number {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let v = self.0;
-        if v.is_nan() {
-            s.serialize_str("nan")
-        } else if v.is_infinite() {
-            s.serialize_str(if v > 0.0 { "inf" } else { "-inf" })
-        } else if v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 {
-            s.serialize_i64(v as i64)
-        } else {
-            s.serialize_f64(v)
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Number {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            F(f64),
-            S(String),
-        }
-        Ok(Number(match Raw::deserialize(d)? {
-            Raw::F(f) => f,
-            Raw::S(s) => match s.as_str() {
-                "nan" => f64::NAN,
-                "inf" => f64::INFINITY,
-                "-inf" => f64::NEG_INFINITY,
-                other => return Err(serde::de::Error::custom(format!("not a number: {other}"))),
-            },
-        }))
-    }
-}
-
-/// A coordinate reference system in the forms STAC and users need.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CrsInfo {
-    /// EPSG code when the CRS is (or is identified as) an EPSG one.
-    pub epsg: Option<u32>,
-    /// Name of the CRS.
-    pub name: Option<String>,
-    /// WKT2 (2019) text.
-    pub wkt2: String,
-    /// PROJJSON.
-    pub projjson: Option<serde_json::Value>,
-}
-
-/// Open a local or GDAL path (`/vsis3/…`, `/vsizip/…`), header only, with
-/// every GDAL driver, and describe it. For trusted input (the command line);
-/// uploads go through [`crate::read_object_info`].
-pub fn read_info(path: &str) -> Result<RasterInfo> {
-    configure_gdal();
-    take_messages();
-    let options = DatasetOptions {
-        open_flags: GdalOpenFlags::GDAL_OF_RASTER
-            | GdalOpenFlags::GDAL_OF_READONLY
-            | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
-        ..Default::default()
-    };
-    let ds = Dataset::open_ex(path, options)
-        .map_err(|e| Error::from_gdal(path, take_messages().messages, &e))?;
-    let mut info =
-        describe(&ds, path).map_err(|e| Error::from_gdal(path, take_messages().messages, &e))?;
-    info.warnings.extend(
-        take_messages()
-            .messages
-            .into_iter()
-            .map(|m| format!("GDAL: {m}")),
-    );
-    Ok(info)
-}
-
-pub(crate) fn describe(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterInfo> {
+/// One dataset as it is: a raster, or a container's own (often empty) view
+/// of itself ([`crate::describe`] takes its subdatasets and variables).
+pub(crate) fn describe_one(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterInfo> {
     let driver = ds.driver();
     let (width, height) = ds.raster_size();
     let mut warnings = Vec::new();
@@ -203,9 +146,6 @@ pub(crate) fn describe(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterI
         .enumerate()
         .map(|(i, b)| b.map(|b| band_info(i + 1, &b)))
         .collect::<gdal::errors::Result<Vec<_>>>()?;
-    if bands.is_empty() {
-        warnings.push("the dataset has no raster bands".to_string());
-    }
 
     let srs = ds.spatial_ref().ok();
     let crs = srs.as_ref().and_then(crs_info);
@@ -256,7 +196,7 @@ pub(crate) fn describe(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterI
         .metadata_domains()
         .into_iter()
         // Binary or huge XML domains are not metadata a log record should carry.
-        .filter(|d| !d.starts_with("xml:") && d != "DERIVED_SUBDATASETS")
+        .filter(|d| !d.starts_with("xml:") && d != "DERIVED_SUBDATASETS" && d != "SUBDATASETS")
         .map(|d| {
             let items = key_values(ds.metadata_domain(&d).unwrap_or_default());
             (d, items)
@@ -281,6 +221,9 @@ pub(crate) fn describe(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterI
         metadata,
         cog,
         warnings,
+        subdatasets: Vec::new(),
+        grid: None,
+        cube: None,
     })
 }
 
@@ -303,7 +246,7 @@ fn gcps_of(ds: &Dataset, srs: Option<&SpatialRef>) -> Option<Gcps> {
     })
 }
 
-fn key_values(items: Vec<String>) -> BTreeMap<String, String> {
+pub(crate) fn key_values(items: Vec<String>) -> BTreeMap<String, String> {
     items
         .into_iter()
         .map(|kv| match kv.split_once('=') {
@@ -337,107 +280,6 @@ fn band_info(index: usize, band: &RasterBand) -> BandInfo {
         overviews,
         description,
         metadata: key_values(band.metadata_domain("").unwrap_or_default()),
-    }
-}
-
-fn crs_info(srs: &SpatialRef) -> Option<CrsInfo> {
-    let wkt2 = srs.to_wkt().ok().filter(|w| !w.is_empty())?;
-    let epsg = epsg_code(srs);
-    Some(CrsInfo {
-        epsg,
-        name: srs.name(),
-        wkt2: wkt2_of(srs).unwrap_or(wkt2),
-        projjson: srs
-            .to_projjson()
-            .ok()
-            .and_then(|j| serde_json::from_str(&j).ok()),
-    })
-}
-
-/// Whether the CRS names files by path (see [`crate::crs_refs`]): PROJ would
-/// open them when transforming, and a file's CRS is as untrusted as its pixels.
-fn names_grid_files(srs: &SpatialRef) -> bool {
-    [srs.to_proj4().ok(), srs.to_wkt().ok()]
-        .iter()
-        .flatten()
-        .any(|t| crs_refs::names_files(t))
-}
-
-/// The EPSG code of `srs`, identifying it when the file does not say.
-fn epsg_code(srs: &SpatialRef) -> Option<u32> {
-    if srs.auth_name().as_deref() == Some("EPSG") {
-        return srs.auth_code().ok().and_then(|c| u32::try_from(c).ok());
-    }
-    identify_epsg(srs)
-}
-
-/// The EPSG CRS that PROJ finds equivalent to `srs` (a PROJ string, a WKT
-/// without codes): GDAL's `OSRFindMatches` with a confidence of at least 70
-/// ("equivalent, only the names differ"), when one EPSG code alone has the
-/// best confidence.
-fn identify_epsg(srs: &SpatialRef) -> Option<u32> {
-    const EQUIVALENT: i32 = 70;
-    let mut found: Vec<(i32, u32)> = Vec::new();
-    #[allow(unsafe_code)]
-    // SAFETY: OSRFindMatches returns an array of n handles and n confidences (or NULL), which we
-    // read and then free with OSRFreeSRSArray and VSIFree; authority strings belong to the handles.
-    unsafe {
-        let mut n: std::os::raw::c_int = 0;
-        let mut confidence: *mut std::os::raw::c_int = std::ptr::null_mut();
-        let matches = gdal_sys::OSRFindMatches(
-            srs.to_c_hsrs(),
-            std::ptr::null_mut(),
-            &mut n,
-            &mut confidence,
-        );
-        if matches.is_null() {
-            return None;
-        }
-        for i in 0..usize::try_from(n).unwrap_or(0) {
-            let h = *matches.add(i);
-            let text = |p: *const std::os::raw::c_char| {
-                (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
-            };
-            let auth = text(gdal_sys::OSRGetAuthorityName(h, std::ptr::null()));
-            let code = text(gdal_sys::OSRGetAuthorityCode(h, std::ptr::null()));
-            if let (Some("EPSG"), Some(Ok(code))) = (auth.as_deref(), code.map(|c| c.parse())) {
-                found.push((*confidence.add(i), code));
-            }
-        }
-        gdal_sys::OSRFreeSRSArray(matches);
-        gdal_sys::VSIFree(confidence.cast());
-    }
-    let best = found
-        .iter()
-        .map(|m| m.0)
-        .max()
-        .filter(|&c| c >= EQUIVALENT)?;
-    let mut codes: Vec<u32> = found.iter().filter(|m| m.0 == best).map(|m| m.1).collect();
-    codes.dedup();
-    match codes.as_slice() {
-        [one] => Some(*one),
-        _ => None,
-    }
-}
-
-/// WKT2:2019 (the crate's `to_wkt` gives GDAL's default WKT1 flavour).
-fn wkt2_of(srs: &SpatialRef) -> Option<String> {
-    #[allow(unsafe_code)]
-    // SAFETY: OSRExportToWktEx allocates a C string we free with VSIFree; options are a valid NULL-terminated list.
-    unsafe {
-        let opt = std::ffi::CString::new("FORMAT=WKT2_2019").ok()?;
-        let mut opts = [
-            opt.as_ptr() as *mut std::os::raw::c_char,
-            std::ptr::null_mut(),
-        ];
-        let mut out: *mut std::os::raw::c_char = std::ptr::null_mut();
-        let err = gdal_sys::OSRExportToWktEx(srs.to_c_hsrs(), &mut out, opts.as_mut_ptr() as _);
-        if out.is_null() {
-            return None;
-        }
-        let text = std::ffi::CStr::from_ptr(out).to_string_lossy().into_owned();
-        gdal_sys::VSIFree(out as *mut std::ffi::c_void);
-        (err == gdal_sys::OGRErr::OGRERR_NONE && !text.is_empty()).then_some(text)
     }
 }
 
@@ -478,21 +320,6 @@ fn envelope(pts: &[(f64, f64)]) -> [f64; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_serialise_like_stac() {
-        let v = serde_json::to_value([
-            Number(f64::NAN),
-            Number(f64::INFINITY),
-            Number(-9999.0),
-            Number(0.5),
-        ])
-        .unwrap();
-        assert_eq!(v, serde_json::json!(["nan", "inf", -9999, 0.5]));
-        let back: Vec<Number> = serde_json::from_value(v).unwrap();
-        assert!(back[0].0.is_nan());
-        assert_eq!(back[2].0, -9999.0);
-    }
 
     #[test]
     fn bbox_of_north_up_and_rotated_grids() {

@@ -11,14 +11,20 @@
 //! a STAC Item with the projection, raster and eo extensions.
 
 mod cog;
+mod crs;
 mod crs_refs;
+mod cube;
+mod describe;
 mod error;
 mod footprint;
+#[cfg(any(test, feature = "samples"))]
+pub mod format_samples;
 mod gdal_env;
 mod globe;
 mod guard;
 mod info;
 mod limits;
+mod number;
 mod object;
 mod object_cache;
 mod png_check;
@@ -32,10 +38,13 @@ mod tiff_check;
 mod vsi;
 
 pub use cog::CogCheck;
+pub use crs::CrsInfo;
+pub use cube::{CrsName, Cube, CubeDimension, CubeVariable};
+pub use describe::read_info;
 pub use error::{Error, ErrorKind, Result};
 pub use gdal_env::HEADER_BYTES;
 pub use guard::{lockdown, Lockdown};
-pub use info::{read_info, BandInfo, CrsInfo, Gcp, Gcps, Georeferencing, RasterInfo};
+pub use info::{BandInfo, Gcp, Gcps, Georeferencing, RasterInfo, Subdataset};
 pub use limits::Limits;
 pub use object::{read_object_info, Object, ALLOWED_DRIVERS};
 pub use object_cache::RangeReader;

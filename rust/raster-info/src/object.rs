@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 
+use crate::describe::describe;
 use crate::gdal_env::{configure_gdal, take_messages, GdalMessages};
-use crate::info::{describe, RasterInfo};
+use crate::info::RasterInfo;
 use crate::limits::Limits;
 use crate::object_cache::{Failure, ObjectCache, RangeReader};
 use crate::png_check;
@@ -21,10 +22,23 @@ use crate::{Error, ErrorKind, Result};
 /// the like do, and are refused).
 /// Erdas Imagine (HFA) is left out: its projection is an ESRI PE string that
 /// GDAL parses at open, and PROJ opens any grid file that string names.
-pub const ALLOWED_DRIVERS: &[&str] = &["GTiff", "PNG", "JPEG", "AAIGrid"];
+pub const ALLOWED_DRIVERS: &[&str] = &[
+    "GTiff",
+    "PNG",
+    "JPEG",
+    "AAIGrid",
+    "JP2OpenJPEG",
+    "netCDF",
+    "HDF5",
+    "HDF5Image",
+    "HDF4",
+    "HDF4Image",
+    "GRIB",
+];
 
 /// The accepted formats, as the "not a raster" message names them.
-const ACCEPTED: &str = "GeoTIFF/COG, PNG, JPEG and Arc/Info ASCII grid";
+const ACCEPTED: &str =
+    "GeoTIFF/COG, PNG, JPEG, Arc/Info ASCII grid, JPEG 2000, netCDF, HDF5, HDF4 and GRIB";
 
 /// An uploaded object to read.
 pub struct Object {
@@ -62,12 +76,15 @@ pub fn read_object_info(object: Object, limits: &Limits) -> Result<RasterInfo> {
             format!("{name} is empty (0 bytes)"),
         ));
     }
-    let registered = Registered::new(ObjectCache::new(
-        object.reader,
-        object.size,
-        &object.head,
-        limits.max_header_bytes,
-    ));
+    let registered = Registered::new(
+        ObjectCache::new(
+            object.reader,
+            object.size,
+            &object.head,
+            limits.max_header_bytes,
+        ),
+        &name,
+    );
     let path = registered.path();
     take_messages();
     take_refused();
@@ -151,7 +168,18 @@ pub fn read_object_info(object: Object, limits: &Limits) -> Result<RasterInfo> {
                     ),
                 )
             } else if let Some(driver) = identified {
-                (ErrorKind::CorruptRaster, format!("{driver}: {detail}"))
+                match missing_support(&detail) {
+                    Some(what) => (
+                        ErrorKind::UnsupportedFormat,
+                        format!("{driver}: this build has no support for {what} ({detail})"),
+                    ),
+                    None => (ErrorKind::CorruptRaster, format!("{driver}: {detail}")),
+                }
+            } else if let Some(what) = unsupported_format(&registered) {
+                (
+                    ErrorKind::UnsupportedFormat,
+                    format!("{what}: not among the formats uploads may use ({ACCEPTED})"),
+                )
             } else {
                 (ErrorKind::NotARaster, not_a_raster(&registered))
             };
@@ -179,7 +207,7 @@ fn open(path: &str, name: &str, limits: &Limits) -> Opened {
             limits.max_bands
         ));
     }
-    match describe(&ds, name) {
+    match describe(&ds, path, name, Some(ALLOWED_DRIVERS)) {
         Ok(info) => Opened::Info(Box::new(info)),
         Err(e) => Opened::Failed(e),
     }
@@ -251,6 +279,83 @@ fn describe_refused(refused: &[String]) -> String {
         refused.len(),
         kinds.join(", ")
     )
+}
+
+/// What GDAL's message says the build lacks (a codec, a compression, a
+/// feature of the format library), if it says so.
+fn missing_support(detail: &str) -> Option<String> {
+    let lower = detail.to_ascii_lowercase();
+    if let Some(at) = lower.find("missing codec") {
+        let codec: String = detail[at + "missing codec".len()..]
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        return Some(if codec.is_empty() {
+            "the file's compression".into()
+        } else {
+            format!("the {codec} compression")
+        });
+    }
+    [
+        (
+            "not configured",
+            "a part of the format GDAL was built without",
+        ),
+        (
+            "not built with",
+            "a part of the format GDAL was built without",
+        ),
+        (
+            "not supported in this build",
+            "a part of the format GDAL was built without",
+        ),
+        ("unsupported compression", "the file's compression"),
+        ("compression scheme", "the file's compression"),
+    ]
+    .iter()
+    .find(|(needle, _)| lower.contains(needle))
+    .map(|(_, what)| what.to_string())
+}
+
+/// A format some tool would read but this function does not: by a driver
+/// GDAL has but uploads may not use, or by its signature.
+fn unsupported_format(registered: &Registered) -> Option<String> {
+    let mut head = [0u8; 64];
+    let n = registered.cache().read_at(0, &mut head);
+    let head = &head[..n];
+    let starts = |magic: &[u8]| head.starts_with(magic);
+    let signatures: [(bool, &str); 10] = [
+        (
+            starts(b"EHFA_HEADER_TAG"),
+            "an Erdas Imagine (HFA) file, whose projection PROJ would resolve to grid files",
+        ),
+        (starts(b"msid"), "a MrSID file"),
+        (
+            starts(b"\0\0\0\x0cJXL \r\n\x87\n") || starts(&[0xff, 0x0a]),
+            "a JPEG XL image",
+        ),
+        (
+            head.len() > 12 && starts(b"RIFF") && &head[8..12] == b"WEBP",
+            "a WebP image",
+        ),
+        (starts(b"GIF87a") || starts(b"GIF89a"), "a GIF image"),
+        (starts(b"BM") && head.len() >= 14, "a BMP image"),
+        (starts(b"NITF") || starts(b"NSIF"), "a NITF file"),
+        (
+            starts(b"SQLite format 3\0"),
+            "an SQLite database (a GeoPackage?)",
+        ),
+        (starts(b"SIMPLE  ="), "a FITS file"),
+        (
+            starts(b"ECW") || starts(&[0x65, 0x02, 0x01, 0x02]),
+            "an ECW file",
+        ),
+    ];
+    signatures
+        .iter()
+        .find(|(hit, _)| *hit)
+        .map(|(_, what)| what.to_string())
 }
 
 /// Why the bytes are not a raster, naming formats that point elsewhere.

@@ -6,7 +6,9 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::info::{BandInfo, CrsInfo, Georeferencing, RasterInfo};
+use crate::crs::CrsInfo;
+use crate::cube::Cube;
+use crate::info::{BandInfo, Georeferencing, RasterInfo};
 
 /// STAC version of the Items we write.
 pub const STAC_VERSION: &str = "1.1.0";
@@ -16,6 +18,8 @@ pub const PROJECTION: &str = "https://stac-extensions.github.io/projection/v2.0.
 pub const RASTER: &str = "https://stac-extensions.github.io/raster/v1.1.0/schema.json";
 /// Electro-optical extension schema.
 pub const EO: &str = "https://stac-extensions.github.io/eo/v1.1.0/schema.json";
+/// Datacube extension schema.
+pub const DATACUBE: &str = "https://stac-extensions.github.io/datacube/v2.3.0/schema.json";
 
 /// What the Item says about where the raster lives: its id, its asset's
 /// href and the object's time. Made by [`ItemSource::object`] for an S3
@@ -87,6 +91,7 @@ pub fn media_type(info: &RasterInfo) -> &'static str {
         "netCDF" => "application/x-netcdf",
         "HDF5" | "HDF5Image" => "application/x-hdf5",
         "HDF4" | "HDF4Image" => "application/x-hdf",
+        "GRIB" => "application/x-grib",
         "HFA" => "application/x-erdas-hfa",
         "AAIGrid" => "text/plain",
         "GPKG" => "application/geopackage+sqlite3",
@@ -249,7 +254,20 @@ pub fn item(info: &RasterInfo, source: &ItemSource, now: &str) -> Value {
             props.insert("proj:code".into(), Value::Null);
         }
     }
-    props.insert("proj:shape".into(), json!([info.height, info.width]));
+    // A container without a georeferenced grid has no shape to give.
+    if info.width > 0 && info.height > 0 {
+        props.insert("proj:shape".into(), json!([info.height, info.width]));
+    }
+    if let Some(grid) = &info.grid {
+        // The container's subdataset whose grid the projection fields and geometry describe.
+        props.insert("stratus:grid".into(), json!(grid));
+    }
+    let mut extensions = vec![PROJECTION];
+    if let Some(cube) = &info.cube {
+        props.insert("cube:dimensions".into(), cube_dimensions(cube, info));
+        props.insert("cube:variables".into(), cube_variables(cube));
+        extensions.push(DATACUBE);
+    }
     if info.georeferencing == Some(Georeferencing::Gcps) {
         // The geometry and proj:bbox come from a fit to the GCPs, not from a geotransform.
         props.insert("stratus:georeferencing".into(), json!("gcps"));
@@ -268,19 +286,23 @@ pub fn item(info: &RasterInfo, source: &ItemSource, now: &str) -> Value {
     asset.insert("href".into(), json!(source.href));
     asset.insert("type".into(), json!(media_type(info)));
     asset.insert("roles".into(), json!(["data"]));
-    asset.insert(
-        "raster:bands".into(),
-        Value::Array(info.bands.iter().map(|b| raster_band(info, b)).collect()),
-    );
-    asset.insert(
-        "eo:bands".into(),
-        Value::Array(info.bands.iter().map(eo_band).collect()),
-    );
+    // Bands are listed when the asset has them; a container's variables are the cube's.
+    if !info.bands.is_empty() {
+        asset.insert(
+            "raster:bands".into(),
+            Value::Array(info.bands.iter().map(|b| raster_band(info, b)).collect()),
+        );
+        asset.insert(
+            "eo:bands".into(),
+            Value::Array(info.bands.iter().map(eo_band).collect()),
+        );
+        extensions.extend([RASTER, EO]);
+    }
 
     let mut item = Map::new();
     item.insert("type".into(), json!("Feature"));
     item.insert("stac_version".into(), json!(STAC_VERSION));
-    item.insert("stac_extensions".into(), json!([PROJECTION, RASTER, EO]));
+    item.insert("stac_extensions".into(), json!(extensions));
     item.insert("id".into(), json!(source.id));
     match (&info.footprint, info.wgs84_bbox) {
         (Some(geometry), Some(bbox)) => {
@@ -295,6 +317,120 @@ pub fn item(info: &RasterInfo, source: &ItemSource, now: &str) -> Value {
     item.insert("links".into(), json!([]));
     item.insert("assets".into(), json!({ "data": asset }));
     Value::Object(item)
+}
+
+/// A cube name without the root group's slash (`/lat` → `lat`).
+fn cube_name(name: &str) -> &str {
+    name.strip_prefix('/').unwrap_or(name)
+}
+
+/// `cube:dimensions`: x and y (with the grid's CRS), vertical and time where
+/// GDAL tells them, every other dimension by its kind; an extent from the
+/// coordinate variable, or else the range of positions.
+fn cube_dimensions(cube: &Cube, info: &RasterInfo) -> Value {
+    let reference = |dim: &str| -> Option<Value> {
+        let from_variable = cube
+            .variables
+            .iter()
+            .filter(|v| v.dimensions.iter().any(|d| d == dim))
+            .find_map(|v| v.crs.as_ref().and_then(|c| c.epsg));
+        match (from_variable, &info.crs) {
+            (Some(code), _) => Some(json!(code)),
+            (None, Some(crs)) => Some(crs.epsg.map_or_else(|| json!(crs.wkt2), |c| json!(c))),
+            (None, None) => None,
+        }
+    };
+    let mut out = Map::new();
+    for d in &cube.dimensions {
+        let positions = json!([0, d.size.saturating_sub(1)]);
+        let mut o = Map::new();
+        match (d.kind.as_deref(), d.extent) {
+            (Some(k @ ("HORIZONTAL_X" | "HORIZONTAL_Y")), Some(extent)) => {
+                o.insert("type".into(), json!("spatial"));
+                o.insert(
+                    "axis".into(),
+                    json!(if k == "HORIZONTAL_X" { "x" } else { "y" }),
+                );
+                o.insert("extent".into(), json!(extent));
+                if let Some(r) = reference(&d.name) {
+                    o.insert("reference_system".into(), r);
+                }
+            }
+            (Some("VERTICAL"), Some(extent)) => {
+                o.insert("type".into(), json!("spatial"));
+                o.insert("axis".into(), json!("z"));
+                o.insert("extent".into(), json!(extent));
+            }
+            (Some("TEMPORAL"), _) => {
+                o.insert("type".into(), json!("temporal"));
+                match &d.time_extent {
+                    Some(t) => o.insert("extent".into(), json!(t)),
+                    None => o.insert("extent".into(), json!([null, null])),
+                };
+            }
+            (kind, extent) => {
+                let kind = kind
+                    .map(str::to_ascii_lowercase)
+                    .filter(|k| !k.is_empty() && !k.starts_with("horizontal") && k != "vertical")
+                    .unwrap_or_else(|| "other".into());
+                o.insert("type".into(), json!(kind));
+                match extent {
+                    Some(e) => o.insert("extent".into(), json!(e)),
+                    None => {
+                        o.insert(
+                            "description".into(),
+                            json!("positions (no coordinate variable)"),
+                        );
+                        o.insert("extent".into(), positions)
+                    }
+                };
+            }
+        }
+        if let Some(unit) = d
+            .unit
+            .as_ref()
+            .filter(|_| d.kind.as_deref() != Some("TEMPORAL"))
+        {
+            if o["type"] != "spatial" || o.get("axis") == Some(&json!("z")) {
+                o.insert("unit".into(), json!(unit));
+            }
+        }
+        out.insert(cube_name(&d.name).to_string(), Value::Object(o));
+    }
+    Value::Object(out)
+}
+
+/// `cube:variables`: each variable with its dimensions, type, unit, nodata;
+/// coordinate variables as auxiliary.
+fn cube_variables(cube: &Cube) -> Value {
+    let mut out = Map::new();
+    for v in &cube.variables {
+        let mut o = Map::new();
+        o.insert(
+            "dimensions".into(),
+            json!(v
+                .dimensions
+                .iter()
+                .map(|d| cube_name(d))
+                .collect::<Vec<_>>()),
+        );
+        o.insert(
+            "variable_type".into(),
+            json!(if v.coordinate { "auxiliary" } else { "data" }),
+        );
+        o.insert("data_type".into(), json!(stac_data_type(&v.data_type)));
+        if let Some(u) = &v.unit {
+            o.insert("unit".into(), json!(u));
+        }
+        if let Some(d) = &v.description {
+            o.insert("description".into(), json!(d));
+        }
+        if let Some(n) = v.nodata {
+            o.insert("nodata".into(), json!(n));
+        }
+        out.insert(cube_name(&v.name).to_string(), Value::Object(o));
+    }
+    Value::Object(out)
 }
 
 #[cfg(test)]

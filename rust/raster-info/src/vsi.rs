@@ -73,31 +73,69 @@ unsafe fn read_only(access: *const c_char) -> bool {
 
 // --------------------------------------------------------------- registry
 
-static REGISTRY: OnceLock<Mutex<HashMap<u64, Arc<Mutex<ObjectCache>>>>> = OnceLock::new();
+/// A registered object: its cache and the name GDAL knows it by after the prefix.
+struct Entry {
+    cache: Arc<Mutex<ObjectCache>>,
+    file_name: String,
+}
 
-fn registry() -> MutexGuard<'static, HashMap<u64, Arc<Mutex<ObjectCache>>>> {
+static REGISTRY: OnceLock<Mutex<HashMap<u64, Entry>>> = OnceLock::new();
+
+fn registry() -> MutexGuard<'static, HashMap<u64, Entry>> {
     lock(REGISTRY.get_or_init(Default::default))
 }
 
 /// An object GDAL can open as [`Registered::path`] until this is dropped.
 pub(crate) struct Registered {
     id: u64,
+    file_name: String,
     cache: Arc<Mutex<ObjectCache>>,
 }
 
+/// Characters an extension of the key may have to be passed on to GDAL.
+const MAX_EXTENSION_CHARS: usize = 5;
+
+/// The extension GDAL sees: the key's, when it is short and alphanumeric
+/// (lower-cased), else none. Some drivers take it as a hint, as they would
+/// for a local file of that name: the netCDF driver reads a netCDF-4 file
+/// (HDF5 inside) only when it ends in `.nc`.
+fn extension_of(key: &str) -> Option<String> {
+    let file = key.rsplit('/').next().unwrap_or_default();
+    let (_, ext) = file.rsplit_once('.')?;
+    (!ext.is_empty()
+        && ext.len() <= MAX_EXTENSION_CHARS
+        && ext.bytes().all(|b| b.is_ascii_alphanumeric()))
+    .then(|| ext.to_ascii_lowercase())
+}
+
 impl Registered {
-    pub(crate) fn new(cache: ObjectCache) -> Registered {
+    /// Register `cache` as the object named `key` (its extension is kept).
+    pub(crate) fn new(cache: ObjectCache, key: &str) -> Registered {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         install_object_handler();
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let file_name = match extension_of(key) {
+            Some(ext) => format!("{id}.{ext}"),
+            None => id.to_string(),
+        };
         let cache = Arc::new(Mutex::new(cache));
-        registry().insert(id, cache.clone());
-        Registered { id, cache }
+        registry().insert(
+            id,
+            Entry {
+                cache: cache.clone(),
+                file_name: file_name.clone(),
+            },
+        );
+        Registered {
+            id,
+            file_name,
+            cache,
+        }
     }
 
     /// The path to give GDAL.
     pub(crate) fn path(&self) -> String {
-        format!("{OBJECT_PREFIX}{}", self.id)
+        format!("{OBJECT_PREFIX}{}", self.file_name)
     }
 
     /// The object's cache (for reads of ours and its failure state).
@@ -129,7 +167,7 @@ fn lookup(name: &str) -> Name {
         return Name::Other;
     };
     match registry().get(&id) {
-        Some(cache) if digits == name => Name::Object(cache.clone()),
+        Some(entry) if entry.file_name == name => Name::Object(entry.cache.clone()),
         Some(_) => Name::Sibling,
         None => Name::Other,
     }
@@ -547,5 +585,28 @@ fn gdal_prefixes() -> Vec<String> {
         }
         gdal_sys::CSLDestroy(list);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_short_alphanumeric_extensions_reach_gdal() {
+        assert_eq!(extension_of("s3://b/dir/scene.NC").as_deref(), Some("nc"));
+        assert_eq!(extension_of("s3://b/a.tif.grb2").as_deref(), Some("grb2"));
+        for key in [
+            "s3://b/noext",
+            "s3://b/x.tif/",
+            "s3://b/a.b/c",
+            "s3://b/x.t f",
+            "s3://b/x.abcdef",
+            "s3://b/x./vsi",
+            "s3://b/x.",
+            "s3://b/x.\"a",
+        ] {
+            assert_eq!(extension_of(key), None, "{key}");
+        }
     }
 }
