@@ -153,6 +153,8 @@ component() {
     return
   fi
   local t=$SECONDS
+  # The stamp goes first: a build stopped half-way must not pass for a finished one next time.
+  rm -f "$work/$name.done"
   rm -rf "$work/build-$name"
   log "$name: configure"
   cmake -S "$source" -B "$work/build-$name" "${cmake_common[@]}" "$@" >"$work/$name.configure.log" 2>&1 \
@@ -264,6 +266,36 @@ component gdal "$gdal_src" "${hdf5[@]}" \
   "${answers[@]}"
 
 # ---------------------------------------------------------------------------------------------
+# The format libraries' own file access through GDAL's file systems (vsi_io.c): netCDF-C, HDF5
+# and HDF4 open and read files with the C library, on a /vsi path GDAL hands them or on any path a
+# file names (HDF5 external links and storage, HDF4 external elements, netCDF's rc files). Their
+# archives' references to the C library's file functions are renamed to vsi_io.c's (vsi_io.syms),
+# which open every path with VSIFOpenL: an upload's bytes come through gdal-lambda's object
+# reader, and whatever GDAL may not open, they cannot open either. Done after GDAL's own build,
+# whose configure checks link these libraries as they are; redone on every run (the install
+# above copies them anew).
+log "vsi_io: netCDF-C, HDF5 and HDF4 read through GDAL's file systems"
+"$cc" -O2 $sections -fPIC -Wall -Werror -I"$prefix/include" -c "$here/vsi_io.c" -o "$work/vsi_io.o"
+rm -f "$L/libstratus_vsi_io.a"
+"$gnu-ar" rcs "$L/libstratus_vsi_io.a" "$work/vsi_io.o"
+renames=$work/vsi_io.renames
+grep -v '^#' "$here/vsi_io.syms" >"$renames"
+for lib in libnetcdf.a libhdf5.a libhdf5_hl.a libmfhdfalt.a libdfalt.a; do
+  "$gnu-objcopy" --redefine-syms="$renames" "$L/$lib"
+  # Nothing of the C library's file access may be left in them.
+  left=$("$gnu-nm" -u "$L/$lib" 2>/dev/null | awk '{print $NF}' | sort -u \
+    | comm -12 - <(cut -d' ' -f1 "$renames" | sort -u) | tr '\n' ' ')
+  [[ -z $left ]] || { echo "gdal: $lib still calls the C library's $left(vsi_io.syms)" >&2; exit 1; }
+done
+# What links the prefix: GDAL's libraries with libstratus_vsi_io after the format libraries whose
+# references it resolves (GDAL's own build above linked them unrenamed, without it).
+link_libs=()
+for lib in "${deps_libs[@]}"; do
+  link_libs+=("$lib")
+  [[ $lib == -ldfalt ]] && link_libs+=(-lstratus_vsi_io)
+done
+
+# ---------------------------------------------------------------------------------------------
 # gdal.pc: what links this prefix, relative to where the file is (the prefix can move: the
 # host's copy lives in target/gdal/).
 log "gdal.pc, bin/gdalinfo, bin/gdal_translate"
@@ -278,7 +310,7 @@ Name: libgdal
 Description: GDAL $GDAL_VERSION, static, with the drivers Stratus ships (gdal-build.json)
 Version: $GDAL_VERSION
 Libs: -L\${libdir} -lgdal
-Libs.private: ${deps_libs[*]} ${system_libs[*]}
+Libs.private: ${link_libs[*]} ${system_libs[*]}
 Cflags: -I\${includedir}
 PC
 # Nothing but gdal.pc describes this prefix: the other components' .pc, CMake and config files

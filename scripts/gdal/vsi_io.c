@@ -169,10 +169,13 @@ static int64_t vsize(struct vfile *f) { /* with f->lock held */
   return f->size;
 }
 
+/* A read at the end of the file is 0 bytes, as read(2) says it; a read that fails is EIO. */
 static ssize_t vread_at(struct vfile *f, void *buf, size_t n, uint64_t at) { /* f->lock held */
+  int64_t size = vsize(f);
+  if (n == 0 || (size >= 0 && at >= (uint64_t)size)) return 0;
   if (VSIFSeekL(f->fp, at, SEEK_SET) != 0) { errno = EINVAL; return -1; }
   size_t got = VSIFReadL(buf, 1, n, f->fp);
-  if (got < n && VSIFErrorL(f->fp) && got == 0) { errno = EIO; return -1; }
+  if (got == 0 && !VSIFEofL(f->fp)) { errno = EIO; return -1; }
   return (ssize_t)got;
 }
 

@@ -50,6 +50,9 @@ pub enum FailureKind {
     ItemNotWritten,
     /// The parse worker died or could not start: not known to repeat.
     WorkerFailed,
+    /// The format's parser crashed on the object's bytes in two fresh
+    /// workers (a fault of the library, confined to the worker): it will again.
+    ParserCrashed,
     /// GDAL's verdict on the bytes read.
     Raster(raster_info::ErrorKind),
 }
@@ -69,6 +72,7 @@ impl FailureKind {
             FailureKind::Timeout => "Timeout",
             FailureKind::ItemNotWritten => "ItemNotWritten",
             FailureKind::WorkerFailed => "WorkerFailed",
+            FailureKind::ParserCrashed => "ParserCrashed",
             FailureKind::Raster(kind) => kind.name(),
         }
     }

@@ -71,7 +71,21 @@ pub(crate) enum ParseFailure<E> {
     Deadline,
     /// The worker died or could not be started (`exit`: how it ended).
     Worker(String),
+    /// The parser crashed (a fatal signal) on these bytes, in two fresh
+    /// workers: it will again.
+    Crashed(String),
 }
+
+/// Signals a parser's own fault ends a worker with (a bad access, an abort on
+/// a detected corruption, a forbidden system call), unlike a kill from outside.
+const PARSER_FAULTS: [i32; 6] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGABRT,
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGSYS,
+];
 
 /// A running worker.
 struct Worker {
@@ -174,11 +188,39 @@ impl Parsers {
 
     /// Parse one object in a worker by `deadline`: `job` carries its first
     /// bytes, and `fetch(offset, len)` reads the rest (the caller's S3 reads).
+    /// A parser that crashes is given the bytes once more, in a fresh worker:
+    /// a second crash is the bytes' doing ([`ParseFailure::Crashed`]), one
+    /// alone is not known to repeat.
     pub(crate) async fn parse<E, F, Fut>(
         &self,
         job: Job,
         limits: &Limits,
         mut fetch: F,
+        deadline: Instant,
+    ) -> Result<RasterInfo, ParseFailure<E>>
+    where
+        E: std::fmt::Display,
+        F: FnMut(u64, usize) -> Fut,
+        Fut: Future<Output = Result<Bytes, E>>,
+    {
+        match self.parse_once(&job, limits, &mut fetch, deadline).await {
+            Err(ParseFailure::Crashed(first)) => {
+                match self.parse_once(&job, limits, &mut fetch, deadline).await {
+                    Err(ParseFailure::Crashed(second)) => Err(ParseFailure::Crashed(format!(
+                        "the parser crashed on these bytes in two fresh workers ({first}; then {second})"
+                    ))),
+                    other => other,
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn parse_once<E, F, Fut>(
+        &self,
+        job: &Job,
+        limits: &Limits,
+        fetch: &mut F,
         deadline: Instant,
     ) -> Result<RasterInfo, ParseFailure<E>>
     where
@@ -209,7 +251,7 @@ impl Parsers {
                 "cannot set the worker's CPU limit: {e}"
             )));
         }
-        let payload = serde_json::to_vec(&job).map_err(|e| ParseFailure::Worker(e.to_string()))?;
+        let payload = serde_json::to_vec(job).map_err(|e| ParseFailure::Worker(e.to_string()))?;
         if send(&mut worker.socket, to_worker::JOB, &payload)
             .await
             .is_err()
@@ -273,7 +315,7 @@ impl Parsers {
                     } else {
                         kill(worker).await;
                     }
-                    return self.verdict(verdict, read_failure, &job);
+                    return self.verdict(verdict, read_failure, job);
                 }
                 (tag, _) => {
                     return Err(ParseFailure::Worker(
@@ -336,6 +378,9 @@ impl Parsers {
                 "the parse needs more memory than the worker's cap of {} MiB",
                 self.budget.memory_mb
             )),
+            Ok(Ok(s)) if s.signal().is_some_and(|sig| PARSER_FAULTS.contains(&sig)) => {
+                ParseFailure::Crashed(format!("the parse worker died ({s}){}", last_words(&tail)))
+            }
             Ok(Ok(s)) => {
                 ParseFailure::Worker(format!("the parse worker died ({s}){}", last_words(&tail)))
             }

@@ -166,6 +166,7 @@ fn read_failure(url: &S3Url, e: ReadError) -> Outcome {
             e.message,
         ),
         ReadError::Worker(message) => Outcome::retry(url, FailureKind::WorkerFailed, message),
+        ReadError::Crashed(message) => Outcome::failed(url, FailureKind::ParserCrashed, message),
     }
 }
 

@@ -24,6 +24,8 @@ pub enum ReadError {
     Raster(raster_info::Error),
     /// The parse worker died or could not start: not known to repeat.
     Worker(String),
+    /// The parser crashed on these bytes twice, in fresh workers: it will again.
+    Crashed(String),
 }
 
 impl std::fmt::Display for ReadError {
@@ -32,7 +34,7 @@ impl std::fmt::Display for ReadError {
             ReadError::S3(e) => write!(f, "{e}"),
             ReadError::Deadline => write!(f, "reading took past the record's deadline"),
             ReadError::Raster(e) => write!(f, "{}", e.message),
-            ReadError::Worker(m) => write!(f, "{m}"),
+            ReadError::Worker(m) | ReadError::Crashed(m) => write!(f, "{m}"),
         }
     }
 }
@@ -97,5 +99,6 @@ pub async fn read_raster(
         })),
         Err(ParseFailure::Deadline) => Err(ReadError::Deadline),
         Err(ParseFailure::Worker(m)) => Err(ReadError::Worker(m)),
+        Err(ParseFailure::Crashed(m)) => Err(ReadError::Crashed(m)),
     }
 }

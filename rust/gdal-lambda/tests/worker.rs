@@ -240,10 +240,13 @@ async fn seccomp_alone_stops_the_same_and_the_logs_say_landlock_is_missing() {
     assert!(per_record.iter().all(|l| unconfined(l)), "{per_record:?}");
 }
 
-/// A worker that crashes (a parser bug, not a cap) fails only its record,
-/// which is retried: the crash is not known to repeat.
+/// A parser that crashes (a fault signal) on the same bytes in two fresh
+/// workers fails its record for good (`ParserCrashed`: it will crash again); a
+/// worker that dies otherwise fails its record for a retry (not known to
+/// repeat). Either way, nothing else: the other records finish, and a worker
+/// is there for the next one.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_crash_fails_its_record_for_a_retry_and_nothing_else() {
+async fn a_crash_fails_its_record_and_nothing_else() {
     let aws = LocalAws::shared();
     aws.export_env();
     std::env::set_var("STRATUS_WORKER_TEST_HOOKS", "1");
@@ -251,7 +254,11 @@ async fn a_crash_fails_its_record_for_a_retry_and_nothing_else() {
     let bucket = aws.new_bucket("crash").await;
     let dir = tempfile::tempdir().unwrap();
     let cog = std::fs::read(samples::cog(dir.path(), "cog.tif", 256, true)).unwrap();
-    for (key, bytes) in [("cog.tif", cog), ("crash", hook("crash"))] {
+    for (key, bytes) in [
+        ("cog.tif", cog),
+        ("crash", hook("crash")),
+        ("exit", hook("exit")),
+    ] {
         s3.put_object()
             .bucket(&bucket)
             .key(key)
@@ -264,6 +271,8 @@ async fn a_crash_fails_its_record_for_a_retry_and_nothing_else() {
         Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| format!("s3://{bucket}/stac/")))
             .unwrap();
     let deps = Deps::new(config, s3.clone(), common::function_binary());
+
+    // Crashes twice: a permanent failure of its record; the COG beside it is processed.
     let event = common::s3_event(
         &bucket,
         &[
@@ -271,21 +280,39 @@ async fn a_crash_fails_its_record_for_a_retry_and_nothing_else() {
             ("ObjectCreated:Put", "cog.tif", 1),
         ],
     );
-    let err = handle(LambdaEvent::new(event.clone(), Context::default()), &deps)
+    let response = handle(LambdaEvent::new(event, Context::default()), &deps)
         .await
-        .unwrap_err();
-    match err {
-        HandlerError::Transient {
+        .unwrap();
+    let crash = &response.records[0];
+    assert_eq!(crash.status, Status::Failed, "{crash:?}");
+    let crash_json = serde_json::to_value(crash).unwrap();
+    assert_eq!(crash_json["error_kind"], "ParserCrashed", "{crash_json}");
+    let message = crash_json["message"].as_str().unwrap();
+    assert!(
+        message.contains("two fresh workers") && message.contains("SIGABRT"),
+        "{message}"
+    );
+    assert_eq!(response.records[1].status, Status::Processed);
+
+    // Dies otherwise: retried (the invocation fails), the COG's Item is written all the same.
+    let event = common::s3_event(
+        &bucket,
+        &[
+            ("ObjectCreated:Put", "exit", 1),
+            ("ObjectCreated:Put", "cog.tif", 1),
+        ],
+    );
+    match handle(LambdaEvent::new(event, Context::default()), &deps).await {
+        Err(HandlerError::Transient {
             failed,
             total,
             first,
-        } => {
+        }) => {
             assert_eq!((failed, total), (1, 2));
             assert!(first.contains("died"), "{first}");
         }
-        other => panic!("{other}"),
+        other => panic!("{other:?}"),
     }
-    // The COG's Item was written all the same; and a worker is there for the next record.
     let item = stratus_aws::S3Url::new(&bucket, "stac/cog.tif.json");
     assert!(stratus_aws::objects::head(&s3, &item).await.is_ok());
     let cog_only = common::s3_event(&bucket, &[("ObjectCreated:Put", "cog.tif", 1)]);

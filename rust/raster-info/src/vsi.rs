@@ -476,8 +476,17 @@ unsafe extern "C" fn local_open(
         .and_then(|p| File::open(p).ok());
     match file {
         Some(file) => Handle::open(file),
+        // GDAL tries a subdataset's name (`NETCDF:"/vsistratus/3.nc":tas`) as a
+        // file before its driver reads it: GDAL's own syntax, refused without a note.
+        None if is_subdataset_of_ours(&name) => std::ptr::null_mut(),
         None => refused(name),
     }
+}
+
+/// Whether `name` is GDAL's subdataset syntax around one of our objects
+/// (`DRIVER:"/vsistratus/…":…`), not a path.
+fn is_subdataset_of_ours(name: &str) -> bool {
+    !name.starts_with('/') && name.contains(&format!("\"{OBJECT_PREFIX}"))
 }
 
 unsafe extern "C" fn local_stat(
@@ -596,6 +605,12 @@ mod tests {
     fn only_short_alphanumeric_extensions_reach_gdal() {
         assert_eq!(extension_of("s3://b/dir/scene.NC").as_deref(), Some("nc"));
         assert_eq!(extension_of("s3://b/a.tif.grb2").as_deref(), Some("grb2"));
+        assert!(is_subdataset_of_ours("NETCDF:\"/vsistratus/3.nc\":tas"));
+        assert!(is_subdataset_of_ours(
+            "HDF4_SDS:GDAL_HDF4:\"/vsistratus/4.hdf\":0"
+        ));
+        assert!(!is_subdataset_of_ours("/etc/passwd"));
+        assert!(!is_subdataset_of_ours("/tmp/x\"/vsistratus/1"));
         for key in [
             "s3://b/noext",
             "s3://b/x.tif/",

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use local_aws::Canaries;
-use raster_info::samples;
+use raster_info::{format_samples, samples};
 
 /// What an input must come to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +19,12 @@ pub enum Expect {
     AsGdalSays,
     /// A permanent failure of this kind.
     Failure(&'static str),
+    /// It names something that must not be read: processed without it (the
+    /// record's warnings say so), or refused as `ExternalReference`.
+    Refers,
+    /// It declares far more than it holds: refused as `LimitExceeded`, or
+    /// processed within the budgets.
+    Bounded,
 }
 
 /// One upload.
@@ -59,6 +65,18 @@ pub fn build(dir: &Path, canaries: &Canaries, bucket: &str, other_bucket: &str) 
         ("late-ovr.tif", samples::late_overviews(dir, "late-ovr.tif")),
     ] {
         bases.push((name.to_string(), std::fs::read(path).unwrap()));
+    }
+    // Every other format: JPEG 2000, netCDF, HDF4, GRIB, HDF5.
+    for sample in format_samples::formats(&subdir(dir, "formats")) {
+        bases.push((
+            sample
+                .path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+            std::fs::read(&sample.path).unwrap(),
+        ));
     }
     for (name, bytes) in &bases {
         out.push(input(
@@ -240,7 +258,55 @@ pub fn build(dir: &Path, canaries: &Canaries, bucket: &str, other_bucket: &str) 
     for (name, bytes) in crs_reference_variants(dir, canaries) {
         out.push(input(name, bytes, Expect::Failure("ExternalReference")));
     }
+    out.extend(format_refusals(dir, canaries));
     out
+}
+
+/// The canary files [`format_refusals`] points at: they must exist for an open
+/// of them to be seen.
+pub const FORMAT_CANARIES: [&str; 4] = ["canary.h5", "canary.raw", "canary.nc", "crs.gml"];
+
+/// Files of the container and image formats that name other files, URLs and
+/// devices in each way the format allows, and small files that declare far
+/// more than they hold (tests/fixtures/hostile_formats.py, written by the
+/// formats' own libraries).
+pub fn format_refusals(dir: &Path, canaries: &Canaries) -> Vec<Input> {
+    let out_dir = subdir(dir, "hostile-formats");
+    let canary_dir = canaries.file(FORMAT_CANARIES[0]);
+    let listing = local_aws::checked_output(
+        std::process::Command::new(local_aws::python())
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/hostile_formats.py"
+            ))
+            .arg(&out_dir)
+            .arg(canary_dir.parent().unwrap())
+            .arg(canaries.url("")),
+    );
+    String::from_utf8(listing.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (name, expect) = line.split_once(' ').unwrap();
+            let expect = match expect {
+                "refers" => Expect::Refers,
+                "bounded" => Expect::Bounded,
+                "limit" => Expect::Failure("LimitExceeded"),
+                other => panic!("hostile_formats.py: unknown expectation {other}"),
+            };
+            input(
+                format!("formats/{name}"),
+                std::fs::read(out_dir.join(name)).unwrap(),
+                expect,
+            )
+        })
+        .collect()
+}
+
+fn subdir(dir: &Path, name: &str) -> std::path::PathBuf {
+    let sub = dir.join(name);
+    std::fs::create_dir_all(&sub).unwrap();
+    sub
 }
 
 /// GeoTIFFs whose CRS (an ESRI PE string) names the canary grid, or a device,
