@@ -22,7 +22,12 @@ request; moto serves what needs AWS's control plane (Lambda). Run with
 5. cost per million objects on Lambda (arm64), from 1 and 2 (in the report);
 6. the parse worker: the same parse from memory in a confined worker and in
    the handler's own process (the design before the worker), per record, and
-   the worker's start, confinement included.
+   the worker's start, confinement included;
+7. formats: the metadata of a typical file of each format besides GeoTIFF
+   (JPEG 2000, netCDF classic and netCDF-4, HDF5, HDF4, GRIB 2) and of COGs
+   in the newer codecs, with S3's latency: requests, bytes and latency of both
+   handlers against the floor, and peak RSS (the Python handler reads through
+   Debian's GDAL, whose netCDF, HDF4 and HDF5 drivers do not read /vsis3/ alike).
 """
 from __future__ import annotations
 
@@ -38,8 +43,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from harness import (REGION, ROOT, CountingProxy, FastS3, Moto, RuntimeAPI, dist, log, machine, make_cog, reap,
-                     s3_event, summary)
+from harness import (REGION, ROOT, CountingProxy, FastS3, Moto, RuntimeAPI, children_hwm, dist, log, machine,
+                     make_cog, reap, s3_event, summary)
 from report import PYTHON, RUST, report
 
 FUNCTIONS = ROOT / "bench" / "functions"
@@ -48,12 +53,12 @@ PY = sys.executable  # the bench venv: GDAL bindings, rasterio, rio-stac, awslam
 # only; the peers run the system's GDAL with the system's data.
 SHIPPED_GDAL_DATA = {k: os.environ[f"STRATUS_SHIPPED_{k}"] for k in ("GDAL_DATA", "PROJ_DATA")
                      if f"STRATUS_SHIPPED_{k}" in os.environ}
-PARTS = ["s3", "metadata", "cold", "runner", "throughput", "worker"]
+PARTS = ["s3", "metadata", "cold", "runner", "throughput", "worker", "formats"]
 IMAGES = {"gdal-lambda": RUST, "python-gdal": PYTHON}  # image_cold's images, by the handler they carry
 FULL = {"objects": 20, "range_reads": 10, "cold_runs": 20, "runner_runs": 20, "burst": 1000,
-        "concurrency": [1, 2, 4, 8, 10], "parses": 500}
+        "concurrency": [1, 2, 4, 8, 10], "parses": 500, "format_objects": 10}
 QUICK = {"objects": 3, "range_reads": 3, "cold_runs": 3, "runner_runs": 3, "burst": 50, "concurrency": [1, 10],
-         "parses": 20}
+         "parses": 20, "format_objects": 2}
 
 
 class Bench:
@@ -182,7 +187,8 @@ class Bench:
         self.results["s3"] = res
 
     # -- 1. metadata latency -------------------------------------------------
-    def handler_latency(self, name: str, cmd: list[str], cwd: Path | None, extra_env: dict) -> dict:
+    def handler_latency(self, name: str, cmd: list[str], cwd: Path | None, extra_env: dict,
+                        rss: bool = False) -> dict:
         api = RuntimeAPI()
         env = self.env({"AWS_LAMBDA_RUNTIME_API": api.address, **extra_env})
         log_file = open(self.work / f"{name.split()[0]}.log", "ab")
@@ -202,8 +208,13 @@ class Bench:
                     phases.append(self.proxy.phases(start, end))
                 out[label] = summary(samples)
                 out[label]["phases_ms"] = {p: statistics.median(x[p] for x in phases) for p in phases[0]}
+                if rss:
+                    out[label]["workers_peak_rss_kib"] = children_hwm(proc.pid)
         finally:
-            reap(proc)
+            hwm = reap(proc)
+            if rss:
+                for r in out.values():
+                    r["peak_rss_kib"] = hwm
             api.stop()
             log_file.close()
         return out
@@ -403,6 +414,84 @@ class Bench:
         self.results["worker"] = res
 
 
+    # -- 7. formats ----------------------------------------------------------
+    def formats(self) -> None:
+        """Each format's metadata through both warm handlers, with S3's latency: what a typical
+        file of it costs in requests, bytes and time, against the floor (the round trips × the
+        latency), and the handlers' peak RSS (gdal-lambda: the handler and its largest worker)."""
+        files = make_format_samples(self.work / "formats")
+        self.proxy.set_delay(self.args.latency_ms)
+        originals = {}
+        for label, path in files.items():
+            key = f"format-originals/{path.name}"
+            self.s3.upload_file(str(path), self.bucket, key)
+            originals[label] = (key, path.stat().st_size)
+        saved = self.objects
+        res: dict = {}
+        try:
+            for name, (cmd, cwd, env) in self.handlers("formats").items():
+                res[name] = {}
+                for label, (original, size) in originals.items():
+                    keys = [f"formats/{name.split()[0]}/{label}/{i}-{Path(original).name}"
+                            for i in range(self.args.format_objects + 1)]
+                    for key in keys:
+                        self.fast.link(self.bucket, original, key)
+                    self.objects = {label: (keys, size)}
+                    log(f"7. formats (+{self.args.latency_ms:g} ms per request): {name}, {label}")
+                    try:
+                        r = self.handler_latency(name, cmd, cwd, env, rss=True)[label]
+                    except RuntimeError as e:
+                        r = {"error": str(e)[:300]}
+                    r["object_bytes"] = size
+                    res[name][label] = r
+        finally:
+            self.objects = saved
+            self.proxy.set_delay(0)
+        self.results["formats"] = res
+
+
+def make_format_samples(work: Path) -> dict[str, Path]:
+    """A typical small file of each format, made by Debian's GDAL and h5py: a 3-band 600x400
+    scene in JPEG 2000, the same as 3 netCDF-4 variables, a float grid as netCDF classic, HDF4
+    and GRIB 2, a CF-like HDF5 file, and COGs in ZSTD, WebP and LERC_ZSTD."""
+    import h5py
+    import numpy as np
+    work.mkdir(parents=True, exist_ok=True)
+    scene, grid = work / "scene.tif", work / "grid.tif"
+    subprocess.run(["gdal_create", "-q", "-outsize", "600", "400", "-bands", "3", "-burn", "40", "-burn", "90",
+                    "-burn", "160", "-a_srs", "EPSG:32632", "-a_ullr", "400000", "5200000", "406000", "5196000",
+                    str(scene)], check=True)
+    subprocess.run(["gdal_create", "-q", "-outsize", "360", "180", "-ot", "Float32", "-burn", "273",
+                    "-a_srs", "EPSG:4326", "-a_ullr", "-180", "90", "180", "-90", str(grid)], check=True)
+    out = {}
+    for label, src, name, args in (
+        ("JPEG 2000", scene, "scene.jp2", ["-of", "JP2OpenJPEG"]),
+        ("netCDF-4, 3 variables", scene, "scene.nc", ["-of", "netCDF", "-co", "FORMAT=NC4"]),
+        ("netCDF classic", grid, "grid.nc", ["-of", "netCDF"]),
+        ("HDF4", grid, "grid.hdf", ["-of", "HDF4Image"]),
+        ("GRIB 2", grid, "grid.grb2", ["-of", "GRIB"]),
+        ("COG ZSTD", scene, "zstd.tif", ["-of", "COG", "-co", "COMPRESS=ZSTD"]),
+        ("COG WebP", scene, "webp.tif", ["-of", "COG", "-co", "COMPRESS=WEBP"]),
+        ("COG LERC_ZSTD", grid, "lerc.tif", ["-of", "COG", "-co", "COMPRESS=LERC_ZSTD"]),
+    ):
+        out[label] = work / name
+        subprocess.run(["gdal_translate", "-q", *args, str(src), str(out[label])], check=True)
+    out["HDF5"] = work / "grid.h5"
+    with h5py.File(out["HDF5"], "w") as f:
+        lat = f.create_dataset("lat", data=np.linspace(89.5, -89.5, 180))
+        lon = f.create_dataset("lon", data=np.linspace(-179.5, 179.5, 360))
+        t = f.create_dataset("temperature", data=np.full((180, 360), 273.0, dtype="f4"), chunks=(90, 90),
+                             compression="gzip")
+        t.attrs["units"] = "K"
+        lat.make_scale("lat")
+        lon.make_scale("lon")
+        t.dims[0].attach_scale(lat)
+        t.dims[1].attach_scale(lon)
+    for p in work.glob("*.aux.xml"):
+        p.unlink()
+    return out
+
+
 def host_arch() -> str:
     return {"x86_64": "x86_64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
 
@@ -427,6 +516,7 @@ def main() -> None:
     p.add_argument("--runner-runs", type=int, help="default 20")
     p.add_argument("--burst", type=int, help="small objects in the throughput burst (default 1000)")
     p.add_argument("--parses", type=int, help="parses each way in part 6 (default 500)")
+    p.add_argument("--format-objects", type=int, help="measured objects per format in part 7 (default 10)")
     p.add_argument("--concurrency", type=int, nargs="*",
                    help="gdal-lambda MAX_CONCURRENCY values for the scaling runs (default 1 2 4 8 10)")
     p.add_argument("--quick", action="store_true",
@@ -450,7 +540,8 @@ def main() -> None:
         if only - {"runner"}:
             b.prepare()
         for part, run in (("s3", b.range_reads), ("metadata", b.metadata), ("cold", b.cold_start),
-                          ("runner", b.runner), ("throughput", b.throughput), ("worker", b.worker)):
+                          ("runner", b.runner), ("throughput", b.throughput), ("worker", b.worker),
+                          ("formats", b.formats)):
             if part in only:
                 run()
     finally:

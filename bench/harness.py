@@ -342,6 +342,29 @@ def reap(proc: subprocess.Popen) -> int:
     return hwm
 
 
+def children_hwm(pid: int) -> int:
+    """The largest peak RSS (VmHWM, KiB) among the live children of `pid` (gdal-lambda's parse
+    workers), 0 without any."""
+    best = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for task in tasks:
+        try:
+            children = open(f"/proc/{pid}/task/{task}/children").read().split()
+        except OSError:
+            continue
+        for child in children:
+            try:
+                for line in open(f"/proc/{child}/status"):
+                    if line.startswith("VmHWM:"):
+                        best = max(best, int(line.split()[1]))
+            except OSError:
+                pass
+    return best
+
+
 # ------------------------------------------------------------------ data
 
 def s3_event(bucket: str, keys: list[str], size: int) -> dict:

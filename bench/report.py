@@ -27,7 +27,8 @@ def report(results: dict, plot: Path | None) -> str:
              f"GDAL {m['gdal']}; Python {m['python']}; {m['date']}.\n"]
     latency = results.get("args", {}).get("latency_ms", 0)
     for part, table in (("s3", s3_table), ("metadata", metadata_tables), ("cold_start", cold_table),
-                        ("runner", runner_table), ("throughput", throughput_tables), ("worker", worker_table)):
+                        ("runner", runner_table), ("throughput", throughput_tables), ("worker", worker_table),
+                        ("formats", formats_table)):
         if part in results:
             lines += table(results[part], latency)
     if "metadata" in results and "cold_start" in results:
@@ -58,6 +59,29 @@ def worker_table(res: dict, _latency: float) -> list[str]:
         w, i = r["worker_ms"], r["in_process_ms"]
         lines.append(f"| {name} ({r['bytes'] / 2**20:.1f} MB) | {w['p50']:.2f} | {w['p95']:.2f} | {i['p50']:.2f} | "
                      f"{i['p95']:.2f} | {w['p50'] - i['p50']:.2f} | {r['worker_start_ms']:.1f} |")
+    return lines + [""]
+
+
+def formats_table(res: dict, latency: float) -> list[str]:
+    lines = [f"### 7. Metadata by format, fast S3 with {latency:g} ms per request (warm)\n",
+             "| format | object | handler | p50 ms | round trips | bytes fetched | floor ms | p50 / floor "
+             "| peak RSS MiB |", "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    formats = next(iter(res.values()), {})
+    for label in formats:
+        for tool, per_format in res.items():
+            r = per_format[label]
+            size = f"{r['object_bytes'] / 1e6:.2f} MB"
+            if "error" in r:
+                lines.append(f"| {label} | {size} | {tool} | fails: {r['error'][:120]} | | | | | |")
+                continue
+            floor = floor_ms(r, latency)
+            rss = r["peak_rss_kib"] / 1024
+            if r.get("workers_peak_rss_kib"):
+                rss_text = f"{rss:.1f} + worker {r['workers_peak_rss_kib'] / 1024:.1f}"
+            else:
+                rss_text = f"{rss:.1f}"
+            lines.append(f"| {label} | {size} | {tool} | {r['latency_ms']['p50']:.1f} | {r['requests']:g} | "
+                         f"{r['bytes']:,.0f} | {floor:.0f} | {r['latency_ms']['p50'] / floor:.2f} | {rss_text} |")
     return lines + [""]
 
 

@@ -312,6 +312,7 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
         .filter(|r| r["message"] == "raster not processed")
         .count();
     assert_eq!(metadata, processed.len());
+    assert_eq!(errors, cases.len() - processed.len());
     // Files naming other files were processed without them (the record says so where the
     // parser tried to follow one) or refused; the canary and request checks above show that
     // nothing was read. At least one such attempt was made and stopped.
