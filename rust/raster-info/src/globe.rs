@@ -9,6 +9,8 @@
 
 use serde_json::{json, Value};
 
+use crate::validity;
+
 type Pt = (f64, f64);
 
 /// A pole inside the raster.
@@ -32,6 +34,8 @@ impl Pole {
 pub(crate) struct Shape {
     pub bbox: [f64; 4],
     pub geometry: Value,
+    /// Why the outline itself was not valid, when the geometry is its bbox instead.
+    pub invalid: Option<String>,
 }
 
 /// Coordinates are rounded to 1e-7°.
@@ -69,10 +73,23 @@ pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Option<Shape> {
             }
         })
     });
-    if around_pole {
-        ring = polar_polygon(&ring, turn, pole.unwrap_or(Pole::North));
-    }
-    let polygons = split_at_antimeridian(ring);
+    let (west, east) = lon_range(&ring);
+    let polygons = if !around_pole && east - west >= 360.0 {
+        // All the way round: every longitude, between the outline's latitudes.
+        let south = ring.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let north = ring.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        vec![vec![
+            (-180.0, south),
+            (180.0, south),
+            (180.0, north),
+            (-180.0, north),
+        ]]
+    } else {
+        if around_pole {
+            ring = polar_polygon(&ring, turn, pole.unwrap_or(Pole::North));
+        }
+        split_at_antimeridian(ring)
+    };
     let polygons: Vec<Vec<Pt>> = polygons
         .into_iter()
         .map(|p| counter_clockwise(clean(p)))
@@ -81,6 +98,13 @@ pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Option<Shape> {
     if polygons.is_empty() {
         return None;
     }
+    // What goes out is valid (OGC simple features): an outline that crosses
+    // itself (a GCP fit that folds, a projection beyond its domain) is
+    // replaced by its bounding box, and the caller says so.
+    let (polygons, invalid) = match validity::check(&polygons) {
+        Ok(()) => (polygons, None),
+        Err(why) => (bbox_polygons(bbox_of(&polygons)), Some(why)),
+    };
 
     let mut bbox = bbox_of(&polygons);
     if let Some(p) = pole {
@@ -101,7 +125,29 @@ pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Option<Shape> {
             "coordinates": many.iter().map(|p| vec![closed(p)]).collect::<Vec<_>>(),
         }),
     };
-    Some(Shape { bbox, geometry })
+    Some(Shape {
+        bbox,
+        geometry,
+        invalid,
+    })
+}
+
+/// The smallest and largest longitude.
+fn lon_range(ring: &[Pt]) -> (f64, f64) {
+    ring.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.0), hi.max(p.0))
+        })
+}
+
+/// The rectangle of a bbox, as two rectangles when it crosses the antimeridian.
+fn bbox_polygons([west, south, east, north]: [f64; 4]) -> Vec<Vec<Pt>> {
+    let rect = |w: f64, e: f64| vec![(w, south), (e, south), (e, north), (w, north)];
+    if west <= east {
+        vec![rect(west, east)]
+    } else {
+        vec![rect(west, 180.0), rect(-180.0, east)]
+    }
 }
 
 /// `d` brought into [-180, 180).
@@ -161,11 +207,7 @@ fn polar_polygon(ring: &[Pt], turn: f64, pole: Pole) -> Vec<Pt> {
 /// The ring cut at every antimeridian it crosses, each piece moved into
 /// [-180°, 180°].
 fn split_at_antimeridian(ring: Vec<Pt>) -> Vec<Vec<Pt>> {
-    let (lo, hi) = ring
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
-            (lo.min(p.0), hi.max(p.0))
-        });
+    let (lo, hi) = lon_range(&ring);
     let mut pieces = vec![ring];
     let mut cut = ((lo - 180.0) / 360.0).floor() * 360.0 + 180.0;
     while cut <= hi {
@@ -178,11 +220,7 @@ fn split_at_antimeridian(ring: Vec<Pt>) -> Vec<Vec<Pt>> {
         .into_iter()
         .map(|p| {
             let mid = {
-                let (lo, hi) = p
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), q| {
-                        (lo.min(q.0), hi.max(q.0))
-                    });
+                let (lo, hi) = lon_range(&p);
                 (lo + hi) / 2.0
             };
             let shift = (mid / 360.0).round() * 360.0;
@@ -295,15 +333,7 @@ fn bbox_of(polygons: &[Vec<Pt>]) -> [f64; 4] {
     let south = pts().map(|p| p.1).fold(f64::INFINITY, f64::min);
     let north = pts().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     // Longitude intervals of the pieces; the bbox leaves out the widest gap between them.
-    let mut spans: Vec<(f64, f64)> = polygons
-        .iter()
-        .map(|p| {
-            p.iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), q| {
-                    (lo.min(q.0), hi.max(q.0))
-                })
-        })
-        .collect();
+    let mut spans: Vec<(f64, f64)> = polygons.iter().map(|p| lon_range(p)).collect();
     spans.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut merged: Vec<(f64, f64)> = Vec::new();
     for (lo, hi) in spans {

@@ -21,6 +21,7 @@ mod info;
 mod limits;
 mod object;
 mod object_cache;
+mod outline;
 mod png_check;
 mod proj_files;
 #[cfg(any(test, feature = "samples"))]
@@ -29,6 +30,8 @@ pub mod stac;
 #[cfg(test)]
 mod test_support;
 mod tiff_check;
+mod tiff_ifds;
+mod validity;
 mod vsi;
 
 pub use cog::CogCheck;
