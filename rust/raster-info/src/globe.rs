@@ -1,8 +1,10 @@
 //! Making a reprojected outline a correct GeoJSON geometry anywhere on Earth
 //! (RFC 7946): cut at the antimeridian into a MultiPolygon (§3.1.9) with a
 //! bbox whose west is greater than its east (§5.2), closed over a pole the
-//! raster contains, longitudes past ±180° brought back, outer rings
-//! counter-clockwise (§3.1.6), coordinates rounded to 1e-7° (about 1 cm).
+//! raster contains, one band of all longitudes when it is 360° wide or more,
+//! longitudes past ±180° brought back, outer rings counter-clockwise
+//! (§3.1.6), coordinates rounded to 1e-7° (about 1 cm), and valid as OGC
+//! simple features ([`crate::validity`]) before it goes out.
 //!
 //! Pure geometry on longitude/latitude points, so that it can be tested
 //! without GDAL; [`crate::footprint`] feeds it.
@@ -481,6 +483,31 @@ mod tests {
         let total: f64 = parts.iter().map(|r| area(r)).sum();
         assert!((total - (60.0 - 15.0)).abs() < 1e-9, "{total}");
         assert_eq!(s.bbox, [170.0, 0.0, -170.0, 3.0]);
+    }
+
+    #[test]
+    fn a_ring_360_degrees_wide_or_more_is_one_band() {
+        // A 0..360 grid's outline, and one half a degree wider.
+        for (west, east) in [(0.0, 360.0), (-180.25, 180.25)] {
+            let mut ring: Vec<Pt> = (0..=36)
+                .map(|i| (west + (east - west) * i as f64 / 36.0, 60.0))
+                .collect();
+            ring.extend(ring.clone().iter().rev().map(|&(x, _)| (x, -30.0)));
+            let s = shape(&ring, None).unwrap();
+            assert_eq!(s.geometry["type"], "Polygon", "{west}");
+            assert_eq!(s.bbox, [-180.0, -30.0, 180.0, 60.0]);
+            assert!((area(&rings(&s.geometry)[0]) - 360.0 * 90.0).abs() < 1e-9);
+            assert_eq!(s.invalid, None);
+        }
+    }
+
+    #[test]
+    fn an_outline_that_crosses_itself_becomes_its_bbox_and_says_why() {
+        let bow_tie = [(10.0, 50.0), (11.0, 51.0), (11.0, 50.0), (10.0, 51.0)];
+        let s = shape(&bow_tie, None).unwrap();
+        assert!(s.invalid.unwrap().contains("itself"));
+        assert_eq!(s.bbox, [10.0, 50.0, 11.0, 51.0]);
+        assert!((area(&rings(&s.geometry)[0]) - 1.0).abs() < 1e-9);
     }
 
     #[test]
