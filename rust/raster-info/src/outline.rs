@@ -4,9 +4,9 @@
 //! included). Each edge starts with a few points, then every segment is cut
 //! in two while the true edge point halfway along it lies farther than the
 //! tolerance from the segment's midpoint (GeoJSON segments are straight in
-//! longitude/latitude), up to a bound on points. Each edge's closest
-//! approach to either pole is a point of its own, so a polar outline reaches
-//! the latitude the raster reaches.
+//! longitude/latitude), up to a bound on points. The closest approach to
+//! either pole of each edge that reaches polar latitudes is a point of its
+//! own, so a polar outline reaches the latitude the raster reaches.
 //!
 //! Where part of the raster is off the Earth (a full-disk geostationary
 //! scene, an orthographic view), the outline of its on-Earth part is traced
@@ -35,6 +35,10 @@ const EARTH_RADIUS_M: f64 = 6_371_008.8;
 const SEARCH_STEPS: usize = 48;
 /// Samples per edge, and across the raster, when looking for on-Earth points.
 const PROBES: usize = 32;
+/// Edges that reach past this latitude (north or south, degrees) get their
+/// closest approach to the pole as a point of its own: there longitudes
+/// sweep fast and a corner-to-corner start misses the most.
+const POLAR_LATITUDE: f64 = 60.0;
 
 /// The traced outline.
 #[derive(Debug)]
@@ -140,7 +144,7 @@ pub(crate) fn trace(
             }
         }
     }
-    // Each edge's closest approach to either pole.
+    // The closest approach to either pole of each edge that reaches polar latitudes.
     for k in 0..4 {
         for sign in [1.0, -1.0] {
             if let Some(s) = extreme_latitude(&boundary, k as f64, sign) {
@@ -172,34 +176,73 @@ pub(crate) fn trace(
     })
 }
 
+/// A stretch of the outline between two of its points, and its midpoint
+/// once it was found within the tolerance.
+struct Segment {
+    start: (f64, Pt),
+    end: (f64, Pt),
+    settled: bool,
+}
+
 /// Cut segments in two, all those off by more than the tolerance at once,
-/// round after round, while the point bound allows; how many are still off.
+/// round after round (each segment's midpoint is found once), while the
+/// point bound allows; how many are still off.
 fn refine(boundary: &Boundary, points: &mut Vec<(f64, Pt)>, tolerance_m: f64) -> usize {
+    let n = points.len();
+    let mut segments: Vec<Segment> = (0..n)
+        .map(|i| {
+            let (s1, p1) = points[(i + 1) % n];
+            Segment {
+                start: points[i],
+                // The closing segment runs past 4 to the first point.
+                end: (if i + 1 == n { s1 + 4.0 } else { s1 }, p1),
+                settled: false,
+            }
+        })
+        .collect();
     loop {
-        let n = points.len();
-        let mut cuts: Vec<(f64, Pt)> = Vec::new();
-        for i in 0..n {
-            let (s0, p0) = points[i];
-            let (s1, p1) = match points.get(i + 1) {
-                Some(&next) => next,
-                None => (points[0].0 + 4.0, points[0].1),
-            };
+        let mut cuts = Vec::new();
+        for (i, seg) in segments.iter_mut().enumerate() {
+            if seg.settled {
+                continue;
+            }
+            let ((s0, p0), (s1, p1)) = (seg.start, seg.end);
             let sm = (s0 + s1) / 2.0;
-            if s1 - s0 < 1e-9 {
-                continue;
-            }
-            let Some(pm) = boundary.point(sm.rem_euclid(4.0)) else {
-                continue;
-            };
-            if distance_m(pm, midpoint(p0, p1)) > tolerance_m {
-                cuts.push((sm.rem_euclid(4.0), pm));
+            match boundary.point(sm.rem_euclid(4.0)) {
+                Some(pm) if s1 - s0 > 1e-9 && distance_m(pm, midpoint(p0, p1)) > tolerance_m => {
+                    cuts.push((i, (sm, pm)))
+                }
+                _ => seg.settled = true,
             }
         }
-        if cuts.is_empty() || n + cuts.len() > MAX_POINTS {
-            return cuts.len();
+        if cuts.is_empty() || segments.len() + cuts.len() > MAX_POINTS {
+            let left = cuts.len();
+            *points = segments
+                .iter()
+                .map(|seg| (seg.start.0.rem_euclid(4.0), seg.start.1))
+                .collect();
+            return left;
         }
-        points.extend(cuts);
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut next = Vec::with_capacity(segments.len() + cuts.len());
+        let mut cuts = cuts.into_iter().peekable();
+        for (i, seg) in segments.into_iter().enumerate() {
+            match cuts.next_if(|(k, _)| *k == i) {
+                Some((_, mid)) => {
+                    next.push(Segment {
+                        start: seg.start,
+                        end: mid,
+                        settled: false,
+                    });
+                    next.push(Segment {
+                        start: mid,
+                        end: seg.end,
+                        settled: false,
+                    });
+                }
+                None => next.push(seg),
+            }
+        }
+        segments = next;
     }
 }
 
@@ -242,7 +285,8 @@ fn edge_of_earth(boundary: &Boundary, a: f64, b: f64, on_a: bool) -> f64 {
 }
 
 /// The parameter on edge `k` where the latitude (times `sign`: north for 1,
-/// south for -1) is greatest, if that lies inside the edge rather than at a corner.
+/// south for -1) is greatest, if that lies inside the edge rather than at a
+/// corner and past [`POLAR_LATITUDE`].
 fn extreme_latitude(boundary: &Boundary, k: f64, sign: f64) -> Option<f64> {
     let lat = |s: f64| boundary.point(s).map(|p| sign * p.1);
     let n = PROBES;
@@ -252,11 +296,12 @@ fn extreme_latitude(boundary: &Boundary, k: f64, sign: f64) -> Option<f64> {
             lat(s).map(|v| (s, v))
         })
         .collect();
-    let (best, _) = samples
+    let (best, &(_, top)) = samples
         .iter()
         .enumerate()
         .max_by(|a, b| a.1 .1.total_cmp(&b.1 .1))?;
-    if best == 0 || best == samples.len() - 1 {
+    // Away from the poles, refinement alone follows an edge's bulge.
+    if best == 0 || best == samples.len() - 1 || top < POLAR_LATITUDE {
         return None;
     }
     // Golden-section search between the neighbours of the best sample.
@@ -294,11 +339,11 @@ mod tests {
 
     #[test]
     fn curved_edges_are_refined_to_the_tolerance() {
-        // Latitude bulges along the top edge like a parabola 2° high.
+        // Latitude bulges along the top edge like a parabola 2° high, to 70°N.
         let p = |x: f64, y: f64| {
             Some((
                 x / 10.0,
-                40.0 - y / 10.0 + 2.0 * (x / 100.0) * (1.0 - x / 100.0) * 4.0,
+                68.0 - y / 10.0 + 2.0 * (x / 100.0) * (1.0 - x / 100.0) * 4.0,
             ))
         };
         let o = trace(&p, 100.0, 100.0, 10.0).unwrap();
@@ -314,7 +359,7 @@ mod tests {
         }
         // The top of the bulge is a point of its own.
         let top = o.ring.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-        assert!((top - 42.0).abs() < 1e-9, "{top}");
+        assert!((top - 70.0).abs() < 1e-9, "{top}");
     }
 
     /// Metres from `p` to the segment a–b, in a plane tangent at `p`.
