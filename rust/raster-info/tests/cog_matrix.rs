@@ -124,7 +124,7 @@ struct Case {
     /// Stratus' verdict, and the required rules it fails (none when valid).
     fails: &'static [&'static str],
     /// Recommendations it does not meet.
-    advises: &'static [&'static str],
+    advises: Vec<&'static str>,
     gdal: bool,
     rio: bool,
     /// Why Stratus differs from GDAL's validator or rio-cogeo, when it does.
@@ -135,6 +135,29 @@ struct Case {
 /// /req/geotiff-format/tiling has no exception): GDAL's validator lets
 /// strips pass up to 1024 px wide and rio-cogeo up to 512 px in either dimension.
 const STRIPS: &str = "strips are never a COG (OGC /req/geotiff-format/tiling); GDAL's validator allows them up to 1024 px wide, rio-cogeo up to 512 px";
+
+/// A case: the file, the required rules Stratus fails and the
+/// recommendations it makes, GDAL's and rio-cogeo's verdicts, and why
+/// Stratus differs (empty when it does not).
+fn case(
+    file: PathBuf,
+    fails: &'static [&'static str],
+    advises: &[&'static str],
+    (gdal, rio): (bool, bool),
+    why: &'static str,
+) -> Case {
+    Case {
+        file,
+        fails,
+        advises: advises.to_vec(),
+        gdal,
+        rio,
+        why,
+    }
+}
+
+/// An external `.ovr` is another object: never read.
+const SIDECAR: &str = "sidecar files are never read (an upload is one object): the .tif alone is a COG without overviews; GDAL's validator and rio-cogeo refuse its external .ovr";
 
 fn cases(d: &Path) -> Vec<Case> {
     let src = create(d, "src.tif", [1024, 1024], &["-co", "TILED=YES"]);
@@ -156,148 +179,97 @@ fn cases(d: &Path) -> Vec<Case> {
     edit(&edited_tiled);
     let external = create(d, "external-ovr.tif", [1024, 1024], &["-co", "TILED=YES"]);
     addo(&external, &["-ro"]);
+    let tiles_512x256 = translate(
+        d,
+        &with_ovr,
+        "tiles-512x256.tif",
+        &[
+            "-co",
+            "TILED=YES",
+            "-co",
+            "BLOCKXSIZE=512",
+            "-co",
+            "BLOCKYSIZE=256",
+            "-co",
+            "COPY_SRC_OVERVIEWS=YES",
+            "-co",
+            "COMPRESS=DEFLATE",
+        ],
+    );
+    let strips_overviews = translate(
+        d,
+        &narrow,
+        "strips-256-overviews.tif",
+        &["-co", "COPY_SRC_OVERVIEWS=YES", "-co", "COMPRESS=DEFLATE"],
+    );
+    let tiled = create(
+        d,
+        "tiled-no-overviews.tif",
+        [1024, 1024],
+        &["-co", "TILED=YES"],
+    );
+    let strips_2048 = create(d, "strips-2048.tif", [2048, 2048], &deflate);
+    let ovr = ["overviews"];
+    let both = (true, true);
+    let neither = (false, false);
     vec![
-        Case {
-            file: cog(&src, "cog.tif", &[]),
-            fails: &[],
-            advises: &[],
-            gdal: true,
-            rio: true,
-            why: "",
-        },
-        Case {
-            file: cog(&src, "cog-no-overviews.tif", &["-co", "OVERVIEWS=NONE"]),
-            fails: &[],
-            advises: &["overviews"],
-            gdal: true,
-            rio: true,
-            why: "",
-        },
-        Case {
-            file: cog(&src, "cog-bigtiff.tif", &["-co", "BIGTIFF=YES"]),
-            fails: &[],
-            advises: &["classic-tiff"],
-            gdal: true,
-            rio: true,
-            why: "",
-        },
-        Case {
-            file: cog(&masked, "cog-mask.tif", &[]),
-            fails: &[],
-            advises: &[],
-            gdal: true,
-            rio: true,
-            why: "",
-        },
-        Case {
-            file: cog(&small, "cog-one-tile.tif", &[]),
-            fails: &[],
-            advises: &[],
-            gdal: true,
-            rio: true,
-            why: "",
-        },
-        Case {
-            file: translate(
-                d,
-                &with_ovr,
-                "tiles-512x256.tif",
-                &[
-                    "-co",
-                    "TILED=YES",
-                    "-co",
-                    "BLOCKXSIZE=512",
-                    "-co",
-                    "BLOCKYSIZE=256",
-                    "-co",
-                    "COPY_SRC_OVERVIEWS=YES",
-                    "-co",
-                    "COMPRESS=DEFLATE",
-                ],
-            ),
-            fails: &[],
-            advises: &[],
-            gdal: true,
-            rio: true,
-            why: "",
-        },
-        Case {
-            file: create(d, "tiled-no-overviews.tif", [1024, 1024], &["-co", "TILED=YES"]),
-            fails: &[],
-            advises: &["overviews"],
-            gdal: true,
-            rio: true,
-            why: "",
-        },
-        Case {
-            file: translate(d, &small, "strips-one-tile.tif", &deflate),
-            fails: &["tiled"],
-            advises: &[],
-            gdal: true,
-            rio: true,
-            why: STRIPS,
-        },
-        Case {
-            file: translate(d, &src, "strips-1024.tif", &["-co", "TILED=NO"]),
-            fails: &["tiled"],
-            advises: &["overviews"],
-            gdal: true,
-            rio: false,
-            why: STRIPS,
-        },
-        Case {
-            file: create(d, "strips-2048.tif", [2048, 2048], &["-co", "COMPRESS=DEFLATE"]),
-            fails: &["tiled"],
-            advises: &["overviews"],
-            gdal: false,
-            rio: false,
-            why: "",
-        },
-        Case {
-            file: translate(
-                d,
-                &narrow,
-                "strips-256-overviews.tif",
-                &["-co", "COPY_SRC_OVERVIEWS=YES", "-co", "COMPRESS=DEFLATE"],
-            ),
-            fails: &["tiled"],
-            advises: &[],
-            gdal: true,
-            rio: false,
-            why: STRIPS,
-        },
-        Case {
-            file: with_ovr,
-            fails: &["ifds-before-data", "data-smallest-overview-first"],
-            advises: &[],
-            gdal: false,
-            rio: false,
-            why: "",
-        },
-        Case {
-            file: edited_cog,
-            fails: &["ifds-before-data", "not-edited"],
-            advises: &["first-ifd-after-header"],
-            gdal: false,
-            rio: false,
-            why: "",
-        },
-        Case {
-            file: edited_tiled,
-            fails: &["ifds-before-data"],
-            advises: &["overviews", "first-ifd-after-header"],
-            gdal: false,
-            rio: false,
-            why: "",
-        },
-        Case {
-            file: external,
-            fails: &[],
-            advises: &["overviews"],
-            gdal: false,
-            rio: false,
-            why: "sidecar files are never read (an upload is one object): the .tif alone is a COG without overviews; GDAL's validator and rio-cogeo refuse its external .ovr",
-        },
+        case(cog(&src, "cog.tif", &[]), &[], &[], both, ""),
+        case(
+            cog(&src, "cog-no-ovr.tif", &["-co", "OVERVIEWS=NONE"]),
+            &[],
+            &ovr,
+            both,
+            "",
+        ),
+        case(
+            cog(&src, "cog-bigtiff.tif", &["-co", "BIGTIFF=YES"]),
+            &[],
+            &["classic-tiff"],
+            both,
+            "",
+        ),
+        case(cog(&masked, "cog-mask.tif", &[]), &[], &[], both, ""),
+        case(cog(&small, "cog-one-tile.tif", &[]), &[], &[], both, ""),
+        case(tiles_512x256, &[], &[], both, ""),
+        case(tiled, &[], &ovr, both, ""),
+        case(
+            translate(d, &small, "strips-one-tile.tif", &deflate),
+            &["tiled"],
+            &[],
+            both,
+            STRIPS,
+        ),
+        case(
+            translate(d, &src, "strips-1024.tif", &["-co", "TILED=NO"]),
+            &["tiled"],
+            &ovr,
+            (true, false),
+            STRIPS,
+        ),
+        case(strips_2048, &["tiled"], &ovr, neither, ""),
+        case(strips_overviews, &["tiled"], &[], (true, false), STRIPS),
+        case(
+            with_ovr,
+            &["ifds-before-data", "data-smallest-overview-first"],
+            &[],
+            neither,
+            "",
+        ),
+        case(
+            edited_cog,
+            &["ifds-before-data", "not-edited"],
+            &["first-ifd-after-header"],
+            neither,
+            "",
+        ),
+        case(
+            edited_tiled,
+            &["ifds-before-data"],
+            &["overviews", "first-ifd-after-header"],
+            neither,
+            "",
+        ),
+        case(external, &[], &ovr, neither, SIDECAR),
     ]
 }
 
