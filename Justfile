@@ -57,7 +57,7 @@ info source:
 stac source:
     cargo run -q -p gdal-lambda -- stac {{ quote(source) }}
 
-# Validate STAC Item files with stac-validator (offline: core schemas)
+# Validate STAC Item files offline: core and extension schemas (stac-validator), geometry validity (shapely)
 [group('gdal-lambda')]
 validate-stac +items:
     scripts/validate-stac {{ items }}

@@ -126,11 +126,20 @@ class CountingProxy:
         with self.lock:
             self.requests, self.arrivals, self.bytes_down = [], [], 0
 
-    def snapshot(self) -> tuple[int, int, int]:
-        """Reads (GET, HEAD), writes (PUT, POST: a handler's Item) and bytes sent back."""
+    def snapshot(self) -> tuple[int, int, int, int]:
+        """Reads (GET, HEAD), writes (PUT, POST: a handler's Item), bytes sent back, and
+        sequential round trips: requests sent while an earlier one was still held (gdal-lambda's
+        HEAD beside its first GET) share that one's round trip."""
         with self.lock:
             reads = sum(1 for r in self.requests if r.startswith(("GET ", "HEAD")))
-            return reads, len(self.requests) - reads, self.bytes_down
+            return reads, len(self.requests) - reads, self.bytes_down, self._round_trips()
+
+    def _round_trips(self) -> int:
+        trips, started = 0, None
+        for t in sorted(self.arrivals):
+            if started is None or self.delay_s == 0 or t - started >= self.delay_s * 1e9:
+                trips, started = trips + 1, t
+        return trips
 
     def phases(self, start_ns: int, end_ns: int) -> dict[str, float]:
         """Where one invocation's time went beside S3's latency, seen from outside: until its
@@ -138,11 +147,12 @@ class CountingProxy:
         so what remains is the handler's own work and the server's)."""
         with self.lock:
             t = sorted(self.arrivals)
+            trips = self._round_trips()
         if not t:
             return {"before": (end_ns - start_ns) / 1e6, "between": 0.0, "after": 0.0}
         delay_ns = self.delay_s * 1e9
         return {"before": (t[0] - start_ns) / 1e6,
-                "between": (t[-1] - t[0] - delay_ns * (len(t) - 1)) / 1e6,
+                "between": (t[-1] - t[0] - delay_ns * (trips - 1)) / 1e6,
                 "after": (end_ns - t[-1] - delay_ns) / 1e6}
 
     def _accept(self) -> None:
@@ -396,11 +406,12 @@ def dist(values: list[float]) -> dict:
             "n": len(values), "values": values}
 
 
-def summary(samples: list[tuple[float, int, int, int]]) -> dict:
-    """Per-object samples of (latency ms, reads, writes, bytes fetched) from the proxy."""
-    lat, reads, writes, bts = zip(*samples)
+def summary(samples: list[tuple[float, int, int, int, int]]) -> dict:
+    """Per-object samples of (latency ms, reads, writes, bytes fetched, round trips) from the proxy."""
+    lat, reads, writes, bts, trips = zip(*samples)
     return {"latency_ms": dist(list(lat)), "reads": statistics.median(reads), "writes": statistics.median(writes),
             "requests": statistics.median(r + w for r, w in zip(reads, writes)), "bytes": statistics.median(bts),
+            "round_trips": statistics.median(trips),
             "max_requests": max(r + w for r, w in zip(reads, writes)), "max_bytes": max(bts)}
 
 

@@ -87,7 +87,7 @@ def formats_table(res: dict, latency: float) -> list[str]:
 
 def floor_ms(s: dict, delay: float) -> float:
     """The time a tool cannot go below: its sequential S3 round trips times the delay of each."""
-    return s["requests"] * delay
+    return s.get("round_trips", s["requests"]) * delay
 
 
 def metadata_tables(md: dict, latency: float) -> list[str]:
@@ -110,7 +110,7 @@ def metadata_tables(md: dict, latency: float) -> list[str]:
             for size, s in per_size.items():
                 floor = floor_ms(s, latency)
                 p50 = s["latency_ms"]["p50"]
-                lines.append(f"| {tool} | {size} | {p50:.1f} | {s['latency_ms']['p95']:.1f} | {s['requests']:g} | "
+                lines.append(f"| {tool} | {size} | {p50:.1f} | {s['latency_ms']['p95']:.1f} | {s.get('round_trips', s['requests']):g} | "
                              f"{floor:.0f} | {p50 / floor if floor else float('nan'):.2f} | {p50 - floor:.1f} |")
         lines += ["", "Where the handlers' time above the floor goes (medians, ms; seen from outside: the "
                   "Runtime API's timestamps and the proxy's, S3's latency taken out):\n",

@@ -78,7 +78,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let parsers = Parsers::new(std::env::current_exe()?, budget);
             let raster = read_raster(&s3, &parsers, &url, deadline, &Limits::default()).await?;
-            (raster.info, ItemSource::object(&url, raster.last_modified))
+            let source = ItemSource {
+                size: Some(raster.size),
+                sha256: raster.sha256,
+                ..ItemSource::object(&url, raster.last_modified)
+            };
+            (raster.info, source)
         }
         None => {
             // A local file's Item points at it from anywhere: its absolute path. GDAL
@@ -90,7 +95,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let path = source.clone();
             let info = tokio::task::spawn_blocking(move || raster_info::read_info(&path)).await??;
-            (info, ItemSource::file(href, file_modified(&source)))
+            let size = std::fs::metadata(&source).ok().map(|m| m.len());
+            (
+                info,
+                ItemSource {
+                    size,
+                    ..ItemSource::file(href, file_modified(&source))
+                },
+            )
         }
     };
     let out = if want_item {

@@ -155,8 +155,8 @@ fn json_len(v: &Value) -> usize {
 /// matters least, each cut noted in the record: the band list first down to
 /// half the budget (the first bands kept, `bands_logged` of `band_count`),
 /// then the GCP list, metadata domains other than `IMAGE_STRUCTURE`, the
-/// CRS's long forms (WKT2, PROJJSON), warnings, the footprint, then the bands
-/// again; and if that is not enough, every field's text cut short.
+/// CRS's long forms (WKT2, PROJJSON), warnings, the footprints (WGS84 and
+/// the CRS's), then the bands again; and if that is not enough, every field's text cut short.
 pub fn fit(mut record: Value, max: usize) -> Value {
     if json_len(&record) <= max {
         return record;
@@ -179,7 +179,7 @@ pub fn fit(mut record: Value, max: usize) -> Value {
         }
     };
     cut_bands(&mut record, max / 2);
-    let cuts: [(&str, Cut); 5] = [
+    let cuts: [(&str, Cut); 6] = [
         // Thousands of GCPs (L1 products): the first ones say what they are.
         ("gcps", |g| {
             if let Some(points) = g.get_mut("points").and_then(Value::as_array_mut) {
@@ -203,6 +203,7 @@ pub fn fit(mut record: Value, max: usize) -> Value {
             }
         }),
         ("footprint", |f| *f = Value::Null),
+        ("crs_footprint", |f| *f = Value::Null),
     ];
     let mut shortened = Vec::new();
     for (field, cut) in cuts {

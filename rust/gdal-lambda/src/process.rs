@@ -122,11 +122,12 @@ async fn read_and_write(
 
     // S3 events carry the object's creation time; direct invocations use its last-modified time.
     let created = event_time.or(raster.last_modified);
-    let item = stac::item(
-        &raster.info,
-        &ItemSource::object(url, created),
-        &clock::now(),
-    );
+    let source = ItemSource {
+        size: Some(raster.size),
+        sha256: raster.sha256,
+        ..ItemSource::object(url, created)
+    };
+    let item = stac::item(&raster.info, &source, &clock::now());
     // A write fails for reasons of the deployment or of S3 (a role without
     // s3:PutObject, a KMS key, a missing bucket, throttling), never of the
     // upload: fixed, the same event must still give its Item, so it is retried

@@ -1,5 +1,7 @@
 //! An uploaded object read as a raster: its first bytes fetched with one
-//! ranged GET (which also tells its size, version and age), the rest by
+//! ranged GET (which also tells its size, version and age) while a HEAD asks
+//! for the SHA-256 S3 may keep of it (ranged reads never carry the whole
+//! object's checksum), the rest by
 //! ranges pinned to that version as the parse worker asks for them, each
 //! read bounded by the record's deadline, and every failure kept so the
 //! caller knows what it was.
@@ -50,6 +52,8 @@ pub struct Raster {
     pub size: u64,
     /// The object's last-modified time, RFC 3339.
     pub last_modified: Option<String>,
+    /// The SHA-256 of the whole object, when S3 keeps one for the version read.
+    pub sha256: Option<[u8; 32]>,
 }
 
 /// Read `url` as an upload (header only) before `deadline`: the first bytes
@@ -63,11 +67,17 @@ pub async fn read_raster(
     limits: &Limits,
 ) -> Result<Raster, ReadError> {
     let first = objects::get_range(s3, url, 0, HEADER_BYTES as u64, None);
-    let first = match tokio::time::timeout_at(deadline, first).await {
-        Ok(Ok(first)) => first,
-        Ok(Err(e)) => return Err(ReadError::S3(e)),
-        Err(_) => return Err(ReadError::Deadline),
-    };
+    let head = objects::head(s3, url);
+    let (first, head) =
+        match tokio::time::timeout_at(deadline, async { tokio::join!(first, head) }).await {
+            Ok((Ok(first), Ok(head))) => (first, head),
+            Ok((Err(e), _) | (_, Err(e))) => return Err(ReadError::S3(e)),
+            Err(_) => return Err(ReadError::Deadline),
+        };
+    // A checksum of another version than the one read is no checksum of it.
+    let sha256 = head
+        .sha256
+        .filter(|_| head.etag.is_some() && head.etag == first.etag);
     let job = Job {
         name: url.to_string(),
         size: first.object_size,
@@ -89,6 +99,7 @@ pub async fn read_raster(
             info,
             size: first.object_size,
             last_modified: first.last_modified,
+            sha256,
         }),
         Err(ParseFailure::Raster(e)) => Err(ReadError::Raster(e)),
         Err(ParseFailure::Read(e)) => Err(e),

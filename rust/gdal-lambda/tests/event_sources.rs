@@ -33,11 +33,16 @@ async fn invoke(payload: Value, deps: &Deps) -> Result<Response, HandlerError> {
     handle(LambdaEvent::new(payload, Context::default()), deps).await
 }
 
+/// Whether the Item of `key` was written (and then, that it is valid).
 async fn item_exists(bucket: &str, key: &str) -> bool {
     let url = S3Url::new(bucket, format!("stac/{key}.json"));
-    objects::get_json::<Value>(&aws().s3().await, &url)
-        .await
-        .is_ok()
+    match objects::get_json::<Value>(&aws().s3().await, &url).await {
+        Ok(item) => {
+            samples::assert_valid_stac(&item);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

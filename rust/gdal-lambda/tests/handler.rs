@@ -230,8 +230,13 @@ async fn direct_invocation_with_urls() {
     )
     .await
     .unwrap();
+    samples::assert_valid_stac(&item);
     // The object's last-modified time is not used: the COG carries TIFFTAG_DATETIME.
     assert_eq!(item["properties"]["datetime"], "2024-03-05T10:11:12Z");
+    assert_eq!(
+        item["properties"]["stratus:datetime_source"],
+        "metadata:TIFFTAG_DATETIME"
+    );
     let many = invoke(
         json!({"urls": [format!("https://{bucket}.s3.amazonaws.com/a.tif"), format!("s3://{bucket}/missing.tif")]}),
         &deps,
@@ -339,4 +344,115 @@ fn sha256sum_16(text: &str) -> String {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     String::from_utf8(out.stdout).unwrap()[..16].to_string()
+}
+
+/// `sha256sum`'s digest of a file, as the file extension's multihash.
+fn sha256_multihash(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
+    let hex = String::from_utf8_lossy(&out.stdout);
+    format!("1220{}", hex.split_whitespace().next().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn items_carry_the_size_and_only_a_whole_object_sha256() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+    let aws = aws();
+    let bucket = aws.new_bucket("sums").await;
+    let deps = deps(&format!("s3://{bucket}/stac/")).await;
+    let s3 = aws.s3().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cog = &rasters().cog;
+    let bytes = std::fs::read(cog).unwrap();
+    // One PUT with a SHA-256 checksum; one without.
+    s3.put_object()
+        .bucket(&bucket)
+        .key("sha256.tif")
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .body(ByteStream::from(bytes.clone()))
+        .send()
+        .await
+        .unwrap();
+    upload(&bucket, "plain.tif", bytes.clone()).await;
+    // A multipart upload with SHA-256 checksums: S3 keeps a checksum of the parts' checksums.
+    let big = samples::cog(dir.path(), "big.tif", 2400, false);
+    let big_bytes = std::fs::read(&big).unwrap();
+    let split = 5 * 1024 * 1024;
+    let up = s3
+        .create_multipart_upload()
+        .bucket(&bucket)
+        .key("multipart.tif")
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .send()
+        .await
+        .unwrap();
+    let mut parts = Vec::new();
+    for (n, chunk) in [&big_bytes[..split], &big_bytes[split..]]
+        .iter()
+        .enumerate()
+    {
+        let part = s3
+            .upload_part()
+            .bucket(&bucket)
+            .key("multipart.tif")
+            .upload_id(up.upload_id().unwrap())
+            .part_number(n as i32 + 1)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .body(ByteStream::from(chunk.to_vec()))
+            .send()
+            .await
+            .unwrap();
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n as i32 + 1)
+                .set_e_tag(part.e_tag().map(str::to_string))
+                .set_checksum_sha256(part.checksum_sha256().map(str::to_string))
+                .build(),
+        );
+    }
+    s3.complete_multipart_upload()
+        .bucket(&bucket)
+        .key("multipart.tif")
+        .upload_id(up.upload_id().unwrap())
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let keys = ["sha256.tif", "plain.tif", "multipart.tif"];
+    let urls: Vec<String> = keys.iter().map(|k| format!("s3://{bucket}/{k}")).collect();
+    let resp = invoke(json!({ "urls": urls }), &deps).await.unwrap();
+    assert!(
+        resp.records.iter().all(|r| r.status == Status::Processed),
+        "{:?}",
+        resp.records
+    );
+    let mut items = Vec::new();
+    for key in keys {
+        let item: Value = objects::get_json(&s3, &S3Url::new(&bucket, format!("stac/{key}.json")))
+            .await
+            .unwrap();
+        assert!(
+            item["stac_extensions"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(raster_info::stac::FILE)),
+            "{key}"
+        );
+        items.push(item);
+    }
+    let asset = |i: usize| &items[i]["assets"]["data"];
+    assert_eq!(asset(0)["file:size"], bytes.len() as u64);
+    assert_eq!(asset(0)["file:checksum"], sha256_multihash(cog));
+    assert_eq!(asset(1)["file:size"], bytes.len() as u64);
+    assert!(asset(1).get("file:checksum").is_none(), "{}", asset(1));
+    assert_eq!(asset(2)["file:size"], big_bytes.len() as u64);
+    assert!(asset(2).get("file:checksum").is_none(), "{}", asset(2));
+    samples::assert_valid_stac_items(&items);
 }

@@ -1,6 +1,7 @@
-//! What the handler fetches for a large COG: one ranged GET of the header
-//! (and the PUT of its Item), counted by a proxy in front of moto that the
-//! handler's S3 client goes through (GDAL reads only through it).
+//! What the handler fetches for a large COG: one ranged GET of the header,
+//! one HEAD for the checksum S3 may keep of it (and the PUT of its Item),
+//! counted by a proxy in front of moto that the handler's S3 client goes
+//! through (GDAL reads only through it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
 
@@ -55,11 +56,25 @@ async fn a_large_cog_costs_one_ranged_get() {
         .iter()
         .filter(|r| r.starts_with("GET "))
         .collect();
+    let heads: Vec<&String> = traffic
+        .requests
+        .iter()
+        .filter(|r| r.starts_with("HEAD "))
+        .collect();
     let others: Vec<&String> = traffic
         .requests
         .iter()
-        .filter(|r| !r.starts_with("GET "))
+        .filter(|r| !r.starts_with("GET ") && !r.starts_with("HEAD "))
         .collect();
+    assert_eq!(heads.len(), 1, "one HEAD: {:#?}", traffic.requests);
+    assert!(
+        heads[0].contains("/scenes/big%20one.tif")
+            && heads[0]
+                .to_ascii_lowercase()
+                .contains("x-amz-checksum-mode: enabled"),
+        "{}",
+        heads[0]
+    );
     assert_eq!(gets.len(), 1, "one GET: {:#?}", traffic.requests);
     assert!(
         gets[0].contains("/scenes/big%20one.tif")

@@ -210,10 +210,11 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
     let (handler_mib, worker_mib) = rss.stop();
     assert_eq!(outcomes.len(), cases.len());
 
-    // Every verdict against GDAL's own, every Item where it belongs.
+    // Every verdict against GDAL's own, every Item where it belongs (and valid).
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     let mut processed = HashSet::new();
     let mut refers = Vec::new();
+    let mut items = Vec::new();
     for (case, outcome) in cases.iter().zip(&outcomes) {
         let status = outcome["status"].as_str().unwrap();
         let kind = outcome["error_kind"].as_str().unwrap_or("");
@@ -264,8 +265,10 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
                 );
             }
             processed.insert(case.key.clone());
+            items.push(item);
         }
     }
+    samples::assert_valid_stac_items(&items);
 
     // Nothing but the named objects was read, and nothing but their Items written.
     let seen = proxy.take_seen();
@@ -275,9 +278,10 @@ async fn hostile_uploads_reach_nothing_else_and_never_lose_an_item() {
             .strip_prefix(&format!("/{bucket}/"))
             .unwrap_or_else(|| panic!("a request outside the bucket: {req:?}"));
         match req.method.as_str() {
-            "GET" => assert!(
+            "GET" | "HEAD" => assert!(
                 cases.iter().any(|c| c.key == key),
-                "a GET of an object no event named: {req:?}"
+                "a {} of an object no event named: {req:?}",
+                req.method
             ),
             "PUT" => assert!(
                 key.strip_prefix("stac/")

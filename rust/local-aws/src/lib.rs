@@ -300,7 +300,8 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<Stri
 /// What a [`CountingProxy`] saw.
 #[derive(Debug, Default, Clone)]
 pub struct Traffic {
-    /// Request lines (`GET /bucket/key HTTP/1.1`) in arrival order, with any `Range` header.
+    /// Request lines (`GET /bucket/key HTTP/1.1`) in arrival order, with any
+    /// `Range` and `x-amz-checksum-mode` header.
     pub requests: Vec<String>,
     /// Bytes sent from the server to clients (headers and bodies).
     pub bytes_down: u64,
@@ -385,10 +386,13 @@ fn proxy_conn(client: TcpStream, upstream: u16, traffic: Arc<Mutex<Traffic>>) {
                     {
                         t.requests.push(trimmed.to_string());
                         current = Some(t.requests.len() - 1);
-                    } else if trimmed.to_ascii_lowercase().starts_with("range:") {
+                    } else if ["range:", "x-amz-checksum-mode:"]
+                        .iter()
+                        .any(|h| trimmed.to_ascii_lowercase().starts_with(h))
+                    {
                         if let Some(i) = current {
-                            let range = trimmed.to_string();
-                            t.requests[i].push_str(&format!(" [{range}]"));
+                            let header = trimmed.to_string();
+                            t.requests[i].push_str(&format!(" [{header}]"));
                         }
                     }
                 }

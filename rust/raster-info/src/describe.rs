@@ -6,11 +6,9 @@
 use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags, Metadata};
 
-use crate::crs::crs_info;
 use crate::cube::{self, Cube};
-use crate::footprint::{self, Grid};
 use crate::gdal_env::{configure_gdal, take_messages};
-use crate::info::{describe_one, key_values, Georeferencing, RasterInfo, Subdataset};
+use crate::info::{describe_one, key_values, RasterInfo, Subdataset};
 use crate::{Error, Result};
 
 /// Open a local or GDAL path (`/vsis3/…`, `/vsizip/…`), header only, with
@@ -53,7 +51,7 @@ pub(crate) fn describe(
     shown: &str,
     drivers: Option<&[&str]>,
 ) -> gdal::errors::Result<RasterInfo> {
-    let mut info = describe_one(ds, shown)?;
+    let mut info = describe_one(ds, shown, None)?;
     info.subdatasets = subdatasets(ds, gdal_path, shown);
     if MULTIDIM_DRIVERS.contains(&info.driver.as_str()) {
         info.cube = cube::read(gdal_path, drivers);
@@ -61,8 +59,13 @@ pub(crate) fn describe(
     let geographic = info.cube.as_ref().is_some_and(has_latitude_longitude_axes);
     if info.bands.is_empty() && !info.subdatasets.is_empty() {
         adopt_grid(&mut info, gdal_path, shown, drivers, geographic);
-    } else if geographic {
-        assume_geographic(&mut info);
+    } else if geographic && needs_crs(&info) {
+        let placed = RasterInfo {
+            subdatasets: std::mem::take(&mut info.subdatasets),
+            cube: info.cube.take(),
+            ..describe_one(ds, shown, Some(&wgs84()?))?
+        };
+        info = assumed_geographic(placed);
     }
     Ok(info)
 }
@@ -134,11 +137,14 @@ fn adopt_grid(
         let Ok(sub) = Dataset::open_ex(&name, options()) else {
             continue;
         };
-        let Ok(mut grid) = describe_one(&sub, shown) else {
+        let Ok(mut grid) = describe_one(&sub, shown, None) else {
             continue;
         };
-        if geographic {
-            assume_geographic(&mut grid);
+        if geographic && needs_crs(&grid) {
+            let Ok(placed) = wgs84().and_then(|w| describe_one(&sub, shown, Some(&w))) else {
+                continue;
+            };
+            grid = assumed_geographic(placed);
         }
         if grid.georeferencing.is_none() {
             continue;
@@ -152,6 +158,7 @@ fn adopt_grid(
         info.bbox = grid.bbox;
         info.wgs84_bbox = grid.wgs84_bbox;
         info.footprint = grid.footprint;
+        info.crs_footprint = grid.crs_footprint;
         info.resolution_m = grid.resolution_m;
         info.warnings
             .retain(|w| !w.contains("the STAC Item has no geometry"));
@@ -194,31 +201,23 @@ fn has_latitude_longitude_axes(cube: &Cube) -> bool {
     })
 }
 
-/// A grid without a CRS whose axes are CF longitude and latitude is taken as
-/// WGS 84 (EPSG:4326), and says so; GDAL itself leaves it without one.
-fn assume_geographic(info: &mut RasterInfo) {
-    let (None, Some(gt)) = (&info.crs, info.geotransform) else {
-        return;
-    };
-    let Ok(mut srs) = SpatialRef::from_epsg(4326) else {
-        return;
-    };
+/// A grid placed by a geotransform but without a CRS.
+fn needs_crs(info: &RasterInfo) -> bool {
+    info.crs.is_none() && info.geotransform.is_some()
+}
+
+/// WGS 84 in longitude, latitude order.
+fn wgs84() -> gdal::errors::Result<SpatialRef> {
+    let mut srs = SpatialRef::from_epsg(4326)?;
     srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-    match footprint::locate(&srs, &Grid::Affine(gt), info.width, info.height) {
-        Ok(loc) => {
-            info.crs = crs_info(&srs);
-            info.wgs84_bbox = Some(loc.wgs84.bbox);
-            info.footprint = Some(loc.wgs84.geometry);
-            info.resolution_m = loc.resolution_m;
-            info.georeferencing = Some(Georeferencing::Geotransform);
-            info.warnings
-                .retain(|w| !w.contains("the STAC Item has no geometry"));
-            info.warnings.push(format!(
-                "{CF_ASSUMED}: its CF longitude and latitude coordinates are taken as WGS 84 (EPSG:4326)"
-            ));
-        }
-        Err(e) => info
-            .warnings
-            .push(format!("cannot compute the WGS84 footprint: {e}")),
-    }
+    Ok(srs)
+}
+
+/// A grid without a CRS whose axes are CF longitude and latitude, described
+/// again as WGS 84 (EPSG:4326), says so (GDAL itself leaves it without one).
+fn assumed_geographic(mut info: RasterInfo) -> RasterInfo {
+    info.warnings.push(format!(
+        "{CF_ASSUMED}: its CF longitude and latitude coordinates are taken as WGS 84 (EPSG:4326)"
+    ));
+    info
 }

@@ -1,17 +1,24 @@
-//! Where a raster lies on Earth: its outline densified along the pixel grid,
-//! taken to the raster's CRS by its geotransform or its ground control
-//! points (GDAL's GCP transformer), reprojected to WGS84 and made a correct
-//! GeoJSON geometry by [`crate::globe`]; and its pixel size in metres.
+//! Where a raster lies on Earth: its pixels taken to the raster's CRS by its
+//! geotransform or its ground control points (GDAL's GCP transformer),
+//! checked to be coordinates of that CRS (a geographic raster's within the
+//! globe), reprojected to WGS84, traced to a tolerance by [`crate::outline`]
+//! and made a valid GeoJSON geometry by [`crate::globe`]; and its pixel size
+//! in metres.
 
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::Dataset;
 
 use crate::globe::{self, Pole, Shape};
+use crate::outline;
 
-/// Points per edge of the outline: enough to follow reprojected edges (and
-/// the latitude a polar raster reaches between its corners) without making
-/// the geometry heavy.
-const EDGE_POINTS: usize = 32;
+/// Points per edge of the outline in the raster's CRS (`proj:geometry`,
+/// and `proj:bbox` of a GCP raster): a GCP fit bends its edges.
+const CRS_EDGE_POINTS: usize = 32;
+/// Metres the traced outline may stray from the true one at least; else a
+/// tenth of the raster's pixel size.
+const MIN_TOLERANCE_M: f64 = 1.0;
+/// Latitudes within this of ±90° are the pole (degrees).
+const POLE_SLACK_DEG: f64 = 1e-6;
 
 /// How pixel/line positions map to coordinates in the raster's CRS.
 pub(crate) enum Grid {
@@ -114,12 +121,29 @@ impl Drop for GcpTransformer {
 
 /// What [`locate`] finds.
 pub(crate) struct Location {
-    /// Bounds in the raster's CRS `[minx, miny, maxx, maxy]`.
-    pub crs_bbox: [f64; 4],
     /// The WGS84 geometry and bbox.
     pub wgs84: Shape,
     /// Mean pixel size in metres at the raster's centre.
     pub resolution_m: Option<f64>,
+    /// What the footprint leaves out, or how it differs from the outline.
+    pub notes: Vec<String>,
+}
+
+/// Why [`locate`] found no footprint.
+pub(crate) struct Unlocated {
+    pub reason: String,
+    /// The raster's coordinates are not coordinates of its CRS (projected
+    /// metres in a geographic CRS): its bbox in that CRS is nonsense too.
+    pub out_of_range: bool,
+}
+
+impl From<String> for Unlocated {
+    fn from(reason: String) -> Self {
+        Unlocated {
+            reason,
+            out_of_range: false,
+        }
+    }
 }
 
 fn gis_order(srs: &SpatialRef) -> gdal::errors::Result<SpatialRef> {
@@ -128,60 +152,190 @@ fn gis_order(srs: &SpatialRef) -> gdal::errors::Result<SpatialRef> {
     Ok(s)
 }
 
-/// Where a `width` × `height` raster whose pixels `grid` places in `srs` lies,
-/// or why it cannot be said.
+/// The outline of a `width` × `height` raster in its CRS, by `grid`: its
+/// corners for a geotransform, its edges densified for GCPs (open ring).
+pub(crate) fn crs_outline(grid: &Grid, width: usize, height: usize) -> Option<Vec<(f64, f64)>> {
+    let (w, h) = (width as f64, height as f64);
+    let per_edge = match grid {
+        Grid::Affine(_) => 1,
+        Grid::Gcps(_) => CRS_EDGE_POINTS,
+    };
+    let corners = [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h), (0.0, 0.0)];
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for pair in corners.windows(2) {
+        let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+        for i in 0..per_edge {
+            let t = i as f64 / per_edge as f64;
+            xs.push(x0 + (x1 - x0) * t);
+            ys.push(y0 + (y1 - y0) * t);
+        }
+    }
+    grid.to_crs(&mut xs, &mut ys)
+        .then(|| xs.into_iter().zip(ys).collect())
+}
+
+/// Where a `width` × `height` raster whose pixels `grid` places in `srs`
+/// lies on Earth, or why it cannot be said. GDAL's and PROJ's messages about
+/// points this probes (the poles, points off the Earth) are not kept.
 pub(crate) fn locate(
     srs: &SpatialRef,
     grid: &Grid,
     width: usize,
     height: usize,
-) -> Result<Location, String> {
+) -> Result<Location, Unlocated> {
+    crate::gdal_env::quietly(|| locate_quietly(srs, grid, width, height))
+}
+
+fn locate_quietly(
+    srs: &SpatialRef,
+    grid: &Grid,
+    width: usize,
+    height: usize,
+) -> Result<Location, Unlocated> {
     let gdal = |e: gdal::errors::GdalError| e.to_string();
     let src = gis_order(srs).map_err(gdal)?;
     let wgs84_srs = SpatialRef::from_epsg(4326)
         .and_then(|s| gis_order(&s))
         .map_err(gdal)?;
     let to_wgs84 = CoordTransform::new(&src, &wgs84_srs).map_err(gdal)?;
-
     let (w, h) = (width as f64, height as f64);
-    let corners = [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h), (0.0, 0.0)];
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    for pair in corners.windows(2) {
-        let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
-        for i in 0..EDGE_POINTS {
-            let t = i as f64 / EDGE_POINTS as f64;
-            xs.push(x0 + (x1 - x0) * t);
-            ys.push(y0 + (y1 - y0) * t);
+    let geographic = src.is_geographic();
+    let deg_per_unit = if geographic {
+        src.angular_units().to_degrees()
+    } else {
+        1.0
+    };
+    let range = match geographic {
+        true => Some(geographic_range(grid, width, height, deg_per_unit)?),
+        false => None,
+    };
+    let mut notes = Vec::new();
+    if let Some(r) = range.as_ref().filter(|r| r.clamped) {
+        notes.push(format!(
+            "its outline passes ±90° latitude or {}° longitude by less than a pixel: clamped there",
+            r.lon_limit
+        ));
+    }
+    // Pixel/line → the raster's CRS (clamped to the globe) → WGS84.
+    let project = |px: f64, py: f64| -> Option<(f64, f64)> {
+        let (mut x, mut y) = ([px], [py]);
+        if !grid.to_crs(&mut x, &mut y) {
+            return None;
         }
+        if let Some(r) = &range {
+            let lat = 90.0 / deg_per_unit;
+            let lon = r.lon_limit / deg_per_unit;
+            (x[0], y[0]) = (x[0].clamp(-lon, lon), y[0].clamp(-lat, lat));
+        }
+        to_wgs84.transform_coords(&mut x, &mut y, &mut []).ok()?;
+        let (lon, lat) = (x[0], y[0]);
+        (lon.is_finite() && lat.is_finite() && lat.abs() <= 90.0 + POLE_SLACK_DEG)
+            .then_some((lon, lat.clamp(-90.0, 90.0)))
+    };
+    let resolution_m = resolution_m(&src, &wgs84_srs, grid, w, h);
+    let tolerance_m = resolution_m.map_or(MIN_TOLERANCE_M, |r| (r / 10.0).max(MIN_TOLERANCE_M));
+    let traced = outline::trace(&project, w, h, tolerance_m).map_err(|e| e.to_string())?;
+    if traced.partly_off_earth {
+        notes.push("part of it is off the Earth: the footprint is its on-Earth part's".into());
     }
-    if !grid.to_crs(&mut xs, &mut ys) {
-        return Err("the ground control points do not place the outline".into());
+    if traced.coarse_segments > 0 {
+        notes.push(format!(
+            "its outline reached {} points with {} segment(s) still farther than {tolerance_m:.1} m from the true edge",
+            outline::MAX_POINTS,
+            traced.coarse_segments
+        ));
     }
-    let crs_bbox = envelope(xs.iter().copied().zip(ys.iter().copied()));
-    to_wgs84
-        .transform_coords(&mut xs, &mut ys, &mut [])
-        .map_err(gdal)?;
-    let ring: Vec<(f64, f64)> = xs.into_iter().zip(ys).collect();
     let pole = contained_pole(&wgs84_srs, &src, grid, w, h);
-    let wgs84 = globe::shape(&ring, pole)
-        .ok_or("the outline is not finite or collapses to less than 1e-7° in WGS84")?;
+    let wgs84 = globe::shape(&traced.ring, pole).ok_or_else(|| {
+        "the outline is not finite or collapses to less than 1e-7° in WGS84".to_string()
+    })?;
+    if let Some(why) = &wgs84.invalid {
+        notes.push(format!(
+            "its outline is not a valid polygon ({why}): the footprint is its bounding box"
+        ));
+    }
     Ok(Location {
-        crs_bbox,
         wgs84,
-        resolution_m: resolution_m(&src, &wgs84_srs, grid, w, h),
+        resolution_m,
+        notes,
     })
 }
 
-fn envelope(pts: impl Iterator<Item = (f64, f64)>) -> [f64; 4] {
-    pts.fold(
-        [
+/// How a geographic raster's outline sits in the range of longitude and latitude.
+struct GeoRange {
+    /// Longitudes are kept within ±this (degrees): 360, so that 0..360 grids
+    /// and rasters that run past ±180° are as their files say.
+    lon_limit: f64,
+    /// Some coordinates were past the limits by less than a pixel.
+    clamped: bool,
+}
+
+/// Checks a geographic raster's outline: past ±90° latitude, ±360°
+/// longitude or 360° of width by less than a pixel it is clamped; by more,
+/// its coordinates are not geographic ones (metres in a CRS mislabelled as
+/// geographic, say) and there is no footprint.
+fn geographic_range(
+    grid: &Grid,
+    width: usize,
+    height: usize,
+    deg_per_unit: f64,
+) -> Result<GeoRange, Unlocated> {
+    const LON_LIMIT: f64 = 360.0;
+    let outline = crs_outline(grid, width, height)
+        .ok_or("the ground control points do not place the outline".to_string())?;
+    let deg: Vec<(f64, f64)> = outline
+        .iter()
+        .map(|&(x, y)| (x * deg_per_unit, y * deg_per_unit))
+        .collect();
+    // A pixel's extent in longitude and latitude at the raster's centre.
+    let (cx, cy) = (width as f64 / 2.0, height as f64 / 2.0);
+    let (mut xs, mut ys) = ([cx, cx + 1.0, cx], [cy, cy, cy + 1.0]);
+    let pixel = if grid.to_crs(&mut xs, &mut ys) {
+        (
+            ((xs[1] - xs[0]).abs() + (xs[2] - xs[0]).abs()) * deg_per_unit,
+            ((ys[1] - ys[0]).abs() + (ys[2] - ys[0]).abs()) * deg_per_unit,
+        )
+    } else {
+        (0.0, 0.0)
+    };
+    let (west, south, east, north) = deg.iter().fold(
+        (
             f64::INFINITY,
             f64::INFINITY,
             f64::NEG_INFINITY,
             f64::NEG_INFINITY,
-        ],
-        |b, (x, y)| [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)],
-    )
+        ),
+        |b, &(x, y)| (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y)),
+    );
+    let lat_past = (north - 90.0).max(-90.0 - south);
+    let lon_past = (east - LON_LIMIT).max(-LON_LIMIT - west);
+    let wide_past = (east - west) - 360.0;
+    let refuse = |what: String| Unlocated {
+        reason: format!(
+            "its coordinates are not geographic ones ({what}): is its CRS mislabelled? No footprint"
+        ),
+        out_of_range: true,
+    };
+    if lat_past > pixel.1 {
+        return Err(refuse(format!(
+            "latitudes from {south} to {north}, past ±90° by more than a pixel"
+        )));
+    }
+    if lon_past > pixel.0 {
+        return Err(refuse(format!(
+            "longitudes from {west} to {east}, past ±{LON_LIMIT}° by more than a pixel"
+        )));
+    }
+    if wide_past > pixel.0 {
+        return Err(refuse(format!(
+            "{}° wide, more than 360° by more than a pixel",
+            east - west
+        )));
+    }
+    Ok(GeoRange {
+        lon_limit: LON_LIMIT,
+        clamped: lat_past > 0.0 || lon_past > 0.0,
+    })
 }
 
 /// The pole inside the raster, if any: the pole taken to the raster's CRS and

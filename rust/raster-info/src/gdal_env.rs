@@ -42,6 +42,22 @@ pub(crate) fn take_messages() -> GdalMessages {
     MESSAGES.with(|m| std::mem::take(&mut *m.borrow_mut()))
 }
 
+/// Run `f`, keeping out of this thread's messages what GDAL says meanwhile
+/// (probes of ours that are expected to fail, such as a pole outside a
+/// projection's domain); an allocation failure is still kept.
+pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    let before = take_messages();
+    let out = f();
+    let during = take_messages();
+    MESSAGES.with(|m| {
+        *m.borrow_mut() = GdalMessages {
+            out_of_memory: before.out_of_memory || during.out_of_memory,
+            ..before
+        }
+    });
+    out
+}
+
 /// Configure GDAL once per process:
 /// - header-only reads over HTTP: no directory listing on open
 ///   (`GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR`), a first read of

@@ -1,13 +1,17 @@
 //! Making a reprojected outline a correct GeoJSON geometry anywhere on Earth
 //! (RFC 7946): cut at the antimeridian into a MultiPolygon (§3.1.9) with a
 //! bbox whose west is greater than its east (§5.2), closed over a pole the
-//! raster contains, longitudes past ±180° brought back, outer rings
-//! counter-clockwise (§3.1.6), coordinates rounded to 1e-7° (about 1 cm).
+//! raster contains, one band of all longitudes when it is 360° wide or more,
+//! longitudes past ±180° brought back, outer rings counter-clockwise
+//! (§3.1.6), coordinates rounded to 1e-7° (about 1 cm), and valid as OGC
+//! simple features ([`crate::validity`]) before it goes out.
 //!
 //! Pure geometry on longitude/latitude points, so that it can be tested
 //! without GDAL; [`crate::footprint`] feeds it.
 
 use serde_json::{json, Value};
+
+use crate::validity;
 
 type Pt = (f64, f64);
 
@@ -32,6 +36,8 @@ impl Pole {
 pub(crate) struct Shape {
     pub bbox: [f64; 4],
     pub geometry: Value,
+    /// Why the outline itself was not valid, when the geometry is its bbox instead.
+    pub invalid: Option<String>,
 }
 
 /// Coordinates are rounded to 1e-7°.
@@ -69,10 +75,23 @@ pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Option<Shape> {
             }
         })
     });
-    if around_pole {
-        ring = polar_polygon(&ring, turn, pole.unwrap_or(Pole::North));
-    }
-    let polygons = split_at_antimeridian(ring);
+    let (west, east) = lon_range(&ring);
+    let polygons = if !around_pole && east - west >= 360.0 {
+        // All the way round: every longitude, between the outline's latitudes.
+        let south = ring.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let north = ring.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        vec![vec![
+            (-180.0, south),
+            (180.0, south),
+            (180.0, north),
+            (-180.0, north),
+        ]]
+    } else {
+        if around_pole {
+            ring = polar_polygon(&ring, turn, pole.unwrap_or(Pole::North));
+        }
+        split_at_antimeridian(ring)
+    };
     let polygons: Vec<Vec<Pt>> = polygons
         .into_iter()
         .map(|p| counter_clockwise(clean(p)))
@@ -81,6 +100,13 @@ pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Option<Shape> {
     if polygons.is_empty() {
         return None;
     }
+    // What goes out is valid (OGC simple features): an outline that crosses
+    // itself (a GCP fit that folds, a projection beyond its domain) is
+    // replaced by its bounding box, and the caller says so.
+    let (polygons, invalid) = match validity::check(&polygons) {
+        Ok(()) => (polygons, None),
+        Err(why) => (bbox_polygons(bbox_of(&polygons)), Some(why)),
+    };
 
     let mut bbox = bbox_of(&polygons);
     if let Some(p) = pole {
@@ -101,7 +127,29 @@ pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Option<Shape> {
             "coordinates": many.iter().map(|p| vec![closed(p)]).collect::<Vec<_>>(),
         }),
     };
-    Some(Shape { bbox, geometry })
+    Some(Shape {
+        bbox,
+        geometry,
+        invalid,
+    })
+}
+
+/// The smallest and largest longitude.
+fn lon_range(ring: &[Pt]) -> (f64, f64) {
+    ring.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.0), hi.max(p.0))
+        })
+}
+
+/// The rectangle of a bbox, as two rectangles when it crosses the antimeridian.
+fn bbox_polygons([west, south, east, north]: [f64; 4]) -> Vec<Vec<Pt>> {
+    let rect = |w: f64, e: f64| vec![(w, south), (e, south), (e, north), (w, north)];
+    if west <= east {
+        vec![rect(west, east)]
+    } else {
+        vec![rect(west, 180.0), rect(-180.0, east)]
+    }
 }
 
 /// `d` brought into [-180, 180).
@@ -161,11 +209,7 @@ fn polar_polygon(ring: &[Pt], turn: f64, pole: Pole) -> Vec<Pt> {
 /// The ring cut at every antimeridian it crosses, each piece moved into
 /// [-180°, 180°].
 fn split_at_antimeridian(ring: Vec<Pt>) -> Vec<Vec<Pt>> {
-    let (lo, hi) = ring
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
-            (lo.min(p.0), hi.max(p.0))
-        });
+    let (lo, hi) = lon_range(&ring);
     let mut pieces = vec![ring];
     let mut cut = ((lo - 180.0) / 360.0).floor() * 360.0 + 180.0;
     while cut <= hi {
@@ -178,11 +222,7 @@ fn split_at_antimeridian(ring: Vec<Pt>) -> Vec<Vec<Pt>> {
         .into_iter()
         .map(|p| {
             let mid = {
-                let (lo, hi) = p
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), q| {
-                        (lo.min(q.0), hi.max(q.0))
-                    });
+                let (lo, hi) = lon_range(&p);
                 (lo + hi) / 2.0
             };
             let shift = (mid / 360.0).round() * 360.0;
@@ -295,15 +335,7 @@ fn bbox_of(polygons: &[Vec<Pt>]) -> [f64; 4] {
     let south = pts().map(|p| p.1).fold(f64::INFINITY, f64::min);
     let north = pts().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     // Longitude intervals of the pieces; the bbox leaves out the widest gap between them.
-    let mut spans: Vec<(f64, f64)> = polygons
-        .iter()
-        .map(|p| {
-            p.iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), q| {
-                    (lo.min(q.0), hi.max(q.0))
-                })
-        })
-        .collect();
+    let mut spans: Vec<(f64, f64)> = polygons.iter().map(|p| lon_range(p)).collect();
     spans.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut merged: Vec<(f64, f64)> = Vec::new();
     for (lo, hi) in spans {
@@ -451,6 +483,31 @@ mod tests {
         let total: f64 = parts.iter().map(|r| area(r)).sum();
         assert!((total - (60.0 - 15.0)).abs() < 1e-9, "{total}");
         assert_eq!(s.bbox, [170.0, 0.0, -170.0, 3.0]);
+    }
+
+    #[test]
+    fn a_ring_360_degrees_wide_or_more_is_one_band() {
+        // A 0..360 grid's outline, and one half a degree wider.
+        for (west, east) in [(0.0, 360.0), (-180.25, 180.25)] {
+            let mut ring: Vec<Pt> = (0..=36)
+                .map(|i| (west + (east - west) * i as f64 / 36.0, 60.0))
+                .collect();
+            ring.extend(ring.clone().iter().rev().map(|&(x, _)| (x, -30.0)));
+            let s = shape(&ring, None).unwrap();
+            assert_eq!(s.geometry["type"], "Polygon", "{west}");
+            assert_eq!(s.bbox, [-180.0, -30.0, 180.0, 60.0]);
+            assert!((area(&rings(&s.geometry)[0]) - 360.0 * 90.0).abs() < 1e-9);
+            assert_eq!(s.invalid, None);
+        }
+    }
+
+    #[test]
+    fn an_outline_that_crosses_itself_becomes_its_bbox_and_says_why() {
+        let bow_tie = [(10.0, 50.0), (11.0, 51.0), (11.0, 50.0), (10.0, 51.0)];
+        let s = shape(&bow_tie, None).unwrap();
+        assert!(s.invalid.unwrap().contains("itself"));
+        assert_eq!(s.bbox, [10.0, 50.0, 11.0, 51.0]);
+        assert!((area(&rings(&s.geometry)[0]) - 1.0).abs() < 1e-9);
     }
 
     #[test]

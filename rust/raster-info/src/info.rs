@@ -43,6 +43,8 @@ pub struct RasterInfo {
     pub wgs84_bbox: Option<[f64; 4]>,
     /// Footprint in WGS84: a GeoJSON Polygon, or a MultiPolygon cut at the antimeridian.
     pub footprint: Option<serde_json::Value>,
+    /// Footprint in the CRS of `bbox` (the GCPs' for a GCP raster): a GeoJSON Polygon.
+    pub crs_footprint: Option<serde_json::Value>,
     /// Mean pixel size in metres at the raster's centre.
     pub resolution_m: Option<f64>,
     /// Metadata by domain (`""` is the default domain), including `IMAGE_STRUCTURE`.
@@ -137,7 +139,12 @@ pub struct BandInfo {
 
 /// One dataset as it is: a raster, or a container's own (often empty) view
 /// of itself ([`crate::describe`] takes its subdatasets and variables).
-pub(crate) fn describe_one(ds: &Dataset, path: &str) -> gdal::errors::Result<RasterInfo> {
+/// `assumed_crs` stands in for a CRS the dataset does not have.
+pub(crate) fn describe_one(
+    ds: &Dataset,
+    path: &str,
+    assumed_crs: Option<&SpatialRef>,
+) -> gdal::errors::Result<RasterInfo> {
     let driver = ds.driver();
     let (width, height) = ds.raster_size();
     let mut warnings = Vec::new();
@@ -147,7 +154,7 @@ pub(crate) fn describe_one(ds: &Dataset, path: &str) -> gdal::errors::Result<Ras
         .map(|(i, b)| b.map(|b| band_info(i + 1, &b)))
         .collect::<gdal::errors::Result<Vec<_>>>()?;
 
-    let srs = ds.spatial_ref().ok();
+    let srs = ds.spatial_ref().ok().or_else(|| assumed_crs.cloned());
     let crs = srs.as_ref().and_then(crs_info);
     let geotransform = ds
         .geo_transform()
@@ -166,21 +173,33 @@ pub(crate) fn describe_one(ds: &Dataset, path: &str) -> gdal::errors::Result<Ras
     let mut bbox = geotransform.map(|gt| native_bbox(&gt, width, height));
     let (mut wgs84_bbox, mut footprint, mut resolution_m, mut georeferencing) =
         (None, None, None, None);
+    let mut crs_footprint = None;
     match placed {
         Some((srs, _, _)) if names_grid_files(srs) => warnings
             .push("the CRS names grid files, which are not read: no WGS84 footprint".to_string()),
-        Some((srs, grid, how)) => match footprint::locate(srs, &grid, width, height) {
-            Ok(loc) => {
-                if how == Georeferencing::Gcps {
-                    bbox = Some(loc.crs_bbox);
-                }
-                wgs84_bbox = Some(loc.wgs84.bbox);
-                footprint = Some(loc.wgs84.geometry);
-                resolution_m = loc.resolution_m;
-                georeferencing = Some(how);
+        Some((srs, grid, how)) => {
+            let located = footprint::locate(srs, &grid, width, height);
+            georeferencing = Some(how);
+            let outline = footprint::crs_outline(&grid, width, height);
+            if how == Georeferencing::Gcps {
+                bbox = outline.as_deref().map(envelope);
             }
-            Err(e) => warnings.push(format!("cannot compute the WGS84 footprint: {e}")),
-        },
+            crs_footprint = outline.as_deref().map(polygon);
+            match located {
+                Ok(loc) => {
+                    wgs84_bbox = Some(loc.wgs84.bbox);
+                    footprint = Some(loc.wgs84.geometry);
+                    resolution_m = loc.resolution_m;
+                    warnings.extend(loc.notes);
+                }
+                Err(e) => {
+                    if e.out_of_range {
+                        (bbox, crs_footprint) = (None, None);
+                    }
+                    warnings.push(format!("cannot compute the WGS84 footprint: {}", e.reason));
+                }
+            }
+        }
         None => {}
     }
     if crs.is_none() && gcps.as_ref().is_none_or(|g| g.crs.is_none()) {
@@ -217,6 +236,7 @@ pub(crate) fn describe_one(ds: &Dataset, path: &str) -> gdal::errors::Result<Ras
         bbox,
         wgs84_bbox,
         footprint,
+        crs_footprint,
         resolution_m,
         metadata,
         cog,
@@ -302,6 +322,13 @@ fn native_bbox(gt: &[f64; 6], width: usize, height: usize) -> [f64; 4] {
         .map(|&(x, y)| pixel_to_geo(gt, x, y))
         .collect();
     envelope(&pts)
+}
+
+/// A GeoJSON Polygon of an open ring.
+fn polygon(ring: &[(f64, f64)]) -> serde_json::Value {
+    let mut coordinates: Vec<[f64; 2]> = ring.iter().map(|&(x, y)| [x, y]).collect();
+    coordinates.extend(coordinates.first().copied());
+    serde_json::json!({"type": "Polygon", "coordinates": [coordinates]})
 }
 
 fn envelope(pts: &[(f64, f64)]) -> [f64; 4] {

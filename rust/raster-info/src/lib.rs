@@ -27,6 +27,7 @@ mod limits;
 mod number;
 mod object;
 mod object_cache;
+mod outline;
 mod png_check;
 mod proj_files;
 #[cfg(any(test, feature = "samples"))]
@@ -35,6 +36,8 @@ pub mod stac;
 #[cfg(test)]
 mod test_support;
 mod tiff_check;
+mod tiff_ifds;
+mod validity;
 mod vsi;
 
 pub use cog::CogCheck;

@@ -304,23 +304,41 @@ pub fn corrupt_tiff() -> Vec<u8> {
     b
 }
 
-/// Validate a STAC Item with `scripts/validate-stac` (stac-validator); panics
-/// with the validator's message when it is invalid.
+/// Validate a STAC Item with `scripts/validate-stac` (stac-validator against
+/// core and every extension schema it declares, offline, and its geometry's
+/// OGC validity); panics with the validator's message when it is invalid.
 pub fn assert_valid_stac(item: &serde_json::Value) {
+    assert_valid_stac_items(std::slice::from_ref(item));
+}
+
+/// [`assert_valid_stac`] for many Items with one run of the validator.
+pub fn assert_valid_stac_items(items: &[serde_json::Value]) {
+    if items.is_empty() {
+        return;
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let file = tempfile_path("item.json");
-    std::fs::write(&file, serde_json::to_vec_pretty(item).unwrap_or_default())
-        .unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
+    let files: Vec<PathBuf> = items
+        .iter()
+        .map(|item| {
+            let file = tempfile_path("item.json");
+            std::fs::write(&file, serde_json::to_vec_pretty(item).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
+            file
+        })
+        .collect();
     let out = Command::new(root.join("scripts/validate-stac"))
-        .arg(&file)
+        .args(&files)
         .output()
         .unwrap_or_else(|e| panic!("cannot run scripts/validate-stac: {e}"));
-    let _ = std::fs::remove_file(&file);
+    for file in &files {
+        let _ = std::fs::remove_file(file);
+    }
     assert!(
         out.status.success(),
-        "stac-validator rejected the Item: {}{}\n{item:#}",
+        "scripts/validate-stac rejected an Item: {}{}\n{:#}",
         String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stderr),
+        serde_json::Value::Array(items.to_vec())
     );
 }
 

@@ -1,4 +1,5 @@
-//! [`RasterInfo`] → STAC Item (1.1) with the projection (v2), raster and eo extensions.
+//! [`RasterInfo`] → STAC Item (1.1) with the projection (v2), raster and eo
+//! extensions, and the file extension when the object's size or checksum is known.
 
 use serde_json::{json, Map, Value};
 use stratus_aws::S3Url;
@@ -20,6 +21,8 @@ pub const RASTER: &str = "https://stac-extensions.github.io/raster/v1.1.0/schema
 pub const EO: &str = "https://stac-extensions.github.io/eo/v1.1.0/schema.json";
 /// Datacube extension schema.
 pub const DATACUBE: &str = "https://stac-extensions.github.io/datacube/v2.3.0/schema.json";
+/// File info extension schema.
+pub const FILE: &str = "https://stac-extensions.github.io/file/v2.1.0/schema.json";
 
 /// What the Item says about where the raster lives: its id, its asset's
 /// href and the object's time. Made by [`ItemSource::object`] for an S3
@@ -33,6 +36,10 @@ pub struct ItemSource {
     pub href: String,
     /// Last-modified time of the object (RFC 3339), used when the file has no date.
     pub last_modified: Option<String>,
+    /// The object's size in bytes (`file:size`), when known.
+    pub size: Option<u64>,
+    /// The SHA-256 of the whole object (`file:checksum`), when its store keeps one.
+    pub sha256: Option<[u8; 32]>,
 }
 
 impl ItemSource {
@@ -42,6 +49,8 @@ impl ItemSource {
             id: item_id(&url.key),
             href: url.to_string(),
             last_modified,
+            size: None,
+            sha256: None,
         }
     }
 
@@ -51,6 +60,8 @@ impl ItemSource {
             id: item_id(&path),
             href: path,
             last_modified,
+            size: None,
+            sha256: None,
         }
     }
 }
@@ -101,24 +112,47 @@ pub fn media_type(info: &RasterInfo) -> &'static str {
     }
 }
 
-/// The acquisition time the file carries, as RFC 3339 (UTC when no zone is given).
-pub fn file_datetime(info: &RasterInfo) -> Option<String> {
-    let default = info.metadata.get("")?;
-    const KEYS: [&str; 6] = [
-        "ACQUISITIONDATETIME",
-        "ACQUISITION_DATETIME",
-        "DATETIME",
-        "ACQUISITION_DATE",
-        "DATE_ACQUIRED",
-        "TIFFTAG_DATETIME",
-    ];
-    KEYS.iter()
-        .filter_map(|k| default.get(*k))
-        .find_map(|v| parse_datetime(v))
+/// Metadata keys that say when the data was acquired or made, in the order
+/// they are trusted (acquisition first, TIFF's DateTime, the file's own
+/// writing time, last), matched without regard to case.
+const DATE_KEYS: [&str; 10] = [
+    "ACQUISITIONDATETIME",
+    "ACQUISITION_DATETIME",
+    "ACQUISITION_DATE",
+    "ACQUISITION_TIME",
+    "DATE_ACQUIRED",
+    "SENSING_TIME",
+    "DATETIME",
+    "DATE_TIME",
+    "DATE",
+    "TIFFTAG_DATETIME",
+];
+
+/// Metadata domains searched for them: the default one, and GDAL's
+/// `IMAGERY` domain (what it reads from satellite products' sidecar files).
+const DATE_DOMAINS: [&str; 2] = ["", "IMAGERY"];
+
+/// The time the file's metadata gives, as RFC 3339 (UTC when no zone is
+/// given), and the key it came from (`IMAGERY:` before keys of that domain).
+pub fn file_datetime(info: &RasterInfo) -> Option<(String, String)> {
+    DATE_KEYS.iter().find_map(|key| {
+        DATE_DOMAINS.iter().find_map(|domain| {
+            let items = info.metadata.get(*domain)?;
+            let (k, v) = items.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))?;
+            let at = parse_datetime(v)?;
+            let name = if domain.is_empty() {
+                k.clone()
+            } else {
+                format!("{domain}:{k}")
+            };
+            Some((at, name))
+        })
+    })
 }
 
 /// Parse the date forms found in raster metadata: RFC 3339, `YYYY:MM:DD HH:MM:SS`
-/// (TIFF), `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DDTHH:MM:SS` and `YYYY-MM-DD`.
+/// (TIFF), `YYYY-MM-DD HH:MM:SS` and `YYYY-MM-DDTHH:MM:SS` (fractions of a
+/// second allowed), `YYYY-MM-DD`, `YYYY:MM:DD` and `YYYY/MM/DD`.
 pub fn parse_datetime(text: &str) -> Option<String> {
     let t = text.trim();
     if let Ok(dt) = OffsetDateTime::parse(t, &Rfc3339) {
@@ -128,14 +162,22 @@ pub fn parse_datetime(text: &str) -> Option<String> {
         format_description!("[year]:[month]:[day] [hour]:[minute]:[second]"),
         format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]"),
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"),
     ];
     for f in forms {
         if let Ok(dt) = PrimitiveDateTime::parse(t, &f) {
             return format(dt.assume_utc());
         }
     }
-    time::Date::parse(t, &format_description!("[year]-[month]-[day]"))
-        .ok()
+    let dates = [
+        format_description!("[year]-[month]-[day]"),
+        format_description!("[year]:[month]:[day]"),
+        format_description!("[year]/[month]/[day]"),
+    ];
+    dates
+        .iter()
+        .find_map(|f| time::Date::parse(t, f).ok())
         .and_then(|d| format(d.midnight().assume_utc()))
 }
 
@@ -224,19 +266,20 @@ fn eo_band(band: &BandInfo) -> Value {
 /// Build the STAC Item for `info`. `now` is used as `datetime` when neither
 /// the file nor the object says when it was made (so callers control it).
 pub fn item(info: &RasterInfo, source: &ItemSource, now: &str) -> Value {
-    let datetime = file_datetime(info)
-        .or_else(|| source.last_modified.as_deref().and_then(parse_datetime))
-        .unwrap_or_else(|| now.to_string());
+    // The file's own date, else the object's time, else now; and which.
+    let (datetime, datetime_source) = file_datetime(info)
+        .map(|(at, key)| (at, format!("metadata:{key}")))
+        .or_else(|| {
+            let at = source.last_modified.as_deref().and_then(parse_datetime)?;
+            Some((at, "object".to_string()))
+        })
+        .unwrap_or_else(|| (now.to_string(), "processing".to_string()));
 
     let mut props = Map::new();
     props.insert("datetime".into(), json!(datetime));
+    props.insert("stratus:datetime_source".into(), json!(datetime_source));
     props.insert("created".into(), json!(now));
-    // A GCP raster's CRS is its GCPs'.
-    let crs: Option<&CrsInfo> = info
-        .crs
-        .as_ref()
-        .or_else(|| info.gcps.as_ref().and_then(|g| g.crs.as_ref()));
-    match crs {
+    match georeferencing_crs(info) {
         Some(crs) => {
             props.insert(
                 "proj:code".into(),
@@ -281,6 +324,9 @@ pub fn item(info: &RasterInfo, source: &ItemSource, now: &str) -> Value {
     if let Some(b) = info.bbox {
         props.insert("proj:bbox".into(), json!(b));
     }
+    if let Some(g) = &info.crs_footprint {
+        props.insert("proj:geometry".into(), g.clone());
+    }
 
     let mut asset = Map::new();
     asset.insert("href".into(), json!(source.href));
@@ -297,6 +343,16 @@ pub fn item(info: &RasterInfo, source: &ItemSource, now: &str) -> Value {
             Value::Array(info.bands.iter().map(eo_band).collect()),
         );
         extensions.extend([RASTER, EO]);
+    }
+
+    if let Some(size) = source.size {
+        asset.insert("file:size".into(), json!(size));
+    }
+    if let Some(digest) = source.sha256 {
+        asset.insert("file:checksum".into(), json!(sha256_multihash(&digest)));
+    }
+    if source.size.is_some() || source.sha256.is_some() {
+        extensions.push(FILE);
     }
 
     let mut item = Map::new();
@@ -433,6 +489,24 @@ fn cube_variables(cube: &Cube) -> Value {
     Value::Object(out)
 }
 
+/// The CRS the raster's georeferencing uses, which `proj:code`, `proj:bbox`,
+/// `proj:geometry` and the footprint share: its GCPs' for a raster placed
+/// by GCPs (or with nothing but GCPs), else its own.
+fn georeferencing_crs(info: &RasterInfo) -> Option<&CrsInfo> {
+    let gcp_crs = info.gcps.as_ref().and_then(|g| g.crs.as_ref());
+    match (info.georeferencing, info.geotransform) {
+        (Some(Georeferencing::Gcps), _) | (None, None) => gcp_crs.or(info.crs.as_ref()),
+        _ => info.crs.as_ref(),
+    }
+}
+
+/// A SHA-256 digest as a multihash (the file extension's `file:checksum`):
+/// the sha2-256 code 0x12, the length 0x20, the digest, in hex.
+fn sha256_multihash(digest: &[u8; 32]) -> String {
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("1220{hex}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +523,20 @@ mod tests {
     }
 
     #[test]
+    fn checksums_are_sha2_256_multihashes() {
+        // sha256 of "" (printf '' | sha256sum).
+        let digest: [u8; 32] = [
+            0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f,
+            0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b,
+            0x78, 0x52, 0xb8, 0x55,
+        ];
+        assert_eq!(
+            sha256_multihash(&digest),
+            "1220e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
     fn datetimes() {
         assert_eq!(
             parse_datetime("2024:03:05 10:11:12").as_deref(),
@@ -461,6 +549,14 @@ mod tests {
         assert_eq!(
             parse_datetime("2024-03-05").as_deref(),
             Some("2024-03-05T00:00:00Z")
+        );
+        assert_eq!(
+            parse_datetime("2024/03/05").as_deref(),
+            Some("2024-03-05T00:00:00Z")
+        );
+        assert_eq!(
+            parse_datetime("2024-03-05T10:11:12.5").as_deref(),
+            Some("2024-03-05T10:11:12.5Z")
         );
         assert_eq!(parse_datetime("yesterday"), None);
     }

@@ -15,15 +15,10 @@ use std::collections::HashSet;
 
 use crate::crs_refs;
 use crate::limits::Limits;
-
-const TAG_SAMPLES_PER_PIXEL: u16 = 277;
-const TAG_STRIP_OFFSETS: u16 = 273;
-const TAG_STRIP_BYTE_COUNTS: u16 = 279;
-const TAG_TILE_OFFSETS: u16 = 324;
-const TAG_TILE_BYTE_COUNTS: u16 = 325;
-const TAG_SUB_IFDS: u16 = 330;
-const TAG_GDAL_METADATA: u16 = 42112;
-const TAG_GEO_ASCII_PARAMS: u16 = 34737;
+use crate::tiff_ifds::{
+    ReadAt, Tiff, TAG_GDAL_METADATA, TAG_GEO_ASCII_PARAMS, TAG_SAMPLES_PER_PIXEL,
+    TAG_STRIP_BYTE_COUNTS, TAG_STRIP_OFFSETS, TAG_SUB_IFDS, TAG_TILE_BYTE_COUNTS, TAG_TILE_OFFSETS,
+};
 
 /// CRS text read at most (GDAL itself reads 2,400 bytes of a PE string).
 const MAX_GEO_ASCII: u64 = 64 * 1024;
@@ -35,17 +30,6 @@ pub(crate) enum Refusal {
     Limit(String),
     /// Its GeoTIFF CRS text names files (grid or init files) by path or URL.
     NamesFiles,
-}
-
-/// Bytes of one value of a TIFF field type (0 for a type libtiff ignores).
-fn type_size(field_type: u16) -> u64 {
-    match field_type {
-        1 | 2 | 6 | 7 => 1,         // BYTE, ASCII, SBYTE, UNDEFINED
-        3 | 8 => 2,                 // SHORT, SSHORT
-        4 | 9 | 11 | 13 => 4,       // LONG, SLONG, FLOAT, IFD
-        5 | 10 | 12 | 16..=18 => 8, // RATIONAL, SRATIONAL, DOUBLE, LONG8, SLONG8, IFD8
-        _ => 0,
-    }
 }
 
 /// The offset arrays of strips and tiles, which GDAL loads lazily (not at open).
@@ -62,101 +46,22 @@ fn is_strile_array(tag: u16) -> bool {
 /// tag points at it; the strip and tile offset arrays, read lazily, aside),
 /// metadata domains in GDAL's metadata tag; and its CRS text names no files.
 /// Files that are not TIFFs, or whose structure is broken, pass: GDAL judges those.
-pub(crate) fn refusal(
-    read: &mut dyn FnMut(u64, &mut [u8]) -> usize,
-    limits: &Limits,
-) -> Option<Refusal> {
-    let mut header = [0u8; 16];
-    if read(0, &mut header) < 8 {
-        return None;
-    }
-    let little = match &header[..2] {
-        b"II" => true,
-        b"MM" => false,
-        _ => return None,
-    };
-    let u16_at = |b: &[u8]| {
-        let a = [b[0], b[1]];
-        if little {
-            u16::from_le_bytes(a)
-        } else {
-            u16::from_be_bytes(a)
-        }
-    };
-    let u32_at = |b: &[u8]| {
-        let a = [b[0], b[1], b[2], b[3]];
-        if little {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        }
-    };
-    let u64_at = |b: &[u8]| {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&b[..8]);
-        if little {
-            u64::from_le_bytes(a)
-        } else {
-            u64::from_be_bytes(a)
-        }
-    };
-    let big = match u16_at(&header[2..4]) {
-        42 => false,
-        43 => true,
-        _ => return None,
-    };
-    let (count_size, entry_size, offset_size) = if big { (8, 20, 8) } else { (2, 12, 4) };
-    let mut offset = if big {
-        u64_at(&header[8..16])
-    } else {
-        u64::from(u32_at(&header[4..8]))
-    };
+pub(crate) fn refusal(read: &mut ReadAt, limits: &Limits) -> Option<Refusal> {
+    let tiff = Tiff::header(read)?;
     let (max_ifds, max_bands) = (limits.max_tiff_ifds, limits.max_bands);
-
     let mut seen = HashSet::new();
     let mut ifds = 0usize;
     let mut tag_bytes = 0u64;
+    let mut offset = tiff.first_ifd;
     while offset != 0 && seen.insert(offset) {
         ifds += 1;
         if ifds > max_ifds {
             return Some(too_many(max_ifds));
         }
-        let mut count_bytes = [0u8; 8];
-        if read(offset, &mut count_bytes[..count_size]) < count_size {
-            return None;
-        }
-        let count = if big {
-            u64_at(&count_bytes)
-        } else {
-            u64::from(u16_at(&count_bytes))
-        };
-        // libtiff refuses directories this large; let GDAL say so.
-        if count > 65_535 {
-            return None;
-        }
-        let entries_at = offset + count_size as u64;
-        let next_at = entries_at + count * entry_size;
-        let mut entries = vec![0u8; (count * entry_size) as usize];
-        if read(entries_at, &mut entries) < entries.len() {
-            return None;
-        }
-        for e in entries.chunks(entry_size as usize) {
-            let (tag, field_type) = (u16_at(&e[0..2]), u16_at(&e[2..4]));
-            let n = if big {
-                u64_at(&e[4..12])
-            } else {
-                u64::from(u32_at(&e[4..8]))
-            };
-            let value = &e[4 + offset_size..];
-            let value_at = || {
-                if big {
-                    u64_at(value)
-                } else {
-                    u64::from(u32_at(value))
-                }
-            };
-            let payload = n.saturating_mul(type_size(field_type));
-            if payload > offset_size as u64 && !is_strile_array(tag) {
+        let ifd = tiff.ifd(read, offset)?;
+        for e in &ifd.entries {
+            let payload = tiff.payload(e);
+            if !tiff.inline(e) && !is_strile_array(e.tag) {
                 tag_bytes = tag_bytes.saturating_add(payload);
                 if tag_bytes > limits.max_tag_bytes {
                     return Some(Refusal::Limit(format!(
@@ -165,9 +70,9 @@ pub(crate) fn refusal(
                     )));
                 }
             }
-            match tag {
+            match e.tag {
                 TAG_SAMPLES_PER_PIXEL => {
-                    let bands = usize::from(u16_at(value));
+                    let bands = usize::from(tiff.u16(tiff.value_bytes(e)));
                     if bands > max_bands {
                         return Some(Refusal::Limit(format!(
                             "the TIFF has {bands} bands in image file directory {ifds}, more than the limit of {max_bands}"
@@ -175,18 +80,18 @@ pub(crate) fn refusal(
                     }
                 }
                 TAG_SUB_IFDS => {
-                    ifds = ifds.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+                    ifds = ifds.saturating_add(usize::try_from(e.count).unwrap_or(usize::MAX));
                     if ifds > max_ifds {
                         return Some(too_many(max_ifds));
                     }
                 }
                 TAG_GEO_ASCII_PARAMS => {
-                    let len = n.min(MAX_GEO_ASCII) as usize;
-                    let text = if n <= offset_size as u64 {
-                        value[..len].to_vec()
+                    let len = e.count.min(MAX_GEO_ASCII) as usize;
+                    let text = if tiff.inline(e) {
+                        tiff.value_bytes(e)[..len].to_vec()
                     } else {
                         let mut text = vec![0u8; len];
-                        let got = read(value_at(), &mut text);
+                        let got = read(tiff.value_offset(e), &mut text);
                         text.truncate(got);
                         text
                     };
@@ -194,10 +99,10 @@ pub(crate) fn refusal(
                         return Some(Refusal::NamesFiles);
                     }
                 }
-                TAG_GDAL_METADATA if payload > offset_size as u64 => {
+                TAG_GDAL_METADATA if !tiff.inline(e) => {
                     // Within max_tag_bytes, checked above.
                     let mut xml = vec![0u8; payload as usize];
-                    let got = read(value_at(), &mut xml);
+                    let got = read(tiff.value_offset(e), &mut xml);
                     let domains = metadata_domains(&xml[..got]);
                     if domains > limits.max_metadata_domains {
                         return Some(Refusal::Limit(format!(
@@ -209,15 +114,7 @@ pub(crate) fn refusal(
                 _ => {}
             }
         }
-        let mut next = [0u8; 8];
-        if read(next_at, &mut next[..offset_size]) < offset_size {
-            return None;
-        }
-        offset = if big {
-            u64_at(&next)
-        } else {
-            u64::from(u32_at(&next))
-        };
+        offset = ifd.next;
     }
     None
 }

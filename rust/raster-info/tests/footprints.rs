@@ -1,7 +1,9 @@
-//! Footprints, bboxes and pixel sizes anywhere on Earth, for rasters made by
-//! GDAL here, checked against truths computed without Stratus
-//! (`footprint_truth.py`: gdaltransform, shapely, pyproj) and validated with
-//! the STAC extension schemas.
+//! Footprints, bboxes, pixel sizes and projection fields anywhere on Earth,
+//! for rasters made by GDAL here (VRTs for large ones: no pixels needed),
+//! checked against truths computed without Stratus (`footprint_truth.py`:
+//! gdaltransform, shapely, pyproj: every pixel-edge sample inside the
+//! footprint within the stated tolerance) and validated with the STAC
+//! extension schemas.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic on setup failure
 
@@ -54,6 +56,7 @@ fn check(path: &Path, expect: Value) -> (RasterInfo, Value) {
         .args([path, &item_file, &expect_file])
         .output()
         .unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout).trim());
     assert!(
         out.status.success(),
         "{}: {}{}\nItem geometry: {}\nbbox: {}",
@@ -319,4 +322,225 @@ fn crs_given_as_proj_strings_are_identified() {
         let code = want.map(|c| format!("EPSG:{c}"));
         assert_eq!(item["properties"]["proj:code"], json!(code), "{srs}");
     }
+}
+
+/// A VRT of `size` pixels (no pixel data: a big raster for nothing) in
+/// `srs`, placed by the geotransform `gt`.
+fn vrt(dir: &Path, name: &str, srs: &str, size: [usize; 2], gt: [f64; 6]) -> PathBuf {
+    let out = dir.join(name);
+    let gt: Vec<String> = gt.iter().map(|v| format!("{v:.17}")).collect();
+    std::fs::write(
+        &out,
+        format!(
+            r#"<VRTDataset rasterXSize="{}" rasterYSize="{}"><SRS>{srs}</SRS>
+            <GeoTransform>{}</GeoTransform><VRTRasterBand dataType="Byte" band="1"/></VRTDataset>"#,
+            size[0],
+            size[1],
+            gt.join(", ")
+        ),
+    )
+    .unwrap();
+    out
+}
+
+fn edges(pole: Option<&str>) -> Value {
+    json!({"split": false, "pole": pole, "resolution": null, "edges": true})
+}
+
+#[test]
+fn curved_edges_are_traced_within_the_tolerance() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Polar: 2,000 km of 1 km pixels round the north pole (EPSG:3413).
+    let polar = vrt(
+        d,
+        "polar.vrt",
+        "EPSG:3413",
+        [2000, 2000],
+        [-1e6, 1000.0, 0.0, 1e6, 0.0, -1000.0],
+    );
+    check(&polar, edges(Some("north")));
+    // Near-polar: an Antarctic raster whose left edge passes 20 km from the
+    // pole: its longitudes sweep through nearly 180° there.
+    let near = vrt(
+        d,
+        "near-polar.vrt",
+        "EPSG:3031",
+        [1000, 1000],
+        [20_000.0, 1000.0, 0.0, 500_000.0, 0.0, -1000.0],
+    );
+    let (info, _) = check(&near, edges(None));
+    let b = info.wgs84_bbox.unwrap();
+    assert!(
+        b[1] < -89.8,
+        "{b:?} misses the closest approach to the pole"
+    );
+    // Continental: Europe's equal-area grid (EPSG:3035), 4,000 km of 100 m pixels.
+    let continent = vrt(
+        d,
+        "europe.vrt",
+        "EPSG:3035",
+        [40_000, 40_000],
+        [2_500_000.0, 100.0, 0.0, 5_500_000.0, 0.0, -100.0],
+    );
+    check(&continent, edges(None));
+    // Rotated: 30° in the Arctic's stereographic grid, 2,000 km of 200 m pixels.
+    let (c, s) = (
+        30f64.to_radians().cos() * 200.0,
+        30f64.to_radians().sin() * 200.0,
+    );
+    let rotated = vrt(
+        d,
+        "rotated.vrt",
+        "EPSG:3413",
+        [10_000, 10_000],
+        [500_000.0, c, s, -1_000_000.0, s, -c],
+    );
+    check(&rotated, edges(None));
+}
+
+#[test]
+fn full_disk_scenes_get_their_on_earth_part() {
+    let dir = tempfile::tempdir().unwrap();
+    // Meteosat's full disk: 500 × 500 pixels of 22 km, corners in space.
+    let disk = vrt(
+        dir.path(),
+        "full-disk.vrt",
+        "+proj=geos +h=35785831 +lon_0=0 +datum=WGS84 +units=m +no_defs",
+        [500, 500],
+        [-5_568_748.0, 22_275.0, 0.0, 5_568_748.0, 0.0, -22_275.0],
+    );
+    let (info, item) = check(
+        &disk,
+        json!({"split": false, "pole": null, "resolution": null, "edges": true, "off_earth": true}),
+    );
+    assert_eq!(item["geometry"]["type"], "Polygon");
+    let b = info.wgs84_bbox.unwrap();
+    // The visible disk reaches about 81° from the point below the satellite.
+    assert!(
+        b[0] < -75.0 && b[2] > 75.0 && b[1] < -75.0 && b[3] > 75.0,
+        "{b:?}"
+    );
+    assert!(
+        info.warnings.iter().any(|w| w.contains("off the Earth")),
+        "{:?}",
+        info.warnings
+    );
+}
+
+#[test]
+fn coordinates_outside_the_globe_are_clamped_within_a_pixel_and_refused_beyond() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // UTM metres labelled EPSG:4326: latitudes in the millions.
+    let mislabelled = raster(
+        d,
+        "mislabelled.tif",
+        "EPSG:4326",
+        [500_000.0, 5_000_000.0, 510_000.0, 4_990_000.0],
+    );
+    assert_no_geometry(&mislabelled, "not geographic");
+    let info = read_info(&mislabelled.display().to_string()).unwrap();
+    let item = item_of(&info, &mislabelled);
+    assert!(item["properties"].get("proj:bbox").is_none(), "{item:#}");
+    // 380° wide: more than a pixel past 360°.
+    let wide = vrt(
+        d,
+        "too-wide.vrt",
+        "EPSG:4326",
+        [380, 180],
+        [-190.0, 1.0, 0.0, 90.0, 0.0, -1.0],
+    );
+    assert_no_geometry(&wide, "360°");
+    // Cells centred on the poles (2° pixels from 91°N to 91°S): clamped to ±90°, one band.
+    let poles = vrt(
+        d,
+        "pole-centred.vrt",
+        "EPSG:4326",
+        [180, 91],
+        [-180.0, 2.0, 0.0, 91.0, 0.0, -2.0],
+    );
+    let (info, _) = check(
+        &poles,
+        json!({"split": false, "pole": null, "resolution": null, "band": [-90, 90]}),
+    );
+    assert!(
+        info.warnings.iter().any(|w| w.contains("clamped")),
+        "{:?}",
+        info.warnings
+    );
+}
+
+#[test]
+fn rasters_360_degrees_wide_are_one_band() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let band = |south: f64, north: f64| json!({"split": false, "pole": null, "resolution": null, "band": [south, north]});
+    // A 0..360 global grid.
+    let global = vrt(
+        d,
+        "0-360.vrt",
+        "EPSG:4326",
+        [360, 180],
+        [0.0, 1.0, 0.0, 90.0, 0.0, -1.0],
+    );
+    check(&global, band(-90.0, 90.0));
+    // Half a pixel past 360° in all (cell centres at ±180°).
+    let centred = vrt(
+        d,
+        "centred.vrt",
+        "EPSG:4326",
+        [721, 100],
+        [-180.25, 0.5, 0.0, 50.0, 0.0, -0.5],
+    );
+    check(&centred, band(0.0, 50.0));
+    // World-wide Web Mercator.
+    let m = 20_037_508.342_789_244;
+    let mercator = vrt(
+        d,
+        "web-mercator.vrt",
+        "EPSG:3857",
+        [512, 512],
+        [-m, 2.0 * m / 512.0, 0.0, m, 0.0, -2.0 * m / 512.0],
+    );
+    let (info, _) = check(&mercator, band(-85.0511288, 85.0511288));
+    assert!(info.warnings.is_empty(), "{:?}", info.warnings);
+}
+
+#[test]
+fn gcps_in_another_crs_than_the_dataset_decide_every_projection_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gcps-other-crs.vrt");
+    let gcps: String = [
+        (0.0, 0.0, 500_000.0, 5_000_000.0),
+        (200.0, 0.0, 504_000.0, 5_000_300.0),
+        (200.0, 200.0, 504_300.0, 4_996_300.0),
+        (0.0, 200.0, 500_300.0, 4_996_000.0),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (p, l, x, y))| format!(r#"<GCP Id="{i}" Pixel="{p}" Line="{l}" X="{x}" Y="{y}"/>"#))
+    .collect();
+    std::fs::write(
+        &path,
+        format!(
+            r#"<VRTDataset rasterXSize="200" rasterYSize="200"><SRS>EPSG:4326</SRS>
+            <GCPList Projection="EPSG:32633">{gcps}</GCPList>
+            <VRTRasterBand dataType="Byte" band="1"/></VRTDataset>"#
+        ),
+    )
+    .unwrap();
+    let (info, item) = check(&path, expect(false, None, Value::Null));
+    assert_eq!(info.crs.as_ref().and_then(|c| c.epsg), Some(4326));
+    let p = &item["properties"];
+    assert_eq!(p["proj:code"], "EPSG:32633");
+    let near = |v: &Value, want: f64| (v.as_f64().unwrap() - want).abs() < 1e-3;
+    let b = p["proj:bbox"].as_array().unwrap();
+    assert!(near(&b[0], 500_000.0) && near(&b[3], 5_000_300.0), "{b:?}");
+    assert_eq!(p["proj:geometry"]["type"], "Polygon");
+    let ring = p["proj:geometry"]["coordinates"][0].as_array().unwrap();
+    assert!(
+        near(&ring[0][0], 500_000.0) && near(&ring[0][1], 5_000_000.0),
+        "{ring:?}"
+    );
 }

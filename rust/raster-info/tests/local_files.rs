@@ -80,14 +80,23 @@ fn cog_is_described_and_validated() {
         "{s} {n}"
     );
     assert_eq!(info.metadata["IMAGE_STRUCTURE"]["LAYOUT"], "COG");
+    // Nothing about Stratus' own probing (the poles, outside UTM's domain).
+    assert!(info.warnings.is_empty(), "{:?}", info.warnings);
     let cog = info.cog.as_ref().unwrap();
-    assert!(cog.valid && cog.tiled && cog.cog_layout, "{cog:?}");
+    assert!(cog.valid && cog.tiled, "{cog:?}");
+    assert!(cog.rules.iter().all(|r| r.passed), "{cog:?}");
     assert_eq!(cog.overviews, 2);
+    let ghost = cog.ghost_header.as_ref().unwrap();
+    assert_eq!(ghost["LAYOUT"], "IFDS_BEFORE_DATA");
 
     let item = item(&info, "cog");
     assert_eq!(
         item["properties"]["datetime"], "2024-03-05T10:11:12Z",
         "TIFFTAG_DATETIME wins"
+    );
+    assert_eq!(
+        item["properties"]["stratus:datetime_source"],
+        "metadata:TIFFTAG_DATETIME"
     );
     assert_eq!(item["properties"]["proj:code"], "EPSG:32633");
     assert_eq!(
@@ -119,16 +128,9 @@ fn striped_geotiff_is_not_a_cog() {
     let info = info(&samples().striped);
     let cog = info.cog.as_ref().unwrap();
     assert!(!cog.valid && !cog.tiled, "{cog:?}");
-    assert!(
-        cog.errors.iter().any(|e| e.contains("not tiled")),
-        "{:?}",
-        cog.errors
-    );
-    assert!(
-        cog.errors.iter().any(|e| e.contains("no overviews")),
-        "{:?}",
-        cog.errors
-    );
+    let failed = |name: &str| cog.rule(name).is_some_and(|r| !r.passed);
+    assert!(failed("tiled") && failed("overviews"), "{cog:#?}");
+    assert!(!cog.rule("overviews").unwrap().required);
     assert_eq!(info.crs.as_ref().unwrap().epsg, Some(4326));
     assert_eq!(info.wgs84_bbox, Some([10.0, 49.0, 11.0, 50.0]));
     let item = item(&info, "striped");
@@ -214,4 +216,78 @@ fn bad_inputs_have_specific_errors() {
         assert_eq!(err.kind, kind, "{}: {err}", path.display());
         assert!(!err.message.is_empty());
     }
+}
+
+#[test]
+fn datetime_comes_from_the_usual_date_tags_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // An acquisition time before DATE, DATE before TIFF's DateTime; keys in any case.
+        (
+            &[
+                "-mo",
+                "date=2021/06/01",
+                "-mo",
+                "TIFFTAG_DATETIME=2024:03:05 10:11:12",
+            ][..],
+            "2021-06-01T00:00:00Z",
+            "metadata:date",
+        ),
+        (
+            &[
+                "-mo",
+                "DATE=2021-06-01",
+                "-mo",
+                "ACQUISITION_DATE=2020-01-02T03:04:05.25Z",
+            ][..],
+            "2020-01-02T03:04:05.25Z",
+            "metadata:ACQUISITION_DATE",
+        ),
+        (
+            &["-mo", "DATE=not a date"][..],
+            "2025-01-02T03:04:05Z",
+            "object",
+        ),
+    ];
+    for (i, (tags, want, source)) in cases.into_iter().enumerate() {
+        let path = dir.path().join(format!("dated{i}.tif"));
+        samples::Blank {
+            size: [8, 8],
+            data_type: "Byte",
+            burn: &[1],
+            srs: Some("EPSG:4326"),
+            ullr: Some([10.0, 50.0, 11.0, 49.0]),
+            extra: tags,
+        }
+        .create(&path);
+        let item = item(&info(&path), "dated");
+        assert_eq!(item["properties"]["datetime"], want, "{tags:?}");
+        assert_eq!(
+            item["properties"]["stratus:datetime_source"], source,
+            "{tags:?}"
+        );
+    }
+}
+
+#[test]
+fn file_size_and_checksum_go_to_the_asset_with_the_file_extension() {
+    let info = info(&samples().striped);
+    let item = stac::item(
+        &info,
+        &ItemSource {
+            size: Some(2_098_176),
+            sha256: Some([0xab; 32]),
+            ..ItemSource::file(info.path.clone(), None)
+        },
+        "2026-01-01T00:00:00Z",
+    );
+    samples::assert_valid_stac(&item);
+    let asset = &item["assets"]["data"];
+    assert_eq!(asset["file:size"], 2_098_176);
+    assert_eq!(asset["file:checksum"], format!("1220{}", "ab".repeat(32)));
+    assert!(item["stac_extensions"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(stac::FILE)));
+    assert_eq!(item["properties"]["stratus:datetime_source"], "processing");
 }

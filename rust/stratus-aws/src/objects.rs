@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumMode, ChecksumType};
 use aws_sdk_s3::Client;
 use bytes::Bytes;
 use flate2::read::GzDecoder;
@@ -30,6 +31,8 @@ pub struct ObjectHead {
     pub etag: Option<String>,
     /// Content type.
     pub content_type: Option<String>,
+    /// The SHA-256 of the whole object, when S3 keeps one ([`full_object_sha256`]).
+    pub sha256: Option<[u8; 32]>,
 }
 
 /// S3 error codes that may pass when tried again, whatever their HTTP status
@@ -231,12 +234,33 @@ async fn get_range_once(
     }))
 }
 
-/// `HeadObject`.
+/// The SHA-256 S3 keeps of a whole object (`x-amz-checksum-sha256` with
+/// `ChecksumMode=ENABLED`), only when it is one: a checksum whose type is
+/// `FULL_OBJECT`, or, where no type is given (older stores, emulators),
+/// one of an object not uploaded in parts. A multipart upload's COMPOSITE
+/// checksum is a checksum of its parts' checksums, not of the object.
+fn full_object_sha256(
+    checksum: Option<&str>,
+    checksum_type: Option<&ChecksumType>,
+    etag: Option<&str>,
+) -> Option<[u8; 32]> {
+    let whole = match checksum_type {
+        Some(ChecksumType::FullObject) => true,
+        Some(_) => false,
+        // A multipart upload's ETag ends in "-<parts>".
+        None => etag.is_none_or(|e| !e.trim_matches('"').contains('-')),
+    };
+    let digest = aws_smithy_types::base64::decode(checksum?).ok()?;
+    whole.then(|| digest.try_into().ok()).flatten()
+}
+
+/// `HeadObject`, with the object's checksums asked for.
 pub async fn head(client: &Client, url: &S3Url) -> Result<ObjectHead> {
     let out = client
         .head_object()
         .bucket(&url.bucket)
         .key(&url.key)
+        .checksum_mode(ChecksumMode::Enabled)
         .send()
         .await
         .map_err(|e| classify(url, e))?;
@@ -250,6 +274,7 @@ pub async fn head(client: &Client, url: &S3Url) -> Result<ObjectHead> {
             .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
         etag: out.e_tag().map(str::to_string),
         content_type: out.content_type().map(str::to_string),
+        sha256: full_object_sha256(out.checksum_sha256(), out.checksum_type(), out.e_tag()),
     })
 }
 
@@ -380,5 +405,40 @@ pub async fn put_json<T: Serialize + ?Sized>(
         put_bytes(client, url, gz, "application/gzip").await
     } else {
         put_bytes(client, url, json, "application/json").await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_whole_object_sha256_checksums_are_kept() {
+        // sha256 of "" (printf '' | sha256sum | xxd -r -p | base64).
+        let value = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+        let digest =
+            full_object_sha256(Some(value), Some(&ChecksumType::FullObject), None).unwrap();
+        assert_eq!(digest[..4], [0xe3, 0xb0, 0xc4, 0x42]);
+        assert_eq!(
+            full_object_sha256(Some(value), None, Some("\"d41d8cd9\"")),
+            Some(digest)
+        );
+        // COMPOSITE, or a multipart ETag with no type: not the object's SHA-256.
+        assert_eq!(
+            full_object_sha256(Some(value), Some(&ChecksumType::Composite), None),
+            None
+        );
+        assert_eq!(
+            full_object_sha256(Some(value), None, Some("\"3858f622-2\"")),
+            None
+        );
+        assert_eq!(
+            full_object_sha256(Some(&format!("{value}-2")), None, None),
+            None
+        );
+        assert_eq!(
+            full_object_sha256(None, Some(&ChecksumType::FullObject), None),
+            None
+        );
     }
 }
