@@ -42,17 +42,32 @@ fn gdalinfo_json(path: &str) -> Value {
 }
 
 fn upload(sample: &Sample) -> Object {
-    let bytes = std::fs::read(&sample.path).unwrap();
-    let name = format!(
-        "s3://formats/{}",
-        sample.path.file_name().unwrap().to_string_lossy()
-    );
+    let name = sample.path.file_name().unwrap().to_string_lossy();
+    upload_bytes(&name, std::fs::read(&sample.path).unwrap())
+}
+
+fn upload_bytes(name: &str, bytes: Vec<u8>) -> Object {
     Object {
-        name,
+        name: format!("s3://formats/{name}"),
         size: bytes.len() as u64,
         head: bytes[..bytes.len().min(HEADER_BYTES)].to_vec(),
         reader: Arc::new(Memory(bytes)),
     }
+}
+
+/// `sample` read as an upload, and its Item (held against the schemas).
+fn item_of(sample: &Sample) -> (raster_info::RasterInfo, Value) {
+    let object = upload(sample);
+    let shown = object.name.clone();
+    let info = read_object_info(object, &Limits::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", sample.name));
+    let item = stac::item(
+        &info,
+        &ItemSource::file(shown, None),
+        "2026-01-01T00:00:00Z",
+    );
+    samples::assert_valid_stac(&item);
+    (info, item)
 }
 
 /// The GeoTIFF compressions the GDAL build reports (its manifest).
@@ -78,17 +93,9 @@ fn every_format_and_codec_reads_as_gdalinfo_of_the_same_build_says() {
     assert!(report.proj_through_vsi, "{report:?}");
     let mut seen_codecs = Vec::new();
     for sample in &all {
-        let object = upload(sample);
-        let shown = object.name.clone();
-        let info = read_object_info(object, &Limits::default())
-            .unwrap_or_else(|e| panic!("{}: {e}", sample.name));
+        let (info, item) = item_of(sample);
+        let shown = upload(sample).name;
         assert_eq!(info.driver, sample.driver, "{}", sample.name);
-        let item = stac::item(
-            &info,
-            &ItemSource::file(shown.clone(), None),
-            "2026-01-01T00:00:00Z",
-        );
-        samples::assert_valid_stac(&item);
         // The truth: gdalinfo of the local file (for a container, of its grid).
         let local = sample.path.display().to_string();
         let truth_path = info
@@ -179,15 +186,7 @@ fn multidimensional_files_get_datacube_items() {
 
     // CF netCDF-4: time, latitude and longitude; two variables on one grid.
     let cf = by_name("netcdf4-cf");
-    let object = upload(cf);
-    let shown = object.name.clone();
-    let info = read_object_info(object, &Limits::default()).unwrap();
-    let item = stac::item(
-        &info,
-        &ItemSource::file(shown, None),
-        "2026-01-01T00:00:00Z",
-    );
-    samples::assert_valid_stac(&item);
+    let (info, item) = item_of(cf);
     let props = &item["properties"];
     let dims = &props["cube:dimensions"];
     assert_eq!(dims["time"]["type"], "temporal", "{dims:#}");
@@ -218,15 +217,7 @@ fn multidimensional_files_get_datacube_items() {
 
     // Generic HDF5: a variable with dimension scales, and no georeferencing GDAL knows.
     let h5 = by_name("hdf5-h5py");
-    let object = upload(h5);
-    let shown = object.name.clone();
-    let info = read_object_info(object, &Limits::default()).unwrap();
-    let item = stac::item(
-        &info,
-        &ItemSource::file(shown, None),
-        "2026-01-01T00:00:00Z",
-    );
-    samples::assert_valid_stac(&item);
+    let (_, item) = item_of(h5);
     let vars = &item["properties"]["cube:variables"];
     assert_eq!(vars["science/temperature"]["unit"], "K", "{vars:#}");
     assert_eq!(
@@ -268,15 +259,6 @@ fn with_compression(mut tiff: Vec<u8>, code: u16) -> Vec<u8> {
         }
     }
     panic!("no Compression tag");
-}
-
-fn upload_bytes(name: &str, bytes: Vec<u8>) -> Object {
-    Object {
-        name: format!("s3://formats/{name}"),
-        size: bytes.len() as u64,
-        head: bytes[..bytes.len().min(HEADER_BYTES)].to_vec(),
-        reader: Arc::new(Memory(bytes)),
-    }
 }
 
 #[test]
