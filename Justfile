@@ -19,7 +19,8 @@ default:
 
 # Upload a sample COG to a local S3 (moto) and run gdal-lambda on its S3 event through run-lambda
 [group('everyday')]
-demo: setup
+demo:
+    scripts/setup demo
     scripts/demo
 
 # Run everything CI runs: lints, Rust tests, script tests, Terraform, images, a benchmark smoke run
@@ -47,20 +48,23 @@ push:
 setup:
     scripts/setup
 
-# Print a raster's metadata (local path or s3:// URL)
+# Print a summary of a raster's metadata (local path or s3:// URL; --json: the full record)
 [group('gdal-lambda')]
-info source:
-    cargo run -q -p gdal-lambda -- info {{ quote(source) }}
+[no-cd]
+info source *flags:
+    cargo run -q --manifest-path {{ quote(justfile_directory() / "Cargo.toml") }} -p gdal-lambda -- info {{ quote(source) }} {{ flags }}
 
 # Print a raster's STAC Item (local path or s3:// URL)
 [group('gdal-lambda')]
+[no-cd]
 stac source:
-    cargo run -q -p gdal-lambda -- stac {{ quote(source) }}
+    cargo run -q --manifest-path {{ quote(justfile_directory() / "Cargo.toml") }} -p gdal-lambda -- stac {{ quote(source) }}
 
 # Validate STAC Item files offline: core and extension schemas (stac-validator), geometry validity (shapely)
 [group('gdal-lambda')]
+[no-cd]
 validate-stac +items:
-    scripts/validate-stac {{ items }}
+    {{ quote(justfile_directory() / "scripts/validate-stac") }} {{ items }}
 
 # Run the Rust unit and integration tests on the GDAL the image ships (each test binary starts its own moto)
 [group('rust')]
@@ -88,3 +92,4 @@ fmt:
 [group('scripts')]
 test-scripts:
     scripts/lib/moto-test.sh
+    scripts/images/engine-test.sh

@@ -98,7 +98,7 @@ class Bench:
         self.objects: dict[str, tuple[list[str], int]] = {}  # size label -> (keys to read, bytes)
         self.sizes = {"1 MB": 1024, "100 MB": 10240, "1 GB": 32768}
         if args.quick:
-            self.sizes = {"1 MB": 1024, "100 MB": 4096, "1 GB": 8192}
+            self.sizes = {"1 MB": 1024, "16 MB": 4096, "64 MB": 8192}
 
     def env(self, extra: dict | None = None) -> dict:
         e = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_LAMBDA", "_HANDLER"))}
@@ -520,7 +520,7 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, nargs="*",
                    help="gdal-lambda MAX_CONCURRENCY values for the scaling runs (default 1 2 4 8 10)")
     p.add_argument("--quick", action="store_true",
-                   help="a smoke run: files of 1, 4 and 64 MB, fewer samples (QUICK in bench.py)")
+                   help="a smoke run: files of 1, 16 and 64 MB (1024, 4096 and 8192 pixels square), fewer samples (QUICK)")
     p.add_argument("--only", nargs="*", choices=PARTS)
     p.add_argument("--gdal-lambda"), p.add_argument("--run-lambda"), p.add_argument("--echo-function")
     p.add_argument("--fast-s3", default=str(ROOT / "target" / "bench-tools" / "release" / "fast-s3"))

@@ -49,7 +49,8 @@ if [[ -f $prefix/gdal-build.json ]]; then
 else
   start=$SECONDS
   if [[ -z ${DOCKER_HOST:-} || -z ${DOCKER_CLI:-} ]]; then
-    eval "$(scripts/images/engine.sh)"
+    eval "$(scripts/images/engine.sh --lease $$)"
+    trap 'scripts/images/engine.sh release $$' EXIT
   fi
   docker=$DOCKER_CLI
   rust_image=${RUST_IMAGE:-}

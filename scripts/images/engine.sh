@@ -5,9 +5,51 @@
 # machine) reuses the images and the build cache (GDAL compiled once). Prints the DOCKER_HOST to
 # use, and the path of a Docker CLI whose `docker build` has BuildKit built in (Debian's, where the
 # machine's first `docker` lacks the buildx plugin).
-#   eval "$(scripts/images/engine.sh)"      sets DOCKER_HOST and DOCKER_CLI
+#   eval "$(scripts/images/engine.sh --lease $$)"   sets DOCKER_HOST and DOCKER_CLI; the engine is
+#                                                   held for process $$ (a lease)
+#   scripts/images/engine.sh release PID            gives PID's lease back; a dockerd started here
+#                                                   stops when no live process holds one (its
+#                                                   images and build cache stay on disk)
+#   scripts/images/engine.sh clean                  stops that dockerd and deletes its data root,
+#                                                   build cache included (`just clean-engine`)
+# An engine DOCKER_HOST names is never stopped or cleaned.
 set -euo pipefail
 dir=${STRATUS_DOCKER_DIR:-/var/lib/stratus/docker}
+leases=$dir/leases
+
+# The dockerd started here, if it runs.
+ours() {
+  local pid
+  pid=$(cat "$dir/docker.pid" 2>/dev/null) && [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+stop_ours() {
+  local pid
+  pid=$(ours) || return 0
+  kill "$pid"
+  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && { echo "engine: dockerd $pid did not stop" >&2; return 1; }
+  echo "engine: stopped dockerd (its images and build cache stay in $dir; \`just clean-engine\` deletes them)" >&2
+}
+case ${1:-} in
+  release)
+    rm -f "$leases/${2:?usage: engine.sh release PID}"
+    for lease in "$leases"/*; do
+      [[ -e $lease ]] && kill -0 "${lease##*/}" 2>/dev/null && exit 0 # still held
+      rm -f "$lease"
+    done
+    stop_ours
+    exit
+    ;;
+  clean)
+    stop_ours
+    rm -rf "$dir"
+    echo "engine: deleted $dir" >&2
+    exit 0
+    ;;
+  --lease) mkdir -p "$leases" && : >"$leases/${2:?usage: engine.sh --lease PID}" ;;
+  "") ;;
+  *) echo "usage: engine.sh [--lease PID] | release PID | clean" >&2; exit 2 ;;
+esac
 
 # A CLI that can build: one with buildx, else Debian's (BuildKit in `docker build`).
 cli=""

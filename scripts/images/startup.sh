@@ -14,8 +14,8 @@ runs=${RUNS:-20}
 out=target/images/cargo
 work=$(mktemp -d)
 chmod 755 "$work" # the images run as uid 10001: the event and the handler must be readable
-trap 'rm -rf "$work"' EXIT
-eval "$(scripts/images/engine.sh)"
+trap 'rm -rf "$work"; scripts/images/engine.sh release $$' EXIT
+eval "$(scripts/images/engine.sh --lease $$)"
 docker=$DOCKER_CLI
 
 for image in gdal-lambda run-geolambda; do

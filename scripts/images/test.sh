@@ -61,13 +61,15 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }; done
   moto_stop
   rm -rf "$work"
+  # The engine, if this run started it and nothing else holds it (its build cache stays).
+  scripts/images/engine.sh release $$ || true
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step "Docker engine"
-eval "$(scripts/images/engine.sh)"
+eval "$(scripts/images/engine.sh --lease $$)"
 docker=$DOCKER_CLI
 export DOCKER_HOST DOCKER_CLI
 echo "   $("$docker" version --format 'client {{.Client.Version}}, engine {{.Server.Version}}') at $DOCKER_HOST"
@@ -105,7 +107,7 @@ base=localhost/stratus-base:bookworm-$arch
 } >"$work/runtimes"
 sed 's/^/   /' "$work/runtimes"
 
-step "building the images for linux/$arch (scripts/images/build.sh)"
+step "building the images for linux/$arch (scripts/images/build.sh; its log while it runs: $work/build.log)"
 export STRATUS_TFVARS=$work/images.auto.tfvars.json
 ca=""
 [[ -f /etc/ssl/certs/ca-certificates.crt ]] && ca=/etc/ssl/certs/ca-certificates.crt

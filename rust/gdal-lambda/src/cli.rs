@@ -11,6 +11,7 @@ use stratus_aws::Location;
 
 use crate::clock;
 use crate::parsers::Parsers;
+use crate::summary::summary;
 use crate::upload::read_raster;
 
 /// Raster metadata and STAC Items with GDAL.
@@ -29,10 +30,13 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the raster's metadata (RasterInfo) as JSON.
+    /// Print a summary of the raster's metadata (--json: the full record the function logs).
     Info {
         /// A local path, a GDAL path (/vsi…/) or an S3 URL (s3://bucket/key, https://…).
         source: String,
+        /// Print the full metadata record (RasterInfo) as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the raster's STAC Item as JSON.
     Stac {
@@ -52,14 +56,17 @@ enum Command {
 
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let (source, want_item) = match cli.command {
-        Command::Info { source } => (source, false),
-        Command::Stac { source } => (source, true),
+    let (source, shown) = match cli.command {
+        Command::Info { source, json } => (source, if json { Shown::Json } else { Shown::Summary }),
+        Command::Stac { source } => (source, Shown::Item),
         Command::BenchParse { file, runs } => return crate::parse_bench::run(&file, runs).await,
     };
     // S3 objects are read exactly as the function reads uploads; a local path is
     // opened by GDAL itself.
     let s3_url = match Location::parse(&source)? {
+        Location::S3(url) if url.key.is_empty() || url.key.ends_with('/') => anyhow::bail!(
+            "{source} names a bucket or a prefix, not an object: give s3://bucket/key"
+        ),
         Location::S3(url) => Some(url),
         Location::Local(_) => None,
         Location::Http(url) => anyhow::bail!(
@@ -69,6 +76,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let (info, source) = match s3_url {
         Some(url) => {
             let sdk = stratus_aws::config::sdk_config_with_timeouts().await;
+            configured(&sdk).await?;
             let s3 = stratus_aws::config::s3_client(&sdk);
             let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
             // Parsed as the function parses uploads: in a confined worker, with its budget.
@@ -105,13 +113,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )
         }
     };
-    let out = if want_item {
-        stac::item(&info, &source, &clock::now())
-    } else {
-        serde_json::to_value(&info)?
-    };
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    match shown {
+        Shown::Summary => print!("{}", summary(&info)),
+        Shown::Json => println!("{}", serde_json::to_string_pretty(&info)?),
+        Shown::Item => println!(
+            "{}",
+            serde_json::to_string_pretty(&stac::item(&info, &source, &clock::now()))?
+        ),
+    }
     Ok(())
+}
+
+/// What a command prints.
+enum Shown {
+    Summary,
+    Json,
+    Item,
+}
+
+/// A missing region or missing credentials is the user's configuration to
+/// fix, said in one line before any request (not a failed read, and not
+/// "transient").
+async fn configured(sdk: &aws_config::SdkConfig) -> anyhow::Result<()> {
+    use aws_credential_types::provider::ProvideCredentials;
+    if sdk.region().is_none() {
+        anyhow::bail!(
+            "no AWS region configured: set AWS_REGION (or AWS_PROFILE naming a profile with a region)"
+        );
+    }
+    let provider = sdk
+        .credentials_provider()
+        .ok_or_else(|| anyhow::anyhow!("no AWS credentials provider configured"))?;
+    if let Err(e) = provider.provide_credentials().await {
+        anyhow::bail!(
+            "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with a role): {}",
+            first_line(&e.to_string())
+        );
+    }
+    Ok(())
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
 }
 
 /// A local file's last-modified time, for Items of undated rasters.

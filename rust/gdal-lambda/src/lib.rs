@@ -15,7 +15,7 @@
 //! read as a raster), `parsers` and [`worker`] (the confined processes that
 //! parse uploads, and the frames of `protocol` between them), `outcome`
 //! (how a record ended), `config`, `logging` (the JSON records), `clock`
-//! (timestamps).
+//! (timestamps), `summary` (what `info` prints for a person).
 
 pub mod cli;
 mod clock;
@@ -28,6 +28,7 @@ mod parse_bench;
 mod parsers;
 mod process;
 mod protocol;
+mod summary;
 mod upload;
 pub mod worker;
 

@@ -63,7 +63,16 @@ pub fn init_tracing(cli: bool) {
     let _ = JSON.set(json);
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| if cli { "warn".into() } else { "info".into() })
+        // On the command line, the SDK's own warnings (an instance metadata
+        // lookup that failed, with its debug dump) give way to our one-line
+        // configuration errors.
+        .unwrap_or_else(|_| {
+            if cli {
+                "warn,aws_config=error".into()
+            } else {
+                "info".into()
+            }
+        })
         .to_lowercase();
     let filter = tracing_subscriber::EnvFilter::try_new(&level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
