@@ -8,8 +8,9 @@
 #   eval "$(scripts/images/engine.sh --lease $$)"   sets DOCKER_HOST and DOCKER_CLI; the engine is
 #                                                   held for process $$ (a lease)
 #   scripts/images/engine.sh release PID            gives PID's lease back; a dockerd started here
-#                                                   stops when no live process holds one (its
-#                                                   images and build cache stay on disk)
+#                                                   for a lease stops when no live process holds
+#                                                   one (its images and build cache stay on disk);
+#                                                   one started without a lease is left running
 #   scripts/images/engine.sh clean                  stops that dockerd and deletes its data root,
 #                                                   build cache included (`just clean-engine`)
 # An engine DOCKER_HOST names is never stopped or cleaned.
@@ -25,6 +26,8 @@ ours() {
 stop_ours() {
   local pid
   pid=$(ours) || return 0
+  # Started without a lease (by hand, or by a script that takes none): its users are unknown.
+  [[ ${1:-} == --any || -f $dir/leased ]] || return 0
   kill "$pid"
   for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   kill -0 "$pid" 2>/dev/null && { echo "engine: dockerd $pid did not stop" >&2; return 1; }
@@ -41,12 +44,12 @@ case ${1:-} in
     exit
     ;;
   clean)
-    stop_ours
+    stop_ours --any
     rm -rf "$dir"
     echo "engine: deleted $dir" >&2
     exit 0
     ;;
-  --lease) mkdir -p "$leases" && : >"$leases/${2:?usage: engine.sh --lease PID}" ;;
+  --lease) mkdir -p "$leases" && : >"$leases/${2:?usage: engine.sh --lease PID}" && lease=$2 ;;
   "") ;;
   *) echo "usage: engine.sh [--lease PID] | release PID | clean" >&2; exit 2 ;;
 esac
@@ -83,6 +86,7 @@ if ! DOCKER_HOST=$sock "$cli" info >/dev/null 2>&1; then
   [[ $(id -u) == 0 ]] || { echo "engine: starting dockerd needs root (or set DOCKER_HOST)" >&2; exit 1; }
   command -v dockerd >/dev/null || { echo "engine: dockerd is missing (just setup installs docker.io)" >&2; exit 1; }
   mkdir -p "$dir/exec"
+  if [[ -n ${lease:-} ]]; then : >"$dir/leased"; else rm -f "$dir/leased"; fi
   # overlay2 where the file system allows it; vfs (full copies, slower) where it does not.
   start overlay2 || start vfs \
     || { tail -n 20 "$dir/dockerd.log" >&2; echo "engine: dockerd did not start" >&2; exit 1; }

@@ -11,6 +11,9 @@
 #                                             binary copied to /out/bin; --static: for
 #                                             <arch>-unknown-linux-musl, a binary that needs no libc
 #                                             (it runs on Amazon Linux and Debian bases alike)
+#   in-stage.sh check PACKAGE [--static]      cargo check of PACKAGE for TARGETARCH: every C
+#                                             dependency compiled by the target's toolchain, nothing
+#                                             linked (`just check-cross`, in minutes)
 # A CA bundle given as the build secret `ca` (behind a TLS-inspecting proxy) is used by apt,
 # rustup and cargo; it never reaches a layer.
 set -euo pipefail
@@ -43,7 +46,8 @@ case ${1:-} in
       # through the musl-gcc specs of Debian's musl-dev: `<arch>-linux-musl-gcc`, the name the
       # cc crate looks for.
       $cross && dpkg --add-architecture "$TARGETARCH"
-      if $cross; then packages=(make "gcc-${gnu//_/-}" "musl-dev:$TARGETARCH"); else packages=(make gcc musl-dev); fi
+      # gcc for the build machine too: build scripts and proc macros run here.
+      if $cross; then packages=(make gcc "gcc-${gnu//_/-}" "musl-dev:$TARGETARCH"); else packages=(make gcc musl-dev); fi
       musl=${gnu%-gnu}-musl
       printf '#!/bin/sh\nexec %s-gcc -specs /usr/lib/%s/musl-gcc.specs "$@"\n' "$gnu" "$musl" >"/usr/local/bin/$musl-gcc"
       chmod +x "/usr/local/bin/$musl-gcc"
@@ -58,8 +62,9 @@ case ${1:-} in
     rm -rf /var/lib/apt/lists/*
     rustup target add "$triple"
     ;;
-  build)
-    package=${2:?usage: in-stage.sh build PACKAGE [--static] [--features F]}
+  build | check)
+    command=$1
+    package=${2:?usage: in-stage.sh build|check PACKAGE [--static] [--features F]}
     shift 2
     [[ ${1:-} == --static ]] && shift
     target_env=${triple//-/_}
@@ -76,13 +81,17 @@ case ${1:-} in
         "PKG_CONFIG_LIBDIR_$target_env=/usr/lib/$gnu/pkgconfig:/usr/share/pkgconfig" \
         "PKG_CONFIG_SYSROOT_DIR_$target_env=/"
     fi
+    if [[ $command == check ]]; then
+      cargo check --release --locked --target "$triple" -p "$package" "$@"
+      exit
+    fi
     cargo build --release --locked --target "$triple" -p "$package" "$@"
     release=target/$triple/release
     mkdir -p /out/bin
     cp "$release/$package" /out/bin/
     ;;
   *)
-    echo "usage: in-stage.sh deps [--static] | build PACKAGE [--static] [--features F]" >&2
+    echo "usage: in-stage.sh deps [--static] | build|check PACKAGE [--static] [--features F]" >&2
     exit 2
     ;;
 esac

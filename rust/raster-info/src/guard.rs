@@ -58,7 +58,13 @@ pub fn lockdown() -> Lockdown {
 /// Let netCDF-C read its own settings now, once per process: it looks for
 /// `.ncrc`, `.dodsrc` and `~/.aws/config` the first time a file is opened,
 /// which an upload's read would otherwise see refused (and a confined
-/// process cannot do).
+/// process cannot do). Only with the GDAL build the image ships, which links
+/// netCDF-C into the binary; a system GDAL (a developer's `just demo`) keeps
+/// netCDF-C inside its shared library, out of the linker's reach.
+#[cfg(not(static_gdal))]
+fn initialize_netcdf() {}
+
+#[cfg(static_gdal)]
 fn initialize_netcdf() {
     #[allow(unsafe_code)]
     extern "C" {
