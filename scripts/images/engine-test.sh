@@ -16,7 +16,7 @@ trap '[[ -n $holder ]] && kill "$holder" 2>/dev/null; scripts/images/engine.sh c
 running() { local pid; pid=$(cat "$STRATUS_DOCKER_DIR/docker.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; }
 
 # Started without a lease (by hand): a leased run that comes and goes leaves it running.
-eval "$(scripts/images/engine.sh 2>/dev/null)"
+scripts/images/engine.sh >/dev/null 2>&1
 bash -c 'eval "$(scripts/images/engine.sh --lease $$ 2>/dev/null)"; scripts/images/engine.sh release $$ 2>/dev/null'
 running || fail "a leased run stopped an engine started without a lease"
 scripts/images/engine.sh clean 2>/dev/null
