@@ -140,15 +140,25 @@ tf() { terraform -chdir="$root" "$@"; }
 step "terraform init"
 tf init -backend=false -input=false -no-color >"$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
 
-# As `just build` hands it over in images.auto.tfvars.json.
+# What `just build` hands over, in its format (another name: a root's *.auto.tfvars.json
+# would be read as variables).
 image=stratus/run-geolambda:0.1.0-3f2c1ab0-arm64-python3.13
+cat >"$root/stratus-images.json" <<JSON
+{
+  "images": {
+    "gdal_lambda": "stratus/gdal-lambda:0.1.0-3f2c1ab0-arm64",
+    "run_geolambda/python3.13": "$image"
+  },
+  "image_architecture": "arm64"
+}
+JSON
 
 # moto has ECR's API but no registry: a stand-in CLI "pushes" the image through it.
 python="$repo/.venv/bin/python"
 printf '#!/usr/bin/env bash\nexec "%s" "%s" "$@"\n' "$python" "$repo/scripts/terraform/moto-container-cli.py" >"$work/container-cli"
 chmod +x "$work/container-cli"
 export STRATUS_MOTO_ENDPOINT=$MOTO_ENDPOINT STRATUS_MOTO_TAGS=$work/tags.jsonl
-vars=(-var "run_geolambda_image=$image" -var "container_cli=$work/container-cli")
+vars=(-var images_file=stratus-images.json -var "container_cli=$work/container-cli")
 
 step "terraform plan: one configuration, nothing created yet"
 start=$SECONDS

@@ -11,8 +11,8 @@ terraform {
   }
 }
 
-variable "run_geolambda_image" {
-  description = "Local run-geolambda image, as `just build` names it in images.auto.tfvars.json."
+variable "images_file" {
+  description = "What `just build` hands over (terraform/images.auto.tfvars.json, or a copy)."
   type        = string
 }
 
@@ -30,6 +30,8 @@ variable "image_reference" {
 
 locals {
   prefix = "cirrus-dev"
+  # The local tag of the build: read at plan time, like any file.
+  run_geolambda_image = jsondecode(file(var.images_file)).images["run_geolambda/python3.13"]
 }
 
 # The deployment's network, created in the same apply as in filmdrop's own deployments:
@@ -59,7 +61,7 @@ module "stratus" {
   source = "./stratus/terraform/examples/cirrus-task"
 
   cirrus_prefix       = local.prefix
-  run_geolambda_image = var.run_geolambda_image
+  run_geolambda_image = local.run_geolambda_image
   code_bucket         = "${local.prefix}-code"
   code_key            = "tasks/geo-task.zip"
   source_bucket       = "sentinel-cogs"
