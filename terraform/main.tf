@@ -176,6 +176,8 @@ module "batch_task" {
   image_uris                = local.task_image_uris
   function_runtime          = var.batch_task_function_runtime
   lambda_function_arn       = var.batch_task_function_arn
+  lambda_layer_arns         = var.batch_task_layer_arns
+  additional_policy_json    = var.batch_task_additional_policy_json
   payload = {
     bucket = module.payload_bucket.name
     prefix = var.payload_prefix

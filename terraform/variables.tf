@@ -193,6 +193,44 @@ variable "batch_task_function_runtime" {
   }
 }
 
+variable "batch_task_additional_policy_json" {
+  description = <<-EOT
+    IAM policy document (JSON) with what the Batch task function's own code needs, typically the statements of
+    its Lambda role (reading its source data, writing its outputs), added to the job role: the job runs the
+    function's code under that role, not the function's. Null adds nothing.
+  EOT
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.batch_task_additional_policy_json == null ? true : can(jsondecode(var.batch_task_additional_policy_json).Statement)
+    error_message = "batch_task_additional_policy_json must be an IAM policy document with a Statement."
+  }
+
+  # Said here, as for batch_task_image: without a job definition it would be silently dropped.
+  validation {
+    condition     = var.batch_task_additional_policy_json == null || var.batch_task_function_arn != null
+    error_message = "batch_task_additional_policy_json is for the job definition's role: set batch_task_function_arn too."
+  }
+}
+
+variable "batch_task_layer_arns" {
+  description = "Version ARNs of the Batch task function's layers, in the function's order: the job role may read them (`lambda:GetLayerVersion`), which run-lambda needs to unpack them."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for l in var.batch_task_layer_arns : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", l))])
+    error_message = "batch_task_layer_arns must be layer version ARNs (arn:aws:lambda:<region>:<account>:layer:<name>:<version>)."
+  }
+
+  validation {
+    condition     = length(var.batch_task_layer_arns) == 0 || var.batch_task_function_arn != null
+    error_message = "batch_task_layer_arns are for the job definition's role: set batch_task_function_arn too."
+  }
+}
+
 variable "batch" {
   description = "Batch compute: type (FARGATE runs arm64 jobs), vCPU ceiling, and job size."
   type = object({

@@ -14,7 +14,8 @@ mock_data "aws_caller_identity" {
 
 mock_data "aws_partition" {
   defaults = {
-    partition = "aws"
+    partition  = "aws"
+    dns_suffix = "amazonaws.com"
   }
 }
 

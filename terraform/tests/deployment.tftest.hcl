@@ -191,3 +191,54 @@ run "no_default_vpc_is_explained" {
 
   expect_failures = [data.aws_subnets.default]
 }
+
+# A real task reads its data and may use layers: the job runs its code under the job role,
+# which must then hold the function's own permissions and read its layers.
+run "job_role_gets_the_functions_permissions_and_layers" {
+  command = apply
+
+  variables {
+    batch_task_layer_arns = ["arn:aws:lambda:us-east-1:123456789012:layer:gdal:3", "arn:aws:lambda:us-east-1:123456789012:layer:numpy:12"]
+    batch_task_additional_policy_json = jsonencode({
+      Version   = "2012-10-17"
+      Statement = [{ Sid = "ReadSourceData", Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::sentinel-cogs/*" }]
+    })
+  }
+
+  assert {
+    condition = module.batch_task[0].job_role_permissions.statements.ReadLayers == {
+      actions   = toset(["lambda:GetLayerVersion"])
+      resources = toset(["arn:aws:lambda:us-east-1:123456789012:layer:gdal:3", "arn:aws:lambda:us-east-1:123456789012:layer:numpy:12"])
+    }
+    error_message = "The job role must read the function's layers, and only those."
+  }
+
+  assert {
+    condition     = jsondecode(module.batch_task[0].job_role_permissions.additional_policy_json).Statement[0].Resource == "arn:aws:s3:::sentinel-cogs/*"
+    error_message = "The function's own policy must be added to the job role."
+  }
+}
+
+run "job_role_gets_nothing_more_by_default" {
+  command = plan
+
+  assert {
+    condition     = !contains(keys(module.batch_task[0].job_role_permissions.statements), "ReadLayers") && module.batch_task[0].job_role_permissions.additional_policy_json == null
+    error_message = "Without layers or a policy of its own the job role reads the function and the payloads only."
+  }
+}
+
+run "function_permissions_need_a_job_definition" {
+  command = plan
+
+  variables {
+    batch_task_function_arn = null
+    batch_task_layer_arns   = ["arn:aws:lambda:us-east-1:123456789012:layer:gdal:3"]
+    batch_task_additional_policy_json = jsonencode({
+      Version   = "2012-10-17"
+      Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::sentinel-cogs/*" }]
+    })
+  }
+
+  expect_failures = [var.batch_task_layer_arns, var.batch_task_additional_policy_json]
+}

@@ -56,16 +56,22 @@ variable "source_bucket" {
   nullable    = false
 }
 
-variable "subnet_ids" {
-  description = "Private subnets of the Cirrus VPC for the Batch jobs."
-  type        = list(string)
+variable "data_bucket" {
+  description = "Bucket the task writes its outputs to (the deployment's Cirrus data bucket), by a name known before the apply: filmdrop's `$${CIRRUS_DATA_BUCKET}` is unknown on a first apply when filmdrop creates that bucket (its name gets a generated suffix)."
+  type        = string
   nullable    = false
 }
 
-variable "security_group_ids" {
-  description = "Security groups of the Cirrus VPC for the Batch jobs."
-  type        = list(string)
+variable "max_vcpus" {
+  description = "Most vCPUs the task's Fargate compute environment runs at once (the cost ceiling)."
+  type        = number
+  default     = 16
   nullable    = false
+
+  validation {
+    condition     = var.max_vcpus >= 1 && floor(var.max_vcpus) == var.max_vcpus
+    error_message = "max_vcpus must be a whole number of at least 1."
+  }
 }
 
 variable "container_cli" {

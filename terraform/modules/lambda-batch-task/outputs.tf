@@ -52,3 +52,11 @@ output "ecs_properties" {
   description = "For a container-image function, the multi-container job's ECS properties as a JSON string (run-lambda and the function's image); null otherwise."
   value       = aws_batch_job_definition.this.ecs_properties
 }
+
+output "job_role_permissions" {
+  description = "What this definition's jobs may do besides the payloads and the function: the job role's statements by sid (`actions`, `resources`), and the function's own policy (`additional_policy_json`, null when none was given)."
+  value = {
+    statements             = { for s in data.aws_iam_policy_document.job.statement : s.sid => { actions = s.actions, resources = s.resources } }
+    additional_policy_json = one(aws_iam_role_policy.additional[*].policy)
+  }
+}

@@ -13,24 +13,6 @@ mock_provider "aws" {
       repository_url = "123456789012.dkr.ecr.us-west-2.amazonaws.com/cirrus-dev/run-geolambda"
     }
   }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/cirrus-dev-stratus-arm64-ecs-task-execution"
-    }
-  }
-
-  mock_resource "aws_batch_compute_environment" {
-    defaults = {
-      arn = "arn:aws:batch:us-west-2:123456789012:compute-environment/tf-cirrus-dev"
-    }
-  }
-
-  mock_resource "aws_batch_job_queue" {
-    defaults = {
-      arn = "arn:aws:batch:us-west-2:123456789012:job-queue/cirrus-dev-stratus-arm64"
-    }
-  }
 }
 
 variables {
@@ -39,8 +21,7 @@ variables {
   code_bucket         = "cirrus-dev-code"
   code_key            = "tasks/geo-task.zip"
   source_bucket       = "sentinel-cogs"
-  subnet_ids          = ["subnet-0123456789abcdef0"]
-  security_group_ids  = ["sg-0123456789abcdef0"]
+  data_bucket         = "cirrus-dev-data"
   # Stands in for the container CLI: a real push needs an engine and a registry.
   container_cli = "../../modules/image-push/tests/stand-in-cli"
 }
@@ -54,8 +35,13 @@ run "renders_a_filmdrop_task" {
   }
 
   assert {
-    condition     = jsondecode(output.task_config.batch.container_properties).image == "123456789012.dkr.ecr.us-west-2.amazonaws.com/cirrus-dev/run-geolambda@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-    error_message = "The Batch form must run the pushed run-geolambda image, pinned by digest."
+    condition     = jsondecode(output.task_config.batch.container_properties).image == "123456789012.dkr.ecr.us-west-2.amazonaws.com/cirrus-dev/run-geolambda:0.1.0-3f2c1ab-python3.13"
+    error_message = "The Batch form must run the pushed run-geolambda build by its (immutable) tag, known at plan time."
+  }
+
+  assert {
+    condition     = output.run_geolambda_image_digest_uri == "123456789012.dkr.ecr.us-west-2.amazonaws.com/cirrus-dev/run-geolambda@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    error_message = "The tag must have been pushed to the repository the definition names."
   }
 
   assert {
@@ -84,11 +70,10 @@ run "renders_a_filmdrop_task" {
 
   assert {
     condition = output.batch_compute_config == {
-      name                               = "cirrus-dev-stratus-arm64"
-      batch_compute_environment_existing = { name = "tf-cirrus-dev", is_fargate = true }
-      batch_job_queue_existing           = { name = "cirrus-dev-stratus-arm64" }
+      name                      = "stratus-arm64"
+      batch_compute_environment = { compute_resources = { type = "FARGATE", max_vcpus = 16 } }
     }
-    error_message = "The compute definition must take the Stratus environment and queue through filmdrop's _existing route."
+    error_message = "The compute definition must have filmdrop create a Fargate environment (arm64 jobs run on it)."
   }
 
   assert {
@@ -97,8 +82,13 @@ run "renders_a_filmdrop_task" {
   }
 
   assert {
-    condition     = jsondecode(output.task_config.batch.container_properties).executionRoleArn == "arn:aws:iam::123456789012:role/cirrus-dev-stratus-arm64-ecs-task-execution"
-    error_message = "With an existing environment filmdrop passes no execution role: the task must name the environment's own."
+    condition     = !can(jsondecode(output.task_config.batch.container_properties).executionRoleArn) && jsondecode(output.task_config.batch.container_properties).runtimePlatform.cpuArchitecture == "ARM64"
+    error_message = "filmdrop's compute gives the execution role (the container properties would override it); the job runs on arm64."
+  }
+
+  assert {
+    condition     = one([for s in output.task_config.common_role_statements : s.resources if s.sid == "WriteCirrusData"]) == ["arn:aws:s3:::cirrus-dev-data/*"]
+    error_message = "The task writes to the data bucket named by data_bucket (known at plan time), not by filmdrop's CIRRUS_DATA_BUCKET."
   }
 
   assert {
@@ -120,4 +110,15 @@ run "refuses_an_image_of_another_runtime" {
   }
 
   expect_failures = [var.run_geolambda_image]
+}
+
+# filmdrop keys its modules by the rendered definitions: on a first apply, with nothing
+# created yet, every value they take must already be known at plan time.
+run "definitions_are_known_at_plan_time" {
+  command = plan
+
+  assert {
+    condition     = output.task_config.name == "geo-task" && output.batch_compute_config.name == "stratus-arm64" && jsondecode(output.task_config.batch.container_properties).image == "123456789012.dkr.ecr.us-west-2.amazonaws.com/cirrus-dev/run-geolambda:0.1.0-3f2c1ab-python3.13"
+    error_message = "The rendered definitions must be known at plan time, before the repository exists and the image is pushed."
+  }
 }
