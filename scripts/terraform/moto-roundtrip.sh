@@ -283,13 +283,16 @@ if [[ -z "$failed" ]]; then
   # stops before deleting anything, saying what to set.
   step "terraform destroy without force_delete_images: stops first, with one message"
   tf apply -auto-approve -no-color "${var_files[@]}" -var force_destroy=false >"$work/apply.log" 2>&1 || { cat "$work/apply.log"; exit 1; }
-  tf state list >"$work/state-before.txt"
+  # (The image task of moto_image_task.tf is this round trip's own addition, which the guard
+  # does not wait for: it is left out of the comparison.)
+  stack_state() { tf state list | grep -v -e '^module\.image_task\.' -e '^terraform_data\.image_task_checked$'; }
+  stack_state >"$work/state-before.txt"
   if tf destroy -auto-approve -no-color "${var_files[@]}" -var force_destroy=false >"$work/guard.log" 2>&1; then
     cat "$work/guard.log"; echo "the destroy deleted repositories holding images without force_delete_images" >&2; failed=1
   elif ! tr -s ' \n' ' ' <"$work/guard.log" | grep -qF 'hold the images this stack runs, and ECR deletes only empty repositories: nothing was destroyed. To delete the repositories with their images, run `terraform apply -var force_delete_images=true`'; then
     cat "$work/guard.log"; echo "the destroy failed without saying which variable to set" >&2; failed=1
-  elif ! tf state list | cmp -s - "$work/state-before.txt"; then
-    tf state list | diff "$work/state-before.txt" - || true; echo "the refused destroy deleted part of the stack" >&2; failed=1
+  elif ! stack_state | cmp -s - "$work/state-before.txt"; then
+    stack_state | diff "$work/state-before.txt" - || true; echo "the refused destroy deleted part of the stack" >&2; failed=1
   else
     echo "stopped with nothing deleted: $(grep -o 'The ECR repositories [^:]*' "$work/guard.log" | head -n1)"
   fi
