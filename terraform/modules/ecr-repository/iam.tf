@@ -1,10 +1,9 @@
 # Lambda pulls a function's image through the repository's policy: AWS's documented statement
 # for it (lambda.amazonaws.com may BatchGetImage and GetDownloadUrlForLayer), limited to the
 # functions of the repository's own account and region. Batch pulls with its execution role.
-locals {
-  # arn:<partition>:ecr:<region>:<account>:repository/<name>
-  arn_parts = split(":", aws_ecr_repository.this.arn)
-}
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
 
 resource "aws_ecr_repository_policy" "this" {
   count      = var.lambda_pull ? 1 : 0
@@ -19,7 +18,7 @@ resource "aws_ecr_repository_policy" "this" {
       Action    = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
       Condition = {
         StringLike = {
-          "aws:SourceArn" = "arn:${local.arn_parts[1]}:lambda:${local.arn_parts[3]}:${local.arn_parts[4]}:function:*"
+          "aws:SourceArn" = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.id}:${aws_ecr_repository.this.registry_id}:function:*"
         }
       }
     }]
