@@ -27,9 +27,9 @@ demo:
 [group('everyday')]
 test: setup lint test-rust test-scripts test-terraform test-images test-bench
 
-# Run every lint: rustfmt and clippy, checkov, hadolint
+# Run every lint: rustfmt and clippy, checkov, hadolint, bash 3.2 safety of the build-and-push scripts
 [group('everyday')]
-lint: lint-rust lint-terraform lint-images
+lint: lint-rust lint-terraform lint-images lint-scripts
 
 # Build the images (gdal-lambda; run-lambda, run-geolambda per runtime) into terraform/images.auto.tfvars.json
 [group('everyday')]
@@ -88,8 +88,15 @@ lint-rust: gdal
 fmt:
     cargo fmt --all
 
-# Test the scripts' own helpers (the moto launcher, scripts/lib/moto.sh)
+# Test the scripts' own helpers: the moto launcher, the Docker engine's leases, check-bash32, the image tag, the image push's logins and refusals
 [group('scripts')]
 test-scripts:
     scripts/lib/moto-test.sh
     scripts/images/engine-test.sh
+    python3 -m unittest discover -s scripts/tests
+    terraform/modules/image-push/tests/push-test.sh
+
+# Check that the scripts `just build` and `terraform apply` run work with macOS's bash 3.2 and BSD tools
+[group('scripts')]
+lint-scripts:
+    scripts/check-bash32

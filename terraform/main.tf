@@ -33,11 +33,18 @@ module "ecr" {
   for_each = local.repositories
 
   name         = each.value
-  force_delete = var.force_destroy
+  force_delete = var.force_destroy || var.force_delete_images
   # The tags the deployment pins (by their digests) stay in the repository.
   protected_tags = var.push_images ? sort([
     for k, image in var.images : regex(":([^:/@]+)$", image)[0] if local.image_repository[k] == each.key
   ]) : []
+}
+
+# One token for every push of the apply: each push logs in only with a registry and token not
+# logged in with yet, so the apply logs in once.
+data "aws_ecr_authorization_token" "push" {
+  count       = var.push_images ? 1 : 0
+  registry_id = local.account_id
 }
 
 module "image" {
@@ -48,6 +55,41 @@ module "image" {
   repository_url = module.ecr[local.image_repository[each.key]].repository_url
   container_cli  = var.container_cli
   architecture   = var.image_architecture
+  registry_auth = {
+    user_name = data.aws_ecr_authorization_token.push[0].user_name
+    password  = data.aws_ecr_authorization_token.push[0].password
+  }
+}
+
+# ECR deletes only empty repositories. After a push they hold the images the stack runs, and a
+# destroy would fail there, half-way, with one AWS error per repository. This stops it first,
+# with nothing deleted and one message saying what to set: depending on every other part of the
+# stack, it is the first thing a destroy removes. (Its message is decided at apply: a destroy
+# runs what the last apply recorded.)
+locals {
+  repositories_with_images = sort([
+    for image, name in local.repositories : name
+    if var.push_images || anytrue([for uri in values(var.images) : startswith(uri, "${module.ecr[image].repository_url}@")])
+  ])
+}
+
+resource "terraform_data" "destroy_guard" {
+  input = var.force_destroy || var.force_delete_images || length(local.repositories_with_images) == 0 ? "" : join("", [
+    "The ECR repositories ${join(", ", local.repositories_with_images)} hold the images this stack runs, and ECR ",
+    "deletes only empty repositories: nothing was destroyed. To delete the repositories with their images, run ",
+    "`terraform apply -var force_delete_images=true` (or set it in a tfvars file), then destroy again.",
+  ])
+
+  provisioner "local-exec" {
+    when        = destroy
+    command     = "[ -z \"$REFUSAL\" ] || { printf '%s\\n' \"$REFUSAL\" >&2; exit 1; }"
+    environment = { REFUSAL = self.output }
+  }
+
+  depends_on = [
+    module.image, module.raster_bucket, module.payload_bucket, module.gdal_lambda, module.batch, module.batch_task,
+    aws_security_group.batch, aws_vpc_security_group_egress_rule.batch_https,
+  ]
 }
 
 # --- Buckets -----------------------------------------------------------------

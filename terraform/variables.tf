@@ -277,6 +277,13 @@ variable "force_destroy" {
   nullable    = false
 }
 
+variable "force_delete_images" {
+  description = "Let `terraform destroy` delete the ECR repositories with the images in them (the buckets are left to `force_destroy`). Without it, a destroy after a push stops before deleting anything, and says to set it."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)

@@ -27,13 +27,13 @@ runtimes_file=${STRATUS_RUNTIMES_FILE:-images/runtimes}
 rows() { # <name> [runtime]
   awk -v n="$1" -v r="${2:-}" '!/^#/ && (NF == 3 || NF == 4) && $1 == n && (r == "" || $2 == r) { print $2, $3, $4 }' "$runtimes_file"
 }
-(($#)) || set -- "${all[@]}"
+(($#)) || set -- "${all[@]}" # bash32: never empty
 # What to build: "name runtime base" lines (runtime and base "-" for gdal-lambda).
 builds=()
 for arg in "$@"; do
   name=${arg%%:*} runtime=""
   [[ $arg == *:* ]] && runtime=${arg#*:}
-  [[ " ${all[*]} " == *" $name "* ]] || { echo "build: unknown image '$name' (one of: ${all[*]})" >&2; exit 2; }
+  [[ " ${all[*]} " == *" $name "* ]] || { echo "build: unknown image '$name' (one of: ${all[*]})" >&2; exit 2; } # bash32: never empty
   if [[ $name == gdal-lambda ]]; then
     [[ -z $runtime ]] || { echo "build: gdal-lambda has no runtimes" >&2; exit 2; }
     builds+=("gdal-lambda - -")
@@ -50,6 +50,7 @@ for arg in "$@"; do
     builds+=("$name $rt $base")
   done <<<"$found"
 done
+((${#builds[@]})) || { echo "build: nothing to build: STRATUS_RUNTIMES=\"${STRATUS_RUNTIMES:-}\" names none of the runtimes asked for" >&2; exit 2; }
 arch=${STRATUS_IMAGE_ARCH:-arm64}
 rust_triple "$arch" >/dev/null
 
@@ -68,9 +69,9 @@ extra=(--platform "linux/$arch") # never empty: bash 3.2 calls an empty array un
 # shellcheck disable=SC2206 # a word list on purpose
 [[ -n ${STRATUS_BUILD_ARGS:-} ]] && extra+=($STRATUS_BUILD_ARGS)
 
-tag=$(image_tag)
+tag=$(image_tag "$arch")
 built_keys=()
-for item in "${builds[@]}"; do
+for item in "${builds[@]}"; do # bash32: never empty (checked above)
   read -r name runtime base <<<"$item"
   image=stratus/$name:$tag
   args=()
@@ -80,8 +81,10 @@ for item in "${builds[@]}"; do
   fi
   echo "build: $image (linux/$arch${args[*]+, $runtime on $base})"
   start=$SECONDS
-  "${build[@]}" -f "images/$name/Dockerfile" -t "$image" "${extra[@]}" "${args[@]+"${args[@]}"}" . \
-    || { [[ $base == public.ecr.aws/* ]] && echo "build: if $base cannot be pulled, refresh its pin in $runtimes_file" >&2; exit 1; }
+  if ! "${build[@]}" -f "images/$name/Dockerfile" -t "$image" "${extra[@]}" "${args[@]+"${args[@]}"}" .; then # bash32: never empty (build, extra: set above)
+    [[ $base == public.ecr.aws/* ]] && echo "build: if $base cannot be pulled, refresh its pin in $runtimes_file" >&2
+    exit 1
+  fi
   built=$("$docker" image inspect --format '{{.Os}}/{{.Architecture}}' "$image")
   [[ $built == "linux/$arch" ]] || { echo "build: $image is $built, not linux/$arch" >&2; exit 1; }
   echo "build: $image built in $((SECONDS - start)) s"
@@ -102,8 +105,8 @@ fi
 {
   echo '{'
   echo '  "images": {'
-  { [[ -n $kept ]] && echo "$kept"; printf '%s\n' "${built_keys[@]}"; } \
-    | awk '{ v[$1] = $2 } END { for (k in v) print k, v[k] }' | sort \
+  { [[ -n $kept ]] && echo "$kept"; printf '%s\n' "${built_keys[@]}"; } | # bash32: never empty (one per build)
+    awk '{ v[$1] = $2 } END { for (k in v) print k, v[k] }' | sort \
     | awk '{ printf "%s    \"%s\": \"%s\"", (NR > 1 ? ",\n" : ""), $1, $2 } END { print "" }'
   echo '  },'
   # push_images is left out: local tags, which the apply pushes (it defaults to true).

@@ -17,15 +17,29 @@ rust_triple() {
   esac
 }
 
-# Version and commit tag of the images: <workspace version>-<short sha>[-dirty-<hash of the changes>].
-image_tag() {
-  local version sha dirty
+# The images' tag, naming one build: <workspace version>-<short sha>-<arch>, plus
+# -dirty-<hash> when the tree differs from HEAD in any way the build could see. The hash covers
+# the tracked changes (`git diff --binary HEAD`, binary files included) and every untracked file
+# git does not ignore, by name and content: two trees that differ never share a tag, and an
+# amd64 and an arm64 build of one commit never do either (ECR tags are immutable).
+image_tag() { # <arch>
+  local version sha dirty=""
   version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
   sha=$(git rev-parse --short=8 HEAD 2>/dev/null || echo nogit)
-  dirty=""
-  if [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]]; then
-    # sha256sum on Linux, shasum on macOS.
-    dirty=-dirty-$(git diff HEAD 2>/dev/null | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-8)
+  if [[ -n $(git status --porcelain 2>/dev/null) ]]; then
+    dirty=-dirty-$(tree_changes | sha256 | cut -c1-12)
   fi
-  echo "${version:-0.0.0}-$sha$dirty"
+  echo "${version:-0.0.0}-$sha-$1$dirty"
 }
+
+# Everything in the working tree that differs from HEAD: the diff of tracked files, then each
+# untracked, not ignored file's name and git blob hash (which covers its content).
+tree_changes() {
+  git diff --binary HEAD
+  git ls-files -z --others --exclude-standard | while IFS= read -r -d '' file; do
+    printf 'untracked %s %s\n' "$file" "$(git hash-object -- "$file" 2>/dev/null || echo unreadable)"
+  done
+}
+
+# sha256sum on Linux, shasum on macOS (which has no sha256sum).
+sha256() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi; }

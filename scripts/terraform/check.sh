@@ -44,11 +44,12 @@ for dir in "${dirs[@]}"; do
 done
 
 # The image-push module's push refuses what Lambda cannot run (apply cannot expect a
-# provisioner's failure, so its script is run here with the tests' stand-in CLI).
-echo "==> image-push refuses another architecture and an image index"
+# provisioner's failure, so its script is run here with the tests' stand-in CLI; its own
+# tests/push-test.sh, in `just test-scripts`, goes further).
+echo "==> image-push refuses another architecture and an image index, local or in the registry"
 push_env=(CONTAINER_CLI=tests/stand-in-cli ARCHITECTURE=arm64 SOURCE_IMAGE=s:1 TARGET_IMAGE=r/s:1
           REGISTRY=r REGISTRY_USER=u REGISTRY_PASSWORD=p)
-for bad in STAND_IN_ARCH=amd64 STAND_IN_INDEX=1; do
+for bad in STAND_IN_ARCH=amd64 STAND_IN_LOCAL_INDEX=1 STAND_IN_INDEX=1; do
   if (cd terraform/modules/image-push && env "${push_env[@]}" "$bad" bash push.sh >/dev/null 2>&1); then
     echo "image-push accepted an image it must refuse ($bad)"; failed=$((failed + 1))
   fi

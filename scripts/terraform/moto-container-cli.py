@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A stand-in for `docker` in the moto round trip: moto has ECR's API but no registry.
 
-It answers the commands the image-push module's push.sh runs. `push` stores an image
+It answers the commands the image-push module's push.sh runs, and logs each login to
+STRATUS_MOTO_LOGINS. `push` stores an image
 manifest with ECR's PutImage in moto, so the digest lookup and pinning that follow a
 push run for real. The manifest names the source image, so each source tag gets its
 own digest (moto derives digests from layer digests). Endpoint: STRATUS_MOTO_ENDPOINT (http://127.0.0.1:PORT).
@@ -15,6 +16,7 @@ import sys
 import boto3
 
 TAGS_FILE = os.environ.get("STRATUS_MOTO_TAGS", "")
+LOGINS_FILE = os.environ.get("STRATUS_MOTO_LOGINS", "")  # one line per login
 
 
 def ecr():
@@ -36,11 +38,18 @@ def split(target: str) -> tuple[str, str]:
 
 def main(argv: list[str]) -> int:
     if argv[:2] == ["image", "inspect"]:
-        # `--format '{{.Os}}/{{.Architecture}}'`: what `just build` makes by default.
-        print("linux/arm64")
+        # What `just build` makes by default, a linux/arm64 image; `{{json .}}` as the classic
+        # image store shows it (no Descriptor).
+        if argv[3] == "{{json .}}":
+            print(json.dumps({"Id": "sha256:" + "2" * 64, "Architecture": "arm64", "Os": "linux"}))
+        else:
+            print("linux/arm64")
         return 0
     if argv[:1] == ["login"]:
         sys.stdin.read()
+        if LOGINS_FILE:
+            with open(LOGINS_FILE, "a") as f:
+                f.write(argv[-1] + "\n")
         return 0
     if argv[:1] == ["tag"]:
         # Remember which source a target tag stands for, for `push`.
@@ -48,11 +57,20 @@ def main(argv: list[str]) -> int:
             f.write(json.dumps({"source": argv[1], "target": argv[2]}) + "\n")
         return 0
     if argv[:2] == ["manifest", "inspect"]:
-        repository, tag = split(argv[2])
+        # `manifest inspect -v <target>`: the manifest's descriptor and the platform its config
+        # names (what `push` below stored: linux/arm64), as docker prints them, one key a line.
+        repository, tag = split(argv[-1])
         images = ecr().batch_get_image(repositoryName=repository, imageIds=[{"imageTag": tag}])["images"]
         if not images:
+            print(f"no such manifest: {argv[-1]}", file=sys.stderr)
             return 1
-        print(images[0]["imageManifest"])
+        manifest = json.loads(images[0]["imageManifest"])
+        print(json.dumps({
+            "Ref": argv[-1],
+            "Descriptor": {"mediaType": manifest["mediaType"], "digest": images[0]["imageId"]["imageDigest"],
+                           "platform": {"architecture": "arm64", "os": "linux"}},
+            "OCIManifest": manifest,
+        }, indent="\t"))
         return 0
     if argv[:1] == ["push"]:
         repository, tag = split(argv[1])

@@ -189,7 +189,10 @@ if [[ -z "$failed" ]]; then
 exec "$python" "$repo/scripts/terraform/moto-container-cli.py" "\$@"
 CLI
   chmod +x "$work/container-cli"
-  export STRATUS_MOTO_ENDPOINT="$endpoint" STRATUS_MOTO_TAGS="$work/tags.jsonl"
+  # push.sh keeps its login markers under TMPDIR: this run's own, so earlier runs do not count.
+  export STRATUS_MOTO_ENDPOINT="$endpoint" STRATUS_MOTO_TAGS="$work/tags.jsonl" STRATUS_MOTO_LOGINS="$work/logins" \
+    TMPDIR="$work/tmp"
+  mkdir -p "$TMPDIR"
   push_vars() {
     cat >"$work/tf/push.tfvars.json" <<JSON
 {
@@ -254,8 +257,16 @@ PY
   for tag in 0.1.0-moto1 0.1.0-moto2; do
     step "terraform apply with pushing on, images tagged $tag"
     push_vars "$tag"
+    : >"$work/logins"
     tf apply -auto-approve -no-color "${var_files[@]}" >"$work/apply.log" 2>&1 || { cat "$work/apply.log"; failed=1; break; }
     grep -E '^Apply complete' "$work/apply.log"
+    # Four images, one registry, one token per apply: one login (none when moto hands out the
+    # token the last apply already logged in with).
+    logins=$(wc -l <"$work/logins" | tr -d ' ')
+    if [[ $logins -gt 1 || ($tag == 0.1.0-moto1 && $logins != 1) ]]; then
+      echo "the apply logged in $logins times for 4 images in one registry" >&2; failed=1; break
+    fi
+    echo "4 images pushed with $logins login(s)"
     check_pinned "$tag" || { failed=1; break; }
     step "terraform plan (expecting no changes)"
     set +e
@@ -265,6 +276,28 @@ PY
     expect_no_changes "$plan_rc"
     [[ -z "$failed" ]] || break
   done
+fi
+
+if [[ -z "$failed" ]]; then
+  # Repositories that hold images: without force_delete_images (or force_destroy) the destroy
+  # stops before deleting anything, saying what to set.
+  step "terraform destroy without force_delete_images: stops first, with one message"
+  tf apply -auto-approve -no-color "${var_files[@]}" -var force_destroy=false >"$work/apply.log" 2>&1 || { cat "$work/apply.log"; exit 1; }
+  # (The image task of moto_image_task.tf is this round trip's own addition, which the guard
+  # does not wait for: it is left out of the comparison.)
+  stack_state() { tf state list | grep -v -e '^module\.image_task\.' -e '^terraform_data\.image_task_checked$'; }
+  stack_state >"$work/state-before.txt"
+  if tf destroy -auto-approve -no-color "${var_files[@]}" -var force_destroy=false >"$work/guard.log" 2>&1; then
+    cat "$work/guard.log"; echo "the destroy deleted repositories holding images without force_delete_images" >&2; failed=1
+  elif ! tr -s ' \n' ' ' <"$work/guard.log" | grep -qF 'hold the images this stack runs, and ECR deletes only empty repositories: nothing was destroyed. To delete the repositories with their images, run `terraform apply -var force_delete_images=true`'; then
+    cat "$work/guard.log"; echo "the destroy failed without saying which variable to set" >&2; failed=1
+  elif ! stack_state | cmp -s - "$work/state-before.txt"; then
+    stack_state | diff "$work/state-before.txt" - || true; echo "the refused destroy deleted part of the stack" >&2; failed=1
+  else
+    echo "stopped with nothing deleted: $(grep -o 'The ECR repositories [^:]*' "$work/guard.log" | head -n1)"
+  fi
+  # Back to the round trip's settings (force_destroy), which the final destroy runs with.
+  tf apply -auto-approve -no-color "${var_files[@]}" >"$work/apply.log" 2>&1 || { cat "$work/apply.log"; exit 1; }
 fi
 
 start=$SECONDS

@@ -242,3 +242,43 @@ run "function_permissions_need_a_job_definition" {
 
   expect_failures = [var.batch_task_layer_arns, var.batch_task_additional_policy_json]
 }
+
+run "a_destroy_stops_before_deleting_repositories_with_images" {
+  command = apply
+
+  # The given digests are in the stack's own repositories.
+  assert {
+    condition     = strcontains(terraform_data.destroy_guard.output, "The ECR repositories stratus/gdal-lambda, stratus/run-geolambda, stratus/run-lambda hold the images this stack runs") && strcontains(terraform_data.destroy_guard.output, "`terraform apply -var force_delete_images=true`")
+    error_message = "A destroy must stop at the guard, naming the repositories and the variable to set."
+  }
+}
+
+run "force_delete_images_lets_the_destroy_through" {
+  command = apply
+
+  variables {
+    force_delete_images = true
+  }
+
+  assert {
+    condition     = terraform_data.destroy_guard.output == ""
+    error_message = "With force_delete_images the guard must let the destroy through."
+  }
+}
+
+# (The last run: the test's own destroy at the end must get through the guard.)
+run "images_from_another_registry_leave_the_repositories_empty" {
+  command = apply
+
+  variables {
+    images = {
+      "gdal_lambda"              = "210987654321.dkr.ecr.us-east-1.amazonaws.com/shared/gdal-lambda@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+      "run_geolambda/python3.11" = "210987654321.dkr.ecr.us-east-1.amazonaws.com/shared/run-geolambda@sha256:3333333333333333333333333333333333333333333333333333333333333333"
+    }
+  }
+
+  assert {
+    condition     = terraform_data.destroy_guard.output == ""
+    error_message = "Empty repositories must not stop a destroy."
+  }
+}

@@ -45,7 +45,7 @@ variable "kms_key_arn" {
 }
 
 variable "force_delete" {
-  description = "Delete the repository even if it still holds images when it is destroyed."
+  description = "Delete the repository even if it still holds images when it is destroyed. Without it, ECR refuses to delete a repository that holds images (RepositoryNotEmptyException) and the destroy fails there."
   type        = bool
   default     = false
   nullable    = false
@@ -68,4 +68,11 @@ variable "protected_tags" {
     condition     = alltrue([for t in var.protected_tags : can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", t))])
     error_message = "protected_tags must be image tags."
   }
+}
+
+variable "lambda_pull" {
+  description = "Let Lambda functions of this account, in the repository's region, run its images: a repository policy allowing lambda.amazonaws.com `ecr:BatchGetImage` and `ecr:GetDownloadUrlForLayer` for those functions (`aws:SourceArn`)."
+  type        = bool
+  default     = true
+  nullable    = false
 }

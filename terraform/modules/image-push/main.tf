@@ -6,8 +6,21 @@ locals {
   target          = "${var.repository_url}:${local.tag}"
 }
 
+# A token of our own unless the caller hands one in: a caller pushing several images gives them
+# all the same token, so push.sh logs in once per apply (it skips a registry and token it has
+# already logged in with).
 data "aws_ecr_authorization_token" "this" {
+  count       = local.own_token ? 1 : 0
   registry_id = local.registry_id
+}
+
+locals {
+  own_token = nonsensitive(var.registry_auth == null)
+  # Terraform hides all of a provisioner's output (errors included) when its configuration
+  # holds a sensitive value. push.sh never prints the token, which goes to `login` on stdin and
+  # expires after 12 hours; it stays sensitive in the data source and the variable.
+  registry_user     = local.own_token ? data.aws_ecr_authorization_token.this[0].user_name : nonsensitive(var.registry_auth.user_name)
+  registry_password = local.own_token ? nonsensitive(data.aws_ecr_authorization_token.this[0].password) : nonsensitive(var.registry_auth.password)
 }
 
 # Pushes the image whenever the source reference (and so the tag) changes. Its
@@ -20,17 +33,13 @@ resource "terraform_data" "push" {
     command     = "${path.module}/push.sh"
     interpreter = ["bash"]
     environment = {
-      CONTAINER_CLI = var.container_cli
-      ARCHITECTURE  = var.architecture
-      SOURCE_IMAGE  = var.source_image
-      TARGET_IMAGE  = local.target
-      REGISTRY      = local.registry
-      REGISTRY_USER = data.aws_ecr_authorization_token.this.user_name
-      # Terraform hides all of a provisioner's output (errors included) when its
-      # configuration holds a sensitive value. push.sh never prints the token, which
-      # goes to `login` on stdin and expires after 12 hours; it stays sensitive in
-      # the data source.
-      REGISTRY_PASSWORD = nonsensitive(data.aws_ecr_authorization_token.this.password)
+      CONTAINER_CLI     = var.container_cli
+      ARCHITECTURE      = var.architecture
+      SOURCE_IMAGE      = var.source_image
+      TARGET_IMAGE      = local.target
+      REGISTRY          = local.registry
+      REGISTRY_USER     = local.registry_user
+      REGISTRY_PASSWORD = local.registry_password
     }
   }
 }

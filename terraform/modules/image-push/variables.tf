@@ -43,3 +43,13 @@ variable "architecture" {
     error_message = "architecture must be arm64 or amd64."
   }
 }
+
+variable "registry_auth" {
+  description = "An ECR authorization token for the repository's registry (an `aws_ecr_authorization_token`'s `user_name` and `password`). Hand several image-push instances the same one and the apply logs in once; when null, the module reads its own."
+  type = object({
+    user_name = string
+    password  = string
+  })
+  default   = null
+  sensitive = true
+}

@@ -35,6 +35,39 @@ run "secure_defaults" {
   }
 }
 
+run "lambda_of_this_account_may_pull" {
+  command = apply
+
+  assert {
+    condition = jsondecode(aws_ecr_repository_policy.this[0].policy).Statement == [{
+      Sid       = "LambdaImageRetrieval"
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+      Condition = { StringLike = { "aws:SourceArn" = "arn:aws:lambda:us-east-1:123456789012:function:*" } }
+    }]
+    error_message = "Lambda must be allowed to pull for this account's functions in the repository's region, and for nothing else."
+  }
+
+  assert {
+    condition     = aws_ecr_repository_policy.this[0].repository == aws_ecr_repository.this.name
+    error_message = "The policy must be the repository's."
+  }
+}
+
+run "no_lambda_pull" {
+  command = plan
+
+  variables {
+    lambda_pull = false
+  }
+
+  assert {
+    condition     = length(aws_ecr_repository_policy.this) == 0
+    error_message = "lambda_pull = false must leave the repository without a policy."
+  }
+}
+
 run "lifecycle_policy" {
   command = plan
 

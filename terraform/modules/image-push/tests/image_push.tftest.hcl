@@ -30,6 +30,29 @@ run "pins_the_pushed_digest" {
   }
 }
 
+run "reads_its_own_token_when_given_none" {
+  command = plan
+
+  assert {
+    condition     = length(data.aws_ecr_authorization_token.this) == 1 && data.aws_ecr_authorization_token.this[0].registry_id == "123456789012"
+    error_message = "Alone, the module must read a token for the repository's registry."
+  }
+}
+
+run "uses_the_token_it_is_given" {
+  command = apply
+
+  # What a caller pushing several images hands each of them, so that the apply logs in once.
+  variables {
+    registry_auth = { user_name = "AWS", password = "shared-token" }
+  }
+
+  assert {
+    condition     = length(data.aws_ecr_authorization_token.this) == 0
+    error_message = "Given a token, the module must not read another one."
+  }
+}
+
 run "rejects_latest" {
   command = plan
 
