@@ -41,19 +41,20 @@ case ${1:-} in
   deps)
     # sqlite3: PROJ builds its proj.db with it, on the build machine.
     packages=(cmake pkg-config make sqlite3 libssl-dev zlib1g-dev)
+    # The build machine's own compiler in every case: build scripts and proc macros run here
+    # (the official Rust image has it; a leaner base may not).
     if $static; then
       # C code (aws-lc, ring) compiled by Debian's gcc for the target against musl's headers,
-      # through the musl-gcc specs of Debian's musl-dev: `<arch>-linux-musl-gcc`, the name the
-      # cc crate looks for.
+      # through the musl-gcc specs of Debian's musl-dev: `<arch>-linux-musl-gcc`, which `build`
+      # names to the cc crate.
       $cross && dpkg --add-architecture "$TARGETARCH"
-      # gcc for the build machine too: build scripts and proc macros run here.
-      if $cross; then packages=(make gcc "gcc-${gnu//_/-}" "musl-dev:$TARGETARCH"); else packages=(make gcc musl-dev); fi
+      if $cross; then packages=(make gcc libc6-dev "gcc-${gnu//_/-}" "musl-dev:$TARGETARCH"); else packages=(make gcc musl-dev); fi
       musl=${gnu%-gnu}-musl
       printf '#!/bin/sh\nexec %s-gcc -specs /usr/lib/%s/musl-gcc.specs "$@"\n' "$gnu" "$musl" >"/usr/local/bin/$musl-gcc"
       chmod +x "/usr/local/bin/$musl-gcc"
     elif $cross; then
       dpkg --add-architecture "$TARGETARCH"
-      packages+=("g++-${gnu//_/-}" "libc6-dev-$TARGETARCH-cross" "libssl-dev:$TARGETARCH" "zlib1g-dev:$TARGETARCH")
+      packages+=(g++ "g++-${gnu//_/-}" "libc6-dev-$TARGETARCH-cross" "libssl-dev:$TARGETARCH" "zlib1g-dev:$TARGETARCH")
     else
       packages+=(g++)
     fi
@@ -69,8 +70,10 @@ case ${1:-} in
     [[ ${1:-} == --static ]] && shift
     target_env=${triple//-/_}
     if $static; then
-      # Rust's musl targets link their own crt and libc; gcc only drives the linker.
-      export "AR_$target_env=$gnu-ar"
+      # Rust's musl targets link their own crt and libc; gcc only drives the linker. C (ring,
+      # aws-lc) goes through the musl wrapper `deps` made, named outright: the cc crate would
+      # otherwise fall back to <arch>-linux-gnu-gcc and the build machine's glibc headers.
+      export "AR_$target_env=$gnu-ar" "CC_$target_env=${gnu%-gnu}-musl-gcc"
       $cross && export "CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$triple")_LINKER=$gnu-gcc"
     elif $cross; then
       up=$(tr 'a-z-' 'A-Z_' <<<"$triple")
