@@ -23,9 +23,9 @@ demo:
     scripts/setup demo
     scripts/demo
 
-# Run everything CI runs: lints, Rust tests, script tests, Terraform, images, a benchmark smoke run
+# Run everything CI runs: lints, Rust, scripts, Terraform, the arm64 check, images, a benchmark smoke run
 [group('everyday')]
-test: setup lint test-rust test-scripts test-terraform test-images test-bench
+test: setup lint test-rust test-scripts test-terraform check-cross test-images test-bench
 
 # Run every lint: rustfmt and clippy, checkov, hadolint, bash 3.2 safety of the build-and-push scripts
 [group('everyday')]
@@ -71,7 +71,7 @@ validate-stac +items:
 test-rust: gdal
     eval "$(scripts/gdal/host.sh)" && STRATUS_PYTHON="$PWD/.venv/bin/python" cargo test --workspace --locked
 
-# Build (or reuse) the GDAL the image ships, for this machine, into target/gdal/ (Docker; the first build takes about 26 min)
+# Build (or reuse) the image's GDAL for this machine into target/gdal/ (Docker; first build about 26 min)
 [group('rust')]
 gdal:
     scripts/gdal/host.sh --path
@@ -88,7 +88,7 @@ lint-rust: gdal
 fmt:
     cargo fmt --all
 
-# Test the scripts' own helpers: the moto launcher, the Docker engine's leases, check-bash32, the image tag, the image push's logins and refusals
+# Test the scripts' helpers: moto launcher, engine leases, check-bash32, image tags, image-push logins
 [group('scripts')]
 test-scripts:
     scripts/lib/moto-test.sh
