@@ -120,21 +120,9 @@ PY
 # --- moto, empty: the account of a first apply ------------------------------
 step "starting moto"
 moto_start "$work/moto.log" MOTO_IAM_LOAD_MANAGED_POLICIES=true
-cat >"$root/provider.tf" <<TF
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  s3_use_path_style           = true
-
-  endpoints {
-$(for s in batch ec2 ecr iam lambda logs s3 sqs sts cloudwatch; do printf '    %s = "%s"\n' "$s" "$MOTO_ENDPOINT"; done)
-  }
-}
-TF
+# The provider the moto round trip uses (terraform/moto-overrides), pointed at this moto.
+sed -n '/^provider "aws"/,/^}/p' "$repo/terraform/moto-overrides/moto_override.tf" \
+  | sed "s|http://127.0.0.1:MOTO_PORT|$MOTO_ENDPOINT|" >"$root/provider.tf"
 
 tf() { terraform -chdir="$root" "$@"; }
 step "terraform init"

@@ -11,15 +11,16 @@ provider "aws" {
   s3_use_path_style           = true
 
   endpoints {
-    batch  = "http://127.0.0.1:MOTO_PORT"
-    ec2    = "http://127.0.0.1:MOTO_PORT"
-    ecr    = "http://127.0.0.1:MOTO_PORT"
-    iam    = "http://127.0.0.1:MOTO_PORT"
-    lambda = "http://127.0.0.1:MOTO_PORT"
-    logs   = "http://127.0.0.1:MOTO_PORT"
-    s3     = "http://127.0.0.1:MOTO_PORT"
-    sqs    = "http://127.0.0.1:MOTO_PORT"
-    sts    = "http://127.0.0.1:MOTO_PORT"
+    batch      = "http://127.0.0.1:MOTO_PORT"
+    cloudwatch = "http://127.0.0.1:MOTO_PORT"
+    ec2        = "http://127.0.0.1:MOTO_PORT"
+    ecr        = "http://127.0.0.1:MOTO_PORT"
+    iam        = "http://127.0.0.1:MOTO_PORT"
+    lambda     = "http://127.0.0.1:MOTO_PORT"
+    logs       = "http://127.0.0.1:MOTO_PORT"
+    s3         = "http://127.0.0.1:MOTO_PORT"
+    sqs        = "http://127.0.0.1:MOTO_PORT"
+    sts        = "http://127.0.0.1:MOTO_PORT"
   }
 }
 
