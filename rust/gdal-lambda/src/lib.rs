@@ -15,11 +15,15 @@
 //! read as a raster), `parsers` and [`worker`] (the confined processes that
 //! parse uploads, and the frames of `protocol` between them), `outcome`
 //! (how a record ended), `config`, `logging` (the JSON records), `clock`
-//! (timestamps).
+//! (timestamps). Backfills: `batch_operations` (S3 Batch Operations'
+//! invocations and their answers), `distributed_map` (Step Functions'
+//! items) and `unchanged` (what an Item records so that a re-run leaves it alone).
 
+mod batch_operations;
 pub mod cli;
 mod clock;
 mod config;
+mod distributed_map;
 mod event;
 mod handler;
 mod logging;
@@ -28,9 +32,11 @@ mod parse_bench;
 mod parsers;
 mod process;
 mod protocol;
+mod unchanged;
 mod upload;
 pub mod worker;
 
+pub use batch_operations::{Answer, ResultCode, TaskResult};
 pub use config::Config;
 pub use handler::{handle, HandlerError, Response};
 pub use logging::{init_tracing, MAX_RECORD_BYTES};
