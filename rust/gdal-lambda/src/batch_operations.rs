@@ -11,8 +11,8 @@ use serde_json::Value;
 use stratus_aws::{decode_event_key, S3Url};
 
 use crate::config::parse_output;
-use crate::event::{preview, Backfill, Target};
 use crate::outcome::{Outcome, Status};
+use crate::target::{preview, Backfill, Target};
 
 /// The schemas S3 Batch Operations invokes functions with.
 const SCHEMAS: [&str; 2] = ["1.0", "2.0"];

@@ -17,7 +17,7 @@
 use serde_json::Value;
 use stratus_aws::{decode_event_key, S3Url};
 
-use crate::event::{preview, Backfill, Target};
+use crate::target::{preview, Backfill, Target};
 
 /// Items of a Distributed Map, or `None` when `payload` is none.
 pub fn parse(payload: &Value) -> Option<Result<Vec<Target>, String>> {

@@ -11,6 +11,7 @@ use stratus_aws::{decode_event_key, Location, S3Url};
 
 use crate::batch_operations::{self, Invocation};
 use crate::distributed_map;
+use crate::target::{preview, Target};
 
 /// A parsed invocation payload.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,49 +33,6 @@ pub struct Message {
     pub id: String,
     /// What its body asks for, or why it cannot be read (it never will be).
     pub request: Result<Request, String>,
-}
-
-/// One record of work.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Target {
-    /// An object to process.
-    Object {
-        /// Where it is.
-        url: S3Url,
-        /// Size from the event (`None` for direct invocations).
-        size: Option<u64>,
-        /// Event time (RFC 3339), the object's creation time for S3 events.
-        event_time: Option<String>,
-        /// A backfill's record: the object is left alone when its Item
-        /// already describes the version it lists ([`crate::unchanged`]).
-        backfill: Option<Backfill>,
-    },
-    /// A record to skip, with why.
-    Skip {
-        /// Bucket and raw key, for the outcome.
-        bucket: String,
-        /// The key as given.
-        key: String,
-        /// Why it is skipped.
-        reason: String,
-    },
-    /// A record that cannot be processed (e.g. an undecodable key).
-    Invalid {
-        /// Bucket, for the outcome.
-        bucket: String,
-        /// The key as given.
-        key: String,
-        /// What is wrong.
-        message: String,
-    },
-}
-
-/// What a backfill engine says of an object besides where it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Backfill {
-    /// The ETag the engine listed (a listing or an inventory has it; an S3
-    /// Batch Operations task does not), which saves asking S3.
-    pub etag: Option<String>,
 }
 
 const EXPECTED: &str =
@@ -296,15 +254,6 @@ fn kind_of(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
-    }
-}
-
-pub(crate) fn preview(text: &str) -> String {
-    let cut: String = text.chars().take(120).collect();
-    if cut.len() < text.len() {
-        format!("{cut}…")
-    } else {
-        cut
     }
 }
 

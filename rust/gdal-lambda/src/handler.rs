@@ -12,10 +12,11 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::batch_operations::{self, Invocation};
-use crate::event::{parse_request, Message, Request, Target};
+use crate::event::{parse_request, Message, Request};
 use crate::logging::{self, log_record, Level};
 use crate::outcome::{FailureKind, Outcome, Status};
 use crate::process::{process_target, Deps};
+use crate::target::Target;
 use stratus_aws::S3Url;
 
 /// Time kept back from the invocation's deadline to report the outcome.

@@ -11,7 +11,7 @@
 //! (network, S3, timeouts) fails the invocation so Lambda retries it.
 //!
 //! Modules: [`cli`] (the command line), `handler` (an invocation: records, deadline, response), `event`
-//! (what a payload asks for), `process` (one record), `upload` (an object
+//! (what a payload asks for), `target` (one record of work), `process` (one record), `upload` (an object
 //! read as a raster), `parsers` and [`worker`] (the confined processes that
 //! parse uploads, and the frames of `protocol` between them), `outcome`
 //! (how a record ended), `config`, `logging` (the JSON records), `clock`
@@ -32,6 +32,7 @@ mod parse_bench;
 mod parsers;
 mod process;
 mod protocol;
+mod target;
 mod unchanged;
 mod upload;
 pub mod worker;

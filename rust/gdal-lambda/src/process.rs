@@ -9,10 +9,10 @@ use tokio::time::Instant;
 
 use crate::clock;
 use crate::config::{self, Config};
-use crate::event::Target;
 use crate::logging::{log_record, Level};
 use crate::outcome::{with_unconfined, FailureKind, Outcome};
 use crate::parsers::Parsers;
+use crate::target::Target;
 use crate::unchanged;
 use crate::upload::{read_raster, Raster, ReadError};
 
