@@ -164,6 +164,7 @@ variable "backfill" {
     inventory_buckets    = optional(list(string), [])
     state_machine = optional(object({
       enabled                      = optional(bool, true)
+      execution_type               = optional(string, "EXPRESS")
       max_concurrency              = optional(number)
       items_per_batch              = optional(number, 20)
       tolerated_failure_percentage = optional(number, 5)

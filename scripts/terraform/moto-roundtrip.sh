@@ -71,6 +71,7 @@ cat >"$work/tf/moto.tfvars.json" <<JSON
   "push_images": false,
   "force_destroy": true,
   "gdal_lambda": { "trigger": "sqs" },
+  "backfill": { "enabled": true, "reserved_concurrency": 7, "state_machine": { "items_per_batch": 25 } },
   "batch_task_function_arn": "arn:aws:lambda:us-east-1:123456789012:function:stratus-task",
   "images": {
     "gdal_lambda": "${registry}/stratus/gdal-lambda@$(digest gdal-lambda)",
@@ -159,6 +160,34 @@ if not redrive["deadLetterTargetArn"].endswith(f"{function}-uploads-dlq"):
 if problems:
     sys.exit("\n".join(problems))
 print(f"{bucket} -> {attrs['QueueArn'].split(':')[-1]} (dead letters after {redrive['maxReceiveCount']}) -> {function}, ReportBatchItemFailures")
+PY
+
+step "the backfill as deployed: a capped, published function; the job role; the Distributed Map"
+"$repo/.venv/bin/python" - "$(tf output -json backfill)" <<'PY'
+import json, sys, boto3
+out = json.loads(sys.argv[1])
+lam, iam, sfn = boto3.client("lambda"), boto3.client("iam"), boto3.client("stepfunctions")
+problems = []
+fn = lam.get_function(FunctionName=out["function_name"])
+if fn.get("Concurrency", {}).get("ReservedConcurrentExecutions") != 7:
+    problems.append(f"reserved concurrency: {fn.get('Concurrency')}")
+if not out["function_qualified_arn"].rsplit(":", 1)[-1].isdigit():
+    problems.append(f"jobs must invoke a published version, not {out['function_qualified_arn']}")
+role = iam.get_role(RoleName=out["batch_operations_role_arn"].rsplit("/", 1)[-1])["Role"]
+trust = role["AssumeRolePolicyDocument"]
+trust = json.loads(trust) if isinstance(trust, str) else trust
+if [s["Principal"]["Service"] for s in trust["Statement"]] != ["batchoperations.s3.amazonaws.com"]:
+    problems.append(f"job role trust: {trust}")
+machine = sfn.describe_state_machine(stateMachineArn=out["state_machine_arn"])
+states = json.loads(machine["definition"])["States"]
+for name in ["Listing", "Inventory"]:
+    m = states[name]
+    fn_arn = m["ItemProcessor"]["States"]["Describe"]["Parameters"]["FunctionName"]
+    if (m["MaxConcurrency"], m["ItemBatcher"]["MaxItemsPerBatch"], fn_arn) != (7, 25, out["function_qualified_arn"]):
+        problems.append(f"{name}: {m}")
+if problems:
+    sys.exit("\n".join(problems))
+print(f"{out['function_name']} (reserved 7, {out['function_qualified_arn'].rsplit(':', 1)[-1]}), job role, {machine['name']}: listing and inventory maps of 25-item batches, 7 at once")
 PY
 
 step "terraform plan (expecting no changes)"

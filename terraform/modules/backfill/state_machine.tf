@@ -31,7 +31,7 @@ locals {
         End = true
       }
     }
-    ProcessorConfig = { Mode = "DISTRIBUTED", ExecutionType = "STANDARD" }
+    ProcessorConfig = { Mode = "DISTRIBUTED", ExecutionType = var.state_machine.execution_type }
   }
   map_settings = {
     Type                       = "Map"

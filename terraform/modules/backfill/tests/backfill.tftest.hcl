@@ -102,6 +102,7 @@ run "distributed_map_over_a_listing_or_an_inventory" {
       jsondecode(aws_sfn_state_machine.this[0].definition).States[s].ItemBatcher.MaxItemsPerBatch == 20 &&
       jsondecode(aws_sfn_state_machine.this[0].definition).States[s].ToleratedFailurePercentage == 5 &&
       jsondecode(aws_sfn_state_machine.this[0].definition).States[s].ResultWriter.Parameters.Prefix == "backfill/map" &&
+      jsondecode(aws_sfn_state_machine.this[0].definition).States[s].ItemProcessor.ProcessorConfig.ExecutionType == "EXPRESS" &&
       contains(jsondecode(aws_sfn_state_machine.this[0].definition).States[s].ItemProcessor.States.Describe.Retry[0].ErrorEquals, "TransientFailure")
     )])
     error_message = "Both maps must be bounded by the reserved concurrency, batched, tolerate failures, retry transient ones and write results."
