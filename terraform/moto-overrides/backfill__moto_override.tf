@@ -9,3 +9,10 @@ resource "aws_lambda_function" "this" {
     ]
   }
 }
+
+# The provider validates a state machine's definition (ValidateStateMachineDefinition) before
+# creating it, and moto does not implement that call: the round trip deploys the backfill without
+# its state machine, which terraform test covers.
+locals {
+  state_machine = false
+}
