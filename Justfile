@@ -60,6 +60,16 @@ info source *flags:
 stac source:
     cargo run -q --manifest-path {{ quote(justfile_directory() / "Cargo.toml") }} -p gdal-lambda -- stac {{ quote(source) }}
 
+# Items for the objects already under s3://bucket/prefix: an S3 Batch Operations job of the deployment (--engine distributed-map: its state machine; --dry-run: print the request), or --local on moto with the real binary (docs/backfill.md)
+[group('gdal-lambda')]
+[script]
+backfill url *args:
+    if [[ " {{ args }} " == *" --local "* ]]; then
+      eval "$(scripts/gdal/host.sh)"
+      cargo build -q --locked -p gdal-lambda -p run-lambda
+    fi
+    .venv/bin/python scripts/backfill.py {{ quote(url) }} {{ args }}
+
 # Validate STAC Item files offline: core and extension schemas (stac-validator), geometry validity (shapely)
 [group('gdal-lambda')]
 [no-cd]

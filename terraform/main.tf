@@ -137,6 +137,38 @@ module "gdal_lambda" {
   }
 }
 
+# --- Backfill (opt-in) ---------------------------------------------------------
+
+module "backfill" {
+  source = "./modules/backfill"
+  count  = var.backfill.enabled ? 1 : 0
+
+  name                      = "${var.name}-backfill"
+  image_uri                 = local.image_uris.gdal_lambda
+  architecture              = local.lambda_architecture
+  memory_size               = var.backfill.memory_size
+  timeout                   = var.backfill.timeout
+  reserved_concurrency      = var.backfill.reserved_concurrency
+  max_concurrency           = var.backfill.max_concurrency
+  inventory_buckets         = var.backfill.inventory_buckets
+  state_machine             = var.backfill.state_machine
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
+
+  source_location = {
+    bucket = module.raster_bucket.name
+    prefix = var.watch_prefix
+  }
+  output = {
+    bucket = module.raster_bucket.name
+    prefix = var.output_prefix
+  }
+  reports = {
+    bucket = module.payload_bucket.name
+    prefix = "backfill/"
+  }
+}
+
 # --- Batch -------------------------------------------------------------------
 
 # Without subnet_ids the jobs run in the default VPC, which many accounts no longer

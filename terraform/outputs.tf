@@ -51,3 +51,16 @@ output "batch" {
   description = "The Batch environment in the shape of a filmdrop task-batch-compute `batch` output."
   value       = module.batch.batch
 }
+
+output "backfill" {
+  description = "With `backfill.enabled`: the backfill function, the S3 Batch Operations job role, operation and report, the state machine and the reports location (`just backfill` reads them); null otherwise."
+  value = var.backfill.enabled ? {
+    function_name             = module.backfill[0].function_name
+    function_qualified_arn    = module.backfill[0].function_qualified_arn
+    batch_operations_role_arn = module.backfill[0].batch_operations_role_arn
+    job_operation             = module.backfill[0].job_operation
+    job_report                = module.backfill[0].job_report
+    state_machine_arn         = module.backfill[0].state_machine_arn
+    reports                   = module.backfill[0].reports
+  } : null
+}

@@ -148,6 +148,32 @@ variable "gdal_lambda" {
   }
 }
 
+variable "backfill" {
+  description = <<-EOT
+    Items for the objects already in the raster bucket (docs/backfill.md): off by default. When `enabled`, a
+    backfill function (gdal-lambda's image, capped by `reserved_concurrency` so that a backfill never starves
+    the upload function), the S3 Batch Operations job role, and a Step Functions Distributed Map
+    (`state_machine`, see modules/backfill); manifests, reports and results go to the payload bucket under `backfill/`.
+  EOT
+  type = object({
+    enabled              = optional(bool, false)
+    reserved_concurrency = optional(number, 10)
+    max_concurrency      = optional(number, 8)
+    memory_size          = optional(number, 1024)
+    timeout              = optional(number, 300)
+    inventory_buckets    = optional(list(string), [])
+    state_machine = optional(object({
+      enabled                      = optional(bool, true)
+      execution_type               = optional(string, "EXPRESS")
+      max_concurrency              = optional(number)
+      items_per_batch              = optional(number, 20)
+      tolerated_failure_percentage = optional(number, 5)
+    }), {})
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "batch_task_function_arn" {
   description = <<-EOT
     Zip-packaged Lambda function (a Cirrus task, say) that the Batch job definition runs by default (its

@@ -71,6 +71,7 @@ cat >"$work/tf/moto.tfvars.json" <<JSON
   "push_images": false,
   "force_destroy": true,
   "gdal_lambda": { "trigger": "sqs" },
+  "backfill": { "enabled": true, "reserved_concurrency": 7, "state_machine": { "items_per_batch": 25 } },
   "batch_task_function_arn": "arn:aws:lambda:us-east-1:123456789012:function:stratus-task",
   "images": {
     "gdal_lambda": "${registry}/stratus/gdal-lambda@$(digest gdal-lambda)",
@@ -159,6 +160,38 @@ if not redrive["deadLetterTargetArn"].endswith(f"{function}-uploads-dlq"):
 if problems:
     sys.exit("\n".join(problems))
 print(f"{bucket} -> {attrs['QueueArn'].split(':')[-1]} (dead letters after {redrive['maxReceiveCount']}) -> {function}, ReportBatchItemFailures")
+PY
+
+step "the backfill as deployed: a capped, published function and the S3 Batch Operations job role"
+# (moto has no ValidateStateMachineDefinition, which the provider calls before creating the
+# state machine: moto-overrides/backfill__moto_override.tf leaves it out, terraform test covers it.)
+"$repo/.venv/bin/python" - "$(tf output -json backfill)" <<'PY'
+import json, sys, boto3
+out = json.loads(sys.argv[1])
+lam, iam = boto3.client("lambda"), boto3.client("iam")
+problems = []
+fn = lam.get_function(FunctionName=out["function_name"])
+if fn.get("Concurrency", {}).get("ReservedConcurrentExecutions") != 7:
+    problems.append(f"reserved concurrency: {fn.get('Concurrency')}")
+version = out["function_qualified_arn"].rsplit(":", 1)[-1]
+if not version.isdigit() or version not in [v["Version"] for v in lam.list_versions_by_function(FunctionName=out["function_name"])["Versions"]]:
+    problems.append(f"jobs must invoke a published version, not {out['function_qualified_arn']}")
+role = iam.get_role(RoleName=out["batch_operations_role_arn"].rsplit("/", 1)[-1])["Role"]
+trust = role["AssumeRolePolicyDocument"]
+trust = json.loads(trust) if isinstance(trust, str) else trust
+if [s["Principal"]["Service"] for s in trust["Statement"]] != ["batchoperations.s3.amazonaws.com"]:
+    problems.append(f"job role trust: {trust}")
+policy = iam.get_role_policy(RoleName=role["RoleName"], PolicyName="backfill")["PolicyDocument"]
+policy = json.loads(policy) if isinstance(policy, str) else policy
+invoke = [s for s in policy["Statement"] if s["Sid"] == "InvokePublishedFunction"]
+if not invoke or invoke[0]["Resource"] != out["function_qualified_arn"]:
+    problems.append(f"the job role must invoke the published version only: {invoke}")
+if out["job_operation"]["LambdaInvoke"] != {"FunctionArn": out["function_qualified_arn"], "InvocationSchemaVersion": "2.0"}:
+    problems.append(f"job operation: {out['job_operation']}")
+if problems:
+    sys.exit("\n".join(problems))
+print(f"{out['function_name']}: reserved concurrency 7, version {version} invoked by the job role "
+      f"({role['RoleName']}); reports to {out['reports']}")
 PY
 
 step "terraform plan (expecting no changes)"

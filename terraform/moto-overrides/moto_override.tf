@@ -19,6 +19,7 @@ provider "aws" {
     lambda     = "http://127.0.0.1:MOTO_PORT"
     logs       = "http://127.0.0.1:MOTO_PORT"
     s3         = "http://127.0.0.1:MOTO_PORT"
+    sfn        = "http://127.0.0.1:MOTO_PORT"
     sqs        = "http://127.0.0.1:MOTO_PORT"
     sts        = "http://127.0.0.1:MOTO_PORT"
   }

@@ -266,6 +266,40 @@ run "force_delete_images_lets_the_destroy_through" {
   }
 }
 
+run "backfill_is_opt_in" {
+  command = plan
+
+  assert {
+    condition     = length(module.backfill) == 0 && output.backfill == null
+    error_message = "A deployment has no backfill resources unless it asks for them."
+  }
+}
+
+run "backfill_reads_the_watched_prefix_and_writes_beside_the_items" {
+  command = apply
+
+  variables {
+    backfill = {
+      enabled              = true
+      reserved_concurrency = 25
+      state_machine        = { items_per_batch = 50 }
+    }
+  }
+
+  assert {
+    condition     = module.backfill[0].function_name == "stratus-backfill" && module.backfill[0].reports == "s3://stratus-payloads-123456789012-us-east-1/backfill/"
+    error_message = "The backfill function and its reports must be named after the deployment."
+  }
+
+  assert {
+    condition = (
+      module.backfill[0].job_operation.LambdaInvoke.InvocationSchemaVersion == "2.0" &&
+      module.backfill[0].job_report.ReportScope == "AllTasks"
+    )
+    error_message = "Jobs invoke the function with schema 2.0 and report every task."
+  }
+}
+
 # (The last run: the test's own destroy at the end must get through the guard.)
 run "images_from_another_registry_leave_the_repositories_empty" {
   command = apply

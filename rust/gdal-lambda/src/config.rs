@@ -75,11 +75,7 @@ impl Config {
         let output = get("OUTPUT_URL")
             .filter(|v| !v.trim().is_empty())
             .ok_or(ConfigError::MissingOutput)?;
-        let mut output = S3Url::parse(&output).map_err(ConfigError::BadOutput)?;
-        // A prefix is a folder: "stac" and "stac/" mean the same.
-        if !output.key.is_empty() && !output.key.ends_with('/') {
-            output.key.push('/');
-        }
+        let output = parse_output(&output)?;
         let positive = |name: &'static str, default: u64| match get(name) {
             None => Ok(default),
             Some(v) => v
@@ -132,14 +128,34 @@ impl Config {
 
     /// Whether an object is one of our own outputs (never processed: no trigger loops).
     pub fn is_output(&self, url: &S3Url) -> bool {
-        url.bucket == self.output.bucket && url.key.starts_with(&self.output.key)
+        is_under(&self.output, url)
     }
 
     /// Where the Item for `source` goes.
     pub fn item_url(&self, source: &S3Url) -> S3Url {
-        self.output
-            .with_key(format!("{}{}.json", self.output.key, source.key))
+        item_url_in(&self.output, source)
     }
+}
+
+/// An output location (`OUTPUT_URL`, or a backfill job's own): an S3 URL
+/// whose key, when there is one, is a folder ("stac" and "stac/" mean the same).
+pub fn parse_output(text: &str) -> Result<S3Url, ConfigError> {
+    let mut output = S3Url::parse(text).map_err(ConfigError::BadOutput)?;
+    if !output.key.is_empty() && !output.key.ends_with('/') {
+        output.key.push('/');
+    }
+    Ok(output)
+}
+
+/// Whether `url` is under the output location `output`.
+pub fn is_under(output: &S3Url, url: &S3Url) -> bool {
+    url.bucket == output.bucket && url.key.starts_with(&output.key)
+}
+
+/// Where the Item for `source` goes under the output location `output`:
+/// the prefix followed by the source key and `.json`.
+pub fn item_url_in(output: &S3Url, source: &S3Url) -> S3Url {
+    output.with_key(format!("{}{}.json", output.key, source.key))
 }
 
 #[cfg(test)]

@@ -1,11 +1,17 @@
 //! What an invocation asks for. S3 reaches the function directly, through
 //! SNS, through SQS (its message bodies: an S3 notification, an SNS
 //! notification of one, an EventBridge event, or a direct request), or as an
-//! EventBridge "Object Created" event; a direct invocation names URLs.
+//! EventBridge "Object Created" event; a direct invocation names URLs. A
+//! backfill arrives from S3 Batch Operations ([`crate::batch_operations`]) or
+//! a Step Functions Distributed Map ([`crate::distributed_map`]).
 
 use aws_lambda_events::event::s3::S3Event;
 use serde_json::Value;
 use stratus_aws::{decode_event_key, Location, S3Url};
+
+use crate::batch_operations::{self, Invocation};
+use crate::distributed_map;
+use crate::target::{preview, Target};
 
 /// A parsed invocation payload.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +22,8 @@ pub enum Request {
     Targets(Vec<Target>),
     /// An SQS batch: each message and what it asks for (never another batch).
     Batch(Vec<Message>),
+    /// An S3 Batch Operations invocation, answered with its response schema.
+    BatchOperations(Invocation),
 }
 
 /// One SQS message of a batch.
@@ -27,41 +35,10 @@ pub struct Message {
     pub request: Result<Request, String>,
 }
 
-/// One record of work.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Target {
-    /// An object to process.
-    Object {
-        /// Where it is.
-        url: S3Url,
-        /// Size from the event (`None` for direct invocations).
-        size: Option<u64>,
-        /// Event time (RFC 3339), the object's creation time for S3 events.
-        event_time: Option<String>,
-    },
-    /// A record to skip, with why.
-    Skip {
-        /// Bucket and raw key, for the outcome.
-        bucket: String,
-        /// The key as given.
-        key: String,
-        /// Why it is skipped.
-        reason: String,
-    },
-    /// A record that cannot be processed (e.g. an undecodable key).
-    Invalid {
-        /// Bucket, for the outcome.
-        bucket: String,
-        /// The key as given.
-        key: String,
-        /// What is wrong.
-        message: String,
-    },
-}
-
 const EXPECTED: &str =
     "expected an S3 notification (\"Records\" from aws:s3), one delivered by SNS or SQS, \
-an EventBridge \"Object Created\" event, {\"url\": \"s3://…\"} or {\"urls\": [\"s3://…\"]}";
+an EventBridge \"Object Created\" event, {\"url\": \"s3://…\"} or {\"urls\": [\"s3://…\"]}, \
+an S3 Batch Operations invocation or Step Functions Distributed Map items";
 
 /// Parse an invocation's payload.
 pub fn parse_request(payload: &Value) -> Result<Request, String> {
@@ -142,13 +119,24 @@ fn parse_text(text: &str, what: &str) -> Result<Request, String> {
             "{what} is itself an SQS or SNS event, which is not delivered that way"
         ));
     }
-    parse_body(&value)
+    match parse_body(&value)? {
+        Request::BatchOperations(_) => Err(format!(
+            "{what} is an S3 Batch Operations invocation, which S3 sends to the function itself"
+        )),
+        request => Ok(request),
+    }
 }
 
-/// An S3 notification, an EventBridge event or a direct request.
+/// An S3 notification, an EventBridge event, a direct request or a backfill's.
 fn parse_body(payload: &Value) -> Result<Request, String> {
     if payload.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         return Ok(Request::TestEvent);
+    }
+    if batch_operations::is_invocation(payload) {
+        return batch_operations::parse(payload).map(Request::BatchOperations);
+    }
+    if let Some(items) = distributed_map::parse(payload) {
+        return items.map(Request::Targets);
     }
     if payload.get("Records").is_some() {
         if let Some(source) = record_source(payload).filter(|s| s != "aws:s3") {
@@ -196,6 +184,7 @@ fn parse_body(payload: &Value) -> Result<Request, String> {
                 url,
                 size: None,
                 event_time: None,
+                backfill: None,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -240,6 +229,7 @@ fn eventbridge_target(ev: &Value) -> Result<Target, String> {
         url: S3Url::new(bucket, key),
         size: ev.pointer("/detail/object/size").and_then(Value::as_u64),
         event_time: ev.get("time").and_then(Value::as_str).map(str::to_string),
+        backfill: None,
     })
 }
 
@@ -267,15 +257,6 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-fn preview(text: &str) -> String {
-    let cut: String = text.chars().take(120).collect();
-    if cut.len() < text.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
-}
-
 fn record_target(rec: &aws_lambda_events::event::s3::S3EventRecord) -> Target {
     let bucket = rec.s3.bucket.name.clone().unwrap_or_default();
     let raw_key = rec.s3.object.key.clone().unwrap_or_default();
@@ -300,6 +281,7 @@ fn record_target(rec: &aws_lambda_events::event::s3::S3EventRecord) -> Target {
             url: S3Url::new(bucket, key),
             size: rec.s3.object.size.and_then(|s| u64::try_from(s).ok()),
             event_time: Some(rec.event_time.to_rfc3339()),
+            backfill: None,
         },
         Err(e) => Target::Invalid {
             bucket,
@@ -342,7 +324,8 @@ mod tests {
             Target::Object {
                 url: S3Url::new("in-bucket", "a b+c é.tif"),
                 size: Some(42),
-                event_time: Some("2024-05-06T07:08:09+00:00".into())
+                event_time: Some("2024-05-06T07:08:09+00:00".into()),
+                backfill: None,
             }
         );
         assert!(matches!(&t[1], Target::Skip { reason, .. } if reason.contains("ObjectRemoved")));
@@ -359,7 +342,8 @@ mod tests {
             Request::Targets(vec![Target::Object {
                 url: S3Url::new("b-1", "k.tif"),
                 size: None,
-                event_time: None
+                event_time: None,
+                backfill: None,
             }])
         );
         let many = parse_request(

@@ -11,10 +11,13 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::event::{parse_request, Message, Request, Target};
+use crate::batch_operations::{self, Invocation};
+use crate::event::{parse_request, Message, Request};
 use crate::logging::{self, log_record, Level};
 use crate::outcome::{FailureKind, Outcome, Status};
 use crate::process::{process_target, Deps};
+use crate::target::Target;
+use stratus_aws::S3Url;
 
 /// Time kept back from the invocation's deadline to report the outcome.
 const MARGIN: Duration = Duration::from_secs(2);
@@ -24,14 +27,31 @@ const NO_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 /// What the function returns: one outcome per record, in the event's order,
 /// and for an SQS batch (with `REPORT_BATCH_ITEM_FAILURES`) the messages to
-/// deliver again: SQS's partial batch response.
-#[derive(Debug, Default, Serialize)]
+/// deliver again: SQS's partial batch response. To S3 Batch Operations it
+/// returns only the response its schema has ([`batch_operations::Answer`]).
+#[derive(Debug, Default)]
 pub struct Response {
     /// Per-record outcomes.
     pub records: Vec<Outcome>,
     /// The SQS messages that failed transiently (only those are retried).
-    #[serde(rename = "batchItemFailures", skip_serializing_if = "Option::is_none")]
     pub batch_item_failures: Option<Vec<BatchItemFailure>>,
+    /// The answer to an S3 Batch Operations invocation.
+    pub batch_operations: Option<batch_operations::Answer>,
+}
+
+impl Serialize for Response {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if let Some(answer) = &self.batch_operations {
+            return answer.serialize(s);
+        }
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("records", &self.records)?;
+        if let Some(failures) = &self.batch_item_failures {
+            map.serialize_entry("batchItemFailures", failures)?;
+        }
+        map.end()
+    }
 }
 
 /// One message of a partial batch response.
@@ -104,25 +124,81 @@ async fn handle_event(event: LambdaEvent<Value>, deps: &Deps) -> Result<Response
         }
         Request::Targets(t) => t,
         Request::Batch(messages) => return batch(messages, deps, deadline).await,
+        Request::BatchOperations(invocation) => {
+            return Ok(batch_operations_job(invocation, deps, deadline).await)
+        }
     };
-    let records = process_all(targets.into_iter().map(|t| (None, t)), deps, deadline).await;
+    let output = &deps.config.output;
+    let records = process_all(
+        targets.into_iter().map(|t| (None, t)),
+        deps,
+        output,
+        deadline,
+    )
+    .await;
     fail_on_retry(&records)?;
     Ok(Response {
         records,
-        batch_item_failures: None,
+        ..Response::default()
     })
 }
 
-/// The targets' outcomes in their order, tagged with their SQS message.
+/// An S3 Batch Operations invocation: its tasks processed, each answered
+/// with its result code; the invocation itself never fails for a task.
+async fn batch_operations_job(invocation: Invocation, deps: &Deps, deadline: Instant) -> Response {
+    tracing::info!(job_id = %invocation.job_id, invocation_id = %invocation.invocation_id,
+                   tasks = invocation.tasks.len(), "S3 Batch Operations invocation");
+    let records = match &invocation.output {
+        Ok(output) => {
+            let output = output.as_ref().unwrap_or(&deps.config.output);
+            let targets = invocation.tasks.iter().map(|t| (None, t.target.clone()));
+            process_all(targets, deps, output, deadline).await
+        }
+        Err(message) => invocation
+            .tasks
+            .iter()
+            .map(|task| {
+                let outcome = refused(&task.target, message);
+                outcome.log(&deps.parsers.unconfined());
+                outcome
+            })
+            .collect(),
+    };
+    let answer = batch_operations::answer(&invocation, &records);
+    Response {
+        records,
+        batch_item_failures: None,
+        batch_operations: Some(answer),
+    }
+}
+
+/// A task of a job whose arguments are refused.
+fn refused(target: &Target, message: &str) -> Outcome {
+    let (bucket, key) = match target {
+        Target::Object { url, .. } => (url.bucket.clone(), url.key.clone()),
+        Target::Skip { bucket, key, .. } | Target::Invalid { bucket, key, .. } => {
+            (bucket.clone(), key.clone())
+        }
+    };
+    Outcome::failed(
+        &S3Url::new(bucket, key),
+        FailureKind::InvalidArguments,
+        message.to_string(),
+    )
+}
+
+/// The targets' outcomes in their order, tagged with their SQS message,
+/// their Items under `output`.
 async fn process_all(
     targets: impl Iterator<Item = (Option<String>, Target)>,
     deps: &Deps,
+    output: &S3Url,
     deadline: Instant,
 ) -> Vec<Outcome> {
     // Unordered, so one slow record does not hold the others' slots.
     let mut done: Vec<(usize, Outcome)> = stream::iter(targets.enumerate())
         .map(|(i, (message_id, t))| async move {
-            let mut outcome = process_target(t, deps, deadline).await;
+            let mut outcome = process_target(t, deps, output, deadline).await;
             outcome.message_id = message_id;
             outcome.log(&deps.parsers.unconfined());
             (i, outcome)
@@ -170,10 +246,14 @@ async fn batch(
             }
             // parse_request never nests batches; a message that did would be invalid.
             Ok(Request::Batch(_)) => invalid_message(&m.id, "the body is itself an SQS batch"),
+            Ok(Request::BatchOperations(_)) => invalid_message(
+                &m.id,
+                "the body is an S3 Batch Operations invocation, which S3 sends to the function itself",
+            ),
             Err(e) => invalid_message(&m.id, e),
         }
     }
-    let records = process_all(targets.into_iter(), deps, deadline).await;
+    let records = process_all(targets.into_iter(), deps, &deps.config.output, deadline).await;
     if !deps.config.report_batch_item_failures {
         fail_on_retry(&records)?;
     }
@@ -191,6 +271,7 @@ async fn batch(
     Ok(Response {
         records,
         batch_item_failures: Some(failures),
+        batch_operations: None,
     })
 }
 

@@ -11,15 +11,20 @@
 //! (network, S3, timeouts) fails the invocation so Lambda retries it.
 //!
 //! Modules: [`cli`] (the command line), `handler` (an invocation: records, deadline, response), `event`
-//! (what a payload asks for), `process` (one record), `upload` (an object
+//! (what a payload asks for), `target` (one record of work), `process` (one record), `upload` (an object
 //! read as a raster), `parsers` and [`worker`] (the confined processes that
 //! parse uploads, and the frames of `protocol` between them), `outcome`
 //! (how a record ended), `config`, `logging` (the JSON records), `clock`
-//! (timestamps), `summary` (what `info` prints for a person).
+//! (timestamps), `summary` (what `info` prints for a person). Backfills:
+//! `batch_operations` (S3 Batch Operations' invocations and their answers),
+//! `distributed_map` (Step Functions' items) and `unchanged` (what an Item
+//! records so that a re-run leaves it alone).
 
+mod batch_operations;
 pub mod cli;
 mod clock;
 mod config;
+mod distributed_map;
 mod event;
 mod handler;
 mod logging;
@@ -29,9 +34,12 @@ mod parsers;
 mod process;
 mod protocol;
 mod summary;
+mod target;
+mod unchanged;
 mod upload;
 pub mod worker;
 
+pub use batch_operations::{Answer, ResultCode, TaskResult};
 pub use config::Config;
 pub use handler::{handle, HandlerError, Response};
 pub use logging::{init_tracing, MAX_RECORD_BYTES};

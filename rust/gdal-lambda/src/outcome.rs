@@ -14,6 +14,9 @@ use crate::logging::{log_record, Level};
 pub enum Status {
     /// Metadata logged and Item written.
     Processed,
+    /// A backfill's record whose Item already describes the object's
+    /// current version: left alone ([`crate::unchanged`]).
+    Unchanged,
     /// Deliberately not processed (not a creation, our own output …).
     Skipped,
     /// Known to fail again (not a raster, corrupt, empty, deleted, refused,
@@ -29,6 +32,9 @@ pub enum Status {
 pub enum FailureKind {
     /// The record names no object (no bucket or key, an undecodable key).
     InvalidRecord,
+    /// A backfill job's arguments (S3 Batch Operations' `userArguments`)
+    /// are refused: every task of the job fails the same way.
+    InvalidArguments,
     /// An SQS message whose body is not a request (logged, never an outcome).
     InvalidMessage,
     /// The Item's key would be longer than S3 allows.
@@ -62,6 +68,7 @@ impl FailureKind {
     pub fn name(self) -> &'static str {
         match self {
             FailureKind::InvalidRecord => "InvalidRecord",
+            FailureKind::InvalidArguments => "InvalidArguments",
             FailureKind::InvalidMessage => "InvalidMessage",
             FailureKind::KeyTooLong => "KeyTooLong",
             FailureKind::EmptyObject => "EmptyObject",
@@ -138,6 +145,14 @@ impl Outcome {
         }
     }
 
+    /// The Item at `item_url` already describes `url` as it is.
+    pub(crate) fn unchanged(url: &S3Url, item_url: &S3Url) -> Self {
+        Outcome {
+            item_url: Some(item_url.to_string()),
+            ..Outcome::new(&url.bucket, &url.key, Status::Unchanged)
+        }
+    }
+
     /// The record is deliberately not processed, for `reason`.
     pub(crate) fn skipped(bucket: &str, key: &str, reason: String) -> Self {
         Outcome {
@@ -187,6 +202,12 @@ impl Outcome {
     pub(crate) fn log(&self, unconfined: &[String]) {
         match self.status {
             Status::Processed => {}
+            Status::Unchanged => tracing::info!(
+                bucket = %self.bucket,
+                key = %self.key,
+                "unchanged: {} describes this version",
+                self.item_url.as_deref().unwrap_or_default()
+            ),
             Status::Skipped => tracing::info!(
                 bucket = %self.bucket,
                 key = %self.key,

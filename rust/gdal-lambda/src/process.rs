@@ -8,11 +8,12 @@ use stratus_aws::S3Url;
 use tokio::time::Instant;
 
 use crate::clock;
-use crate::config::Config;
-use crate::event::Target;
+use crate::config::{self, Config};
 use crate::logging::{log_record, Level};
 use crate::outcome::{with_unconfined, FailureKind, Outcome};
 use crate::parsers::Parsers;
+use crate::target::Target;
+use crate::unchanged;
 use crate::upload::{read_raster, Raster, ReadError};
 
 /// What the handler needs: configuration, an S3 client and the parse workers.
@@ -41,17 +42,25 @@ impl Deps {
 /// S3 keys are at most 1,024 bytes (UTF-8).
 const MAX_KEY_BYTES: usize = 1024;
 
-/// Process one target before `deadline`; never panics, every path ends in an
-/// [`Outcome`], and only failures known to repeat are [`Status::Failed`].
+/// Process one target before `deadline`, its Item going under `output` (the
+/// function's `OUTPUT_URL`, or a backfill job's own); never panics, every
+/// path ends in an [`Outcome`], and only failures known to repeat are
+/// [`Status::Failed`].
 ///
 /// [`Status::Failed`]: crate::outcome::Status::Failed
-pub async fn process_target(target: Target, deps: &Deps, deadline: Instant) -> Outcome {
-    let (url, size, event_time) = match target {
+pub async fn process_target(
+    target: Target,
+    deps: &Deps,
+    output: &S3Url,
+    deadline: Instant,
+) -> Outcome {
+    let (url, size, event_time, backfill) = match target {
         Target::Object {
             url,
             size,
             event_time,
-        } => (url, size, event_time),
+            backfill,
+        } => (url, size, event_time, backfill),
         Target::Skip {
             bucket,
             key,
@@ -69,11 +78,14 @@ pub async fn process_target(target: Target, deps: &Deps, deadline: Instant) -> O
             )
         }
     };
-    if deps.config.is_output(&url) {
-        let reason = format!("under the output location {}", deps.config.output);
-        return Outcome::skipped(&url.bucket, &url.key, reason);
+    // Items anywhere, the function's or a job's, are never read as uploads.
+    for location in [&deps.config.output, output] {
+        if config::is_under(location, &url) {
+            let reason = format!("under the output location {location}");
+            return Outcome::skipped(&url.bucket, &url.key, reason);
+        }
     }
-    let item_url = deps.config.item_url(&url);
+    let item_url = config::item_url_in(output, &url);
     if item_url.key.len() > MAX_KEY_BYTES {
         return Outcome::failed(
             &url,
@@ -87,7 +99,15 @@ pub async fn process_target(target: Target, deps: &Deps, deadline: Instant) -> O
     if size == Some(0) {
         return empty(&url);
     }
-    let work = read_and_write(&url, &item_url, event_time, deps, deadline);
+    let work = async {
+        if let Some(backfill) = &backfill {
+            let etag = backfill.etag.as_deref();
+            if unchanged::is_current(&deps.s3, &url, &item_url, etag).await {
+                return Outcome::unchanged(&url, &item_url);
+            }
+        }
+        read_and_write(&url, &item_url, event_time, deps, deadline).await
+    };
     match tokio::time::timeout_at(deadline, work).await {
         Ok(outcome) => outcome,
         Err(_) => Outcome::retry(
@@ -132,7 +152,15 @@ async fn read_and_write(
     // s3:PutObject, a KMS key, a missing bucket, throttling), never of the
     // upload: fixed, the same event must still give its Item, so it is retried
     // and, after Lambda's retries, reaches the on-failure destination.
-    match objects::put_json(&deps.s3, item_url, &item).await {
+    // The version read is recorded with the Item, so that a re-run can tell
+    // it is current without reading the object.
+    let metadata = raster.etag.as_deref().map(unchanged::item_metadata);
+    let metadata: Vec<(&str, &str)> = metadata
+        .iter()
+        .flatten()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    match objects::put_json_with_metadata(&deps.s3, item_url, &item, &metadata).await {
         Ok(()) => Outcome::processed(url, item_url),
         Err(e) => Outcome::retry(
             url,

@@ -54,6 +54,8 @@ pub struct Raster {
     pub last_modified: Option<String>,
     /// The SHA-256 of the whole object, when S3 keeps one for the version read.
     pub sha256: Option<[u8; 32]>,
+    /// The ETag of the version read (every range is pinned to it).
+    pub etag: Option<String>,
 }
 
 /// Read `url` as an upload (header only) before `deadline`: the first bytes
@@ -85,8 +87,9 @@ pub async fn read_raster(
         limits: *limits,
     };
     let etag = first.etag.clone();
+    let pinned = etag.clone();
     let fetch = |offset: u64, len: usize| {
-        let (s3, url, etag) = (s3.clone(), url.clone(), etag.clone());
+        let (s3, url, etag) = (s3.clone(), url.clone(), pinned.clone());
         async move {
             objects::get_range(&s3, &url, offset, len as u64, etag.as_deref())
                 .await
@@ -100,6 +103,7 @@ pub async fn read_raster(
             size: first.object_size,
             last_modified: first.last_modified,
             sha256,
+            etag,
         }),
         Err(ParseFailure::Raster(e)) => Err(ReadError::Raster(e)),
         Err(ParseFailure::Read(e)) => Err(e),

@@ -5,6 +5,7 @@
 //! (see [`crate::config::retry_config`]); what still fails after them is
 //! reported as [`Error::Transient`] so callers can decide to fail and be retried.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
 use aws_sdk_s3::config::http::HttpResponse;
@@ -33,6 +34,8 @@ pub struct ObjectHead {
     pub content_type: Option<String>,
     /// The SHA-256 of the whole object, when S3 keeps one ([`full_object_sha256`]).
     pub sha256: Option<[u8; 32]>,
+    /// User metadata (`x-amz-meta-*`), by name without the prefix.
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// S3 error codes that may pass when tried again, whatever their HTTP status
@@ -275,6 +278,10 @@ pub async fn head(client: &Client, url: &S3Url) -> Result<ObjectHead> {
         etag: out.e_tag().map(str::to_string),
         content_type: out.content_type().map(str::to_string),
         sha256: full_object_sha256(out.checksum_sha256(), out.checksum_type(), out.e_tag()),
+        metadata: out
+            .metadata()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -368,11 +375,28 @@ pub async fn put_bytes(
     body: Vec<u8>,
     content_type: &str,
 ) -> Result<()> {
+    put_object(client, url, body, content_type, &[]).await
+}
+
+async fn put_object(
+    client: &Client,
+    url: &S3Url,
+    body: Vec<u8>,
+    content_type: &str,
+    metadata: &[(&str, &str)],
+) -> Result<()> {
+    let metadata = (!metadata.is_empty()).then(|| {
+        metadata
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    });
     client
         .put_object()
         .bucket(&url.bucket)
         .key(&url.key)
         .content_type(content_type)
+        .set_metadata(metadata)
         .body(ByteStream::from(body))
         .send()
         .await
@@ -386,6 +410,17 @@ pub async fn put_json<T: Serialize + ?Sized>(
     client: &Client,
     url: &S3Url,
     value: &T,
+) -> Result<()> {
+    put_json_with_metadata(client, url, value, &[]).await
+}
+
+/// [`put_json`] with user metadata (`x-amz-meta-<name>`), which a HEAD of
+/// the object reads back ([`ObjectHead::metadata`]) without its body.
+pub async fn put_json_with_metadata<T: Serialize + ?Sized>(
+    client: &Client,
+    url: &S3Url,
+    value: &T,
+    metadata: &[(&str, &str)],
 ) -> Result<()> {
     let json = serde_json::to_vec(value).map_err(|source| Error::Json {
         bucket: url.bucket.clone(),
@@ -402,9 +437,9 @@ pub async fn put_json<T: Serialize + ?Sized>(
                 key: url.key.clone(),
                 source,
             })?;
-        put_bytes(client, url, gz, "application/gzip").await
+        put_object(client, url, gz, "application/gzip", metadata).await
     } else {
-        put_bytes(client, url, json, "application/json").await
+        put_object(client, url, json, "application/json", metadata).await
     }
 }
 

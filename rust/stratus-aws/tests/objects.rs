@@ -38,6 +38,30 @@ async fn json_round_trip_plain_and_gzip() {
 }
 
 #[tokio::test]
+async fn metadata_written_with_json_is_read_back_by_head() {
+    let aws = LocalAws::shared();
+    let s3 = client(aws).await;
+    let bucket = aws.new_bucket("metadata").await;
+    let url = S3Url::new(&bucket, "items/a b.json");
+    objects::put_json_with_metadata(&s3, &url, &json!({"id": 1}), &[("source-etag", "\"abc\"")])
+        .await
+        .unwrap();
+    let head = objects::head(&s3, &url).await.unwrap();
+    assert_eq!(
+        head.metadata.get("source-etag").map(String::as_str),
+        Some("\"abc\"")
+    );
+    assert_eq!(head.metadata.len(), 1, "{:?}", head.metadata);
+    let plain = S3Url::new(&bucket, "items/plain.json");
+    objects::put_json(&s3, &plain, &json!({})).await.unwrap();
+    assert!(objects::head(&s3, &plain)
+        .await
+        .unwrap()
+        .metadata
+        .is_empty());
+}
+
+#[tokio::test]
 async fn missing_objects_and_bad_content_are_classified() {
     let aws = LocalAws::shared();
     let s3 = client(aws).await;

@@ -1,0 +1,151 @@
+# Access: the function's role (read the source, read and write Items), the S3 Batch Operations
+# job role (read manifests, invoke the function's published version, write reports) and the
+# state machine's role (list or read the items, invoke the function, write results).
+
+# --- the function -------------------------------------------------------------
+
+data "aws_iam_policy_document" "function_assume" {
+  statement {
+    sid     = "LambdaAssumesThisFunctionsRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = [local.function_arn]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  name_prefix          = "${substr(var.name, 0, 30)}-fn-"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Execution role of the ${var.name} backfill function"
+  assume_role_policy   = data.aws_iam_policy_document.function_assume.json
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "function" {
+  statement {
+    sid       = "ReadSourceRasters"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.source_bucket}/${var.source_location.prefix}*"]
+  }
+
+  # GetObject covers the HEAD that finds an Item current (its metadata names the source's ETag).
+  statement {
+    sid       = "ReadAndWriteStacItems"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${local.output_bucket}/${var.output.prefix}*"]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
+  }
+
+  statement {
+    sid     = "WriteTraces"
+    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    # X-Ray has no resource-level permissions for these actions.
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+
+    content {
+      sid       = "UseEncryptionKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  name   = "backfill"
+  role   = aws_iam_role.function.id
+  policy = data.aws_iam_policy_document.function.json
+}
+
+# --- S3 Batch Operations --------------------------------------------------------
+
+data "aws_iam_policy_document" "batch_operations_assume" {
+  statement {
+    sid     = "BatchOperationsAssumesJobRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["batchoperations.s3.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "batch_operations" {
+  name_prefix          = "${substr(var.name, 0, 30)}-s3batch-"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Role of the S3 Batch Operations jobs that run ${var.name} over a bucket"
+  assume_role_policy   = data.aws_iam_policy_document.batch_operations_assume.json
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "batch_operations" {
+  statement {
+    sid       = "InvokePublishedFunction"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.this.qualified_arn]
+  }
+
+  statement {
+    sid       = "ReadManifests"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = concat(["${local.reports}*"], local.inventories)
+  }
+
+  # Completion reports, and the manifests S3JobManifestGenerator writes.
+  statement {
+    sid       = "WriteReports"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.reports}*"]
+  }
+
+  statement {
+    sid       = "LocateReportBucket"
+    actions   = ["s3:GetBucketLocation"]
+    resources = ["arn:${local.partition}:s3:::${var.reports.bucket}"]
+  }
+
+  # S3JobManifestGenerator lists the source bucket through an inventory configuration of its own.
+  statement {
+    sid       = "GenerateManifests"
+    actions   = ["s3:PutInventoryConfiguration"]
+    resources = [local.source_bucket]
+  }
+}
+
+resource "aws_iam_role_policy" "batch_operations" {
+  name   = "backfill"
+  role   = aws_iam_role.batch_operations.id
+  policy = data.aws_iam_policy_document.batch_operations.json
+}
