@@ -87,7 +87,7 @@ resource "terraform_data" "destroy_guard" {
   }
 
   depends_on = [
-    module.image, module.raster_bucket, module.payload_bucket, module.gdal_lambda, module.batch, module.batch_task,
+    module.image, module.raster_bucket, module.payload_bucket, module.gdal_lambda, module.batch, module.batch_task, module.backfill,
     aws_security_group.batch, aws_vpc_security_group_egress_rule.batch_https,
   ]
 }

@@ -219,6 +219,7 @@ fn parse(job: Job, socket: &Arc<Mutex<File>>) -> Verdict {
 
 /// What a job's bytes start with to make a debug build's worker misbehave
 /// on purpose (with [`env::TEST_HOOKS`] set), followed by what to do.
+#[cfg(debug_assertions)]
 pub(crate) const TEST_HOOK: &[u8] = b"STRATUS-TEST-HOOK ";
 
 /// A deliberately misbehaving parse, for the suites that prove the
