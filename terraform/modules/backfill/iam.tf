@@ -4,39 +4,6 @@
 
 # --- the function -------------------------------------------------------------
 
-data "aws_iam_policy_document" "function_assume" {
-  statement {
-    sid     = "LambdaAssumesThisFunctionsRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [local.function_arn]
-    }
-  }
-}
-
-resource "aws_iam_role" "function" {
-  name_prefix          = "${substr(var.name, 0, 30)}-fn-"
-  path                 = var.role_path
-  permissions_boundary = var.role_permissions_boundary
-  description          = "Execution role of the ${var.name} backfill function"
-  assume_role_policy   = data.aws_iam_policy_document.function_assume.json
-  tags                 = var.tags
-}
-
 data "aws_iam_policy_document" "function" {
   statement {
     sid       = "ReadSourceRasters"
@@ -75,40 +42,34 @@ data "aws_iam_policy_document" "function" {
   }
 }
 
-resource "aws_iam_role_policy" "function" {
-  name   = "backfill"
-  role   = aws_iam_role.function.id
-  policy = data.aws_iam_policy_document.function.json
+module "function" {
+  source = "../service-role"
+
+  service        = "lambda.amazonaws.com"
+  assume_sid     = "LambdaAssumesThisFunctionsRole"
+  source_account = local.account_id
+  source_arn     = local.function_arn
+  name_prefix    = "${substr(var.name, 0, 30)}-fn-"
+  description    = "Execution role of the ${var.name} backfill function"
+  policy_name    = "backfill"
+  policy_json    = data.aws_iam_policy_document.function.json
+
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
+}
+
+moved {
+  from = aws_iam_role.function
+  to   = module.function.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.function
+  to   = module.function.aws_iam_role_policy.this
 }
 
 # --- S3 Batch Operations --------------------------------------------------------
-
-data "aws_iam_policy_document" "batch_operations_assume" {
-  statement {
-    sid     = "BatchOperationsAssumesJobRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["batchoperations.s3.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "batch_operations" {
-  name_prefix          = "${substr(var.name, 0, 30)}-s3batch-"
-  path                 = var.role_path
-  permissions_boundary = var.role_permissions_boundary
-  description          = "Role of the S3 Batch Operations jobs that run ${var.name} over a bucket"
-  assume_role_policy   = data.aws_iam_policy_document.batch_operations_assume.json
-  tags                 = var.tags
-}
 
 data "aws_iam_policy_document" "batch_operations" {
   statement {
@@ -144,8 +105,28 @@ data "aws_iam_policy_document" "batch_operations" {
   }
 }
 
-resource "aws_iam_role_policy" "batch_operations" {
-  name   = "backfill"
-  role   = aws_iam_role.batch_operations.id
-  policy = data.aws_iam_policy_document.batch_operations.json
+module "batch_operations" {
+  source = "../service-role"
+
+  service        = "batchoperations.s3.amazonaws.com"
+  assume_sid     = "BatchOperationsAssumesJobRole"
+  source_account = local.account_id
+  name_prefix    = "${substr(var.name, 0, 29)}-s3batch-"
+  description    = "Role of the S3 Batch Operations jobs that run ${var.name} over a bucket"
+  policy_name    = "backfill"
+  policy_json    = data.aws_iam_policy_document.batch_operations.json
+
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
+}
+
+moved {
+  from = aws_iam_role.batch_operations
+  to   = module.batch_operations.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.batch_operations
+  to   = module.batch_operations.aws_iam_role_policy.this
 }

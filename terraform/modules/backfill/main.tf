@@ -30,7 +30,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:The function reaches S3 only, as the upload function does; a VPC would need an S3 endpoint and adds nothing here.
   function_name = var.name
   description   = "gdal-lambda for backfills (S3 Batch Operations, Step Functions Distributed Map)"
-  role          = aws_iam_role.function.arn
+  role          = module.function.arn
 
   package_type  = "Image"
   image_uri     = var.image_uri
@@ -60,5 +60,5 @@ resource "aws_lambda_function" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_iam_role_policy.function]
+  depends_on = [module.function]
 }

@@ -10,7 +10,7 @@ output "function_qualified_arn" {
 
 output "batch_operations_role_arn" {
   description = "Role for S3 Batch Operations jobs (`aws s3control create-job --role-arn`)."
-  value       = aws_iam_role.batch_operations.arn
+  value       = module.batch_operations.arn
 }
 
 output "reports" {

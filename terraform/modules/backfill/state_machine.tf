@@ -90,7 +90,7 @@ resource "aws_sfn_state_machine" "this" {
   count = local.state_machine ? 1 : 0
 
   name       = local.state_machine_name
-  role_arn   = aws_iam_role.state_machine[0].arn
+  role_arn   = module.state_machine[0].arn
   definition = jsonencode(local.definition)
 
   logging_configuration {
@@ -115,36 +115,7 @@ resource "aws_sfn_state_machine" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_iam_role_policy.state_machine]
-}
-
-data "aws_iam_policy_document" "state_machine_assume" {
-  statement {
-    sid     = "StepFunctionsAssumesStateMachineRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["states.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "state_machine" {
-  count = local.state_machine ? 1 : 0
-
-  name_prefix          = "${substr(var.name, 0, 30)}-map-"
-  path                 = var.role_path
-  permissions_boundary = var.role_permissions_boundary
-  description          = "Role of the ${local.state_machine_name} state machine"
-  assume_role_policy   = data.aws_iam_policy_document.state_machine_assume.json
-  tags                 = var.tags
+  depends_on = [module.state_machine]
 }
 
 data "aws_iam_policy_document" "state_machine" {
@@ -218,10 +189,30 @@ data "aws_iam_policy_document" "state_machine" {
   }
 }
 
-resource "aws_iam_role_policy" "state_machine" {
-  count = local.state_machine ? 1 : 0
+module "state_machine" {
+  source = "../service-role"
+  count  = local.state_machine ? 1 : 0
 
-  name   = "backfill"
-  role   = aws_iam_role.state_machine[0].id
-  policy = data.aws_iam_policy_document.state_machine.json
+
+  service        = "states.amazonaws.com"
+  assume_sid     = "StepFunctionsAssumesStateMachineRole"
+  source_account = local.account_id
+  name_prefix    = "${substr(var.name, 0, 30)}-map-"
+  description    = "Role of the ${local.state_machine_name} state machine"
+  policy_name    = "backfill"
+  policy_json    = data.aws_iam_policy_document.state_machine.json
+
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
+}
+
+moved {
+  from = aws_iam_role.state_machine[0]
+  to   = module.state_machine[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.state_machine[0]
+  to   = module.state_machine[0].aws_iam_role_policy.this
 }

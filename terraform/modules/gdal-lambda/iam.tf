@@ -1,39 +1,32 @@
 # Access: the function's execution role and its policy, and the resource policies that let the
 # watched bucket, the upload queue and the EventBridge rule reach the function and its queues.
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    sid     = "LambdaAssumesThisFunctionsRole"
-    actions = ["sts:AssumeRole"]
+module "role" {
+  source = "../service-role"
 
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
+  service        = "lambda.amazonaws.com"
+  assume_sid     = "LambdaAssumesThisFunctionsRole"
+  source_account = local.account_id
+  source_arn     = local.function_arn
+  name_prefix    = "${substr(var.function_name, 0, 30)}-role-"
+  description    = "Execution role of the ${var.function_name} Lambda function"
+  policy_name    = "${var.function_name}-lambda"
+  policy_json    = data.aws_iam_policy_document.this.json
 
-    # Only on behalf of this function in this account (confused deputy).
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [local.function_arn]
-    }
-  }
-}
-
-# Role names are account-wide: a generated suffix keeps stacks and regions apart (prefixes ≤ 38 characters).
-resource "aws_iam_role" "this" {
-  name_prefix          = "${substr(var.function_name, 0, 30)}-role-"
   path                 = var.role_path
   permissions_boundary = var.role_permissions_boundary
-  description          = "Execution role of the ${var.function_name} Lambda function"
-  assume_role_policy   = data.aws_iam_policy_document.assume.json
   tags                 = var.tags
+}
+
+# Deployments made before the role was a module keep their role.
+moved {
+  from = aws_iam_role.this
+  to   = module.role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.this
+  to   = module.role.aws_iam_role_policy.this
 }
 
 data "aws_iam_policy_document" "this" {
@@ -112,12 +105,6 @@ data "aws_iam_policy_document" "this" {
       resources = ["*"]
     }
   }
-}
-
-resource "aws_iam_role_policy" "this" {
-  name   = "${var.function_name}-lambda"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
 }
 
 # --- Who may invoke the function, and send to its queues -----------------------------------

@@ -41,7 +41,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_272:Code signing applies to .zip packages only; this function is a container image pinned by digest.
   function_name = var.function_name
   description   = var.description
-  role          = aws_iam_role.this.arn
+  role          = module.role.arn
 
   package_type  = "Image"
   image_uri     = var.image_uri
@@ -89,7 +89,7 @@ resource "aws_lambda_function" "this" {
   tags = var.tags
 
   # The role must be able to log (and the log group exist) before the first invocation.
-  depends_on = [aws_iam_role_policy.this]
+  depends_on = [module.role]
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {

@@ -15,12 +15,12 @@ output "image_uri" {
 
 output "role_arn" {
   description = "ARN of the function's execution role."
-  value       = aws_iam_role.this.arn
+  value       = module.role.arn
 }
 
 output "role_name" {
   description = "Name of the function's execution role (to attach more policies)."
-  value       = aws_iam_role.this.name
+  value       = module.role.name
 }
 
 output "log_group_name" {

@@ -77,7 +77,7 @@ resource "aws_lambda_event_source_mapping" "uploads" {
   # Only the messages the handler lists in batchItemFailures are delivered again.
   function_response_types = ["ReportBatchItemFailures"]
 
-  depends_on = [aws_iam_role_policy.this]
+  depends_on = [module.role]
 }
 
 # --- trigger = "eventbridge": S3 -> EventBridge rule -> function ----------------------------

@@ -80,10 +80,7 @@ run "least_privilege_roles" {
   }
 
   assert {
-    condition = alltrue([
-      for s in data.aws_iam_policy_document.batch_operations_assume.statement :
-      s.principals == toset([{ type = "Service", identifiers = toset(["batchoperations.s3.amazonaws.com"]) }])
-    ])
+    condition     = module.batch_operations.trust.service == "batchoperations.s3.amazonaws.com" && module.batch_operations.trust.source_account == "123456789012"
     error_message = "Only S3 Batch Operations may assume the job role."
   }
 }
@@ -122,7 +119,7 @@ run "batch_operations_only" {
   }
 
   assert {
-    condition     = length(aws_sfn_state_machine.this) == 0 && length(aws_iam_role.state_machine) == 0
+    condition     = length(aws_sfn_state_machine.this) == 0 && length(module.state_machine) == 0
     error_message = "state_machine.enabled = false must leave only S3 Batch Operations."
   }
 }

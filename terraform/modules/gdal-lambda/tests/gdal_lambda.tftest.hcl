@@ -83,19 +83,12 @@ run "least_privilege_role" {
   }
 
   assert {
-    condition = alltrue([
-      for s in data.aws_iam_policy_document.assume.statement :
-      s.principals == toset([{ type = "Service", identifiers = toset(["lambda.amazonaws.com"]) }])
-    ])
-    error_message = "Only Lambda may assume the role."
-  }
-
-  assert {
-    condition = anytrue([
-      for c in one(data.aws_iam_policy_document.assume.statement).condition :
-      c.variable == "aws:SourceArn" && c.values == tolist(["arn:aws:lambda:us-east-1:123456789012:function:stratus-gdal"])
-    ])
-    error_message = "The role may be assumed only on behalf of this function."
+    condition = module.role.trust == {
+      service        = "lambda.amazonaws.com"
+      source_account = "123456789012"
+      source_arn     = "arn:aws:lambda:us-east-1:123456789012:function:stratus-gdal"
+    }
+    error_message = "Only Lambda may assume the role, on behalf of this function only (confused deputy)."
   }
 }
 
