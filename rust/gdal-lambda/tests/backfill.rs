@@ -8,26 +8,15 @@
 mod common;
 
 use common::event_key;
-use gdal_lambda::{handle, Config, Deps, HandlerError, Response, Status};
-use lambda_runtime::{Context, LambdaEvent};
-use local_aws::{Fault, FaultPlan, FaultProxy, LocalAws};
+use common::handler::{aws, client_failing_puts_to, config, deps_of, invoke};
+use gdal_lambda::{Deps, HandlerError, Response, Status};
+use local_aws::{Fault, FaultPlan, FaultProxy};
 use raster_info::samples;
 use serde_json::{json, Value};
 use stratus_aws::{objects, S3Url};
 
-fn aws() -> &'static LocalAws {
-    let aws = LocalAws::shared();
-    aws.export_env();
-    aws
-}
-
-fn deps(output: &str, s3: aws_sdk_s3::Client) -> Deps {
-    let config = Config::from_lookup(|k| (k == "OUTPUT_URL").then(|| output.to_string())).unwrap();
-    Deps::new(config, s3, common::function_binary())
-}
-
-async fn invoke(payload: Value, deps: &Deps) -> Result<Response, HandlerError> {
-    handle(LambdaEvent::new(payload, Context::default()), deps).await
+fn deps_for(output: &str, s3: aws_sdk_s3::Client) -> Deps {
+    deps_of(config(output, &[]), s3)
 }
 
 /// An S3 Batch Operations invocation of `schema` with one task per key, as
@@ -84,20 +73,8 @@ async fn s3_batch_operations_tasks_are_answered_with_their_result_codes() {
         aws.put_file(&bucket, key, file).await;
     }
     // The flaky key's Item cannot be written: its PUTs all fail.
-    let proxy = FaultProxy::start(aws.port());
-    proxy.set_plan(FaultPlan {
-        rate: 1.0,
-        faults: vec![Fault::Status(500)],
-        methods: vec!["PUT"],
-        targets: vec!["flaky".to_string()],
-        ..FaultPlan::none()
-    });
-    let s3 = local_aws::s3_client(
-        &proxy.endpoint(),
-        Some(stratus_aws::config::retry_config().with_max_attempts(2)),
-    )
-    .await;
-    let deps = deps(&format!("s3://{bucket}/stac/"), s3.clone());
+    let (_proxy, s3) = client_failing_puts_to("flaky").await;
+    let deps = deps_for(&format!("s3://{bucket}/stac/"), s3.clone());
     let keys = [odd, flaky, text, "old/deleted.tif", "stac/old/x.tif.json"];
 
     for schema in ["1.0", "2.0"] {
@@ -175,7 +152,7 @@ async fn user_arguments_may_move_the_items_and_do_nothing_else() {
     let cog = samples::cog(dir.path(), "cog.tif", 256, true);
     aws.put_file(&bucket, "in/a.tif", &cog).await;
     let s3 = aws.s3().await;
-    let deps = deps(&format!("s3://{bucket}/stac/"), s3.clone());
+    let deps = deps_for(&format!("s3://{bucket}/stac/"), s3.clone());
 
     let moved = json!({"OUTPUT_URL": format!("s3://{bucket}/backfill-items")});
     let resp = invoke(
@@ -263,7 +240,7 @@ async fn distributed_map_items_are_answered_item_by_item() {
     ]});
     let proxy = FaultProxy::start(aws.port());
     let counted = local_aws::s3_client(&proxy.endpoint(), None).await;
-    let deps = deps(&format!("s3://{bucket}/stac/"), counted);
+    let deps = deps_for(&format!("s3://{bucket}/stac/"), counted);
     let resp = invoke(batch.clone(), &deps).await.unwrap();
     let got: Vec<(&str, Status, Option<&str>)> = resp
         .records

@@ -6,32 +6,12 @@
 
 mod common;
 
+use common::handler::{aws, client_failing_puts_to, config, deps_of, invoke};
 use common::{eventbridge_event, s3_event, sns_event, sns_sqs_body, sqs_event};
-use gdal_lambda::{handle, Config, Deps, HandlerError, Response, Status};
-use lambda_runtime::{Context, LambdaEvent};
-use local_aws::{Fault, FaultPlan, FaultProxy, LocalAws};
+use gdal_lambda::{HandlerError, Status};
 use raster_info::samples;
 use serde_json::{json, Value};
 use stratus_aws::{objects, S3Url};
-
-fn aws() -> &'static LocalAws {
-    let aws = LocalAws::shared();
-    aws.export_env();
-    aws
-}
-
-fn config(output: &str, report: bool) -> Config {
-    Config::from_lookup(|k| match k {
-        "OUTPUT_URL" => Some(output.to_string()),
-        "REPORT_BATCH_ITEM_FAILURES" => Some(report.to_string()),
-        _ => None,
-    })
-    .unwrap()
-}
-
-async fn invoke(payload: Value, deps: &Deps) -> Result<Response, HandlerError> {
-    handle(LambdaEvent::new(payload, Context::default()), deps).await
-}
 
 /// Whether the Item of `key` was written (and then, that it is valid).
 async fn item_exists(bucket: &str, key: &str) -> bool {
@@ -77,25 +57,10 @@ async fn an_sqs_batch_lists_only_the_messages_to_retry() {
     ]);
 
     // The flaky key's Item cannot be written: its PUTs all fail.
-    let proxy = FaultProxy::start(aws.port());
-    proxy.set_plan(FaultPlan {
-        rate: 1.0,
-        faults: vec![Fault::Status(500)],
-        methods: vec!["PUT"],
-        targets: vec!["flaky".to_string()],
-        ..FaultPlan::none()
-    });
-    let s3_client = local_aws::s3_client(
-        &proxy.endpoint(),
-        Some(stratus_aws::config::retry_config().with_max_attempts(2)),
-    )
-    .await;
+    let (_proxy, s3_client) = client_failing_puts_to("flaky").await;
     let output = format!("s3://{bucket}/stac/");
-    let deps = Deps::new(
-        config(&output, true),
-        s3_client.clone(),
-        common::function_binary(),
-    );
+    let report = [("REPORT_BATCH_ITEM_FAILURES", "true")];
+    let deps = deps_of(config(&output, &report), s3_client.clone());
     let resp = invoke(event.clone(), &deps).await.unwrap();
     let failures: Vec<&str> = resp
         .batch_item_failures
@@ -133,7 +98,7 @@ async fn an_sqs_batch_lists_only_the_messages_to_retry() {
 
     // Without REPORT_BATCH_ITEM_FAILURES (an event source mapping that may ignore the list),
     // the batch fails whole, so nothing is deleted from the queue.
-    let deps = Deps::new(config(&output, false), s3_client, common::function_binary());
+    let deps = deps_of(config(&output, &[]), s3_client);
     match invoke(event, &deps).await.unwrap_err() {
         HandlerError::Transient { failed, .. } => assert_eq!(failed, 1),
         other => panic!("expected a transient failure, got {other}"),
@@ -148,11 +113,7 @@ async fn sns_and_eventbridge_deliver_uploads() {
     let cog = samples::cog(dir.path(), "cog.tif", 256, true);
     let size = std::fs::metadata(&cog).unwrap().len();
     let output = format!("s3://{bucket}/stac/");
-    let deps = Deps::new(
-        config(&output, false),
-        aws.s3().await,
-        common::function_binary(),
-    );
+    let deps = deps_of(config(&output, &[]), aws.s3().await);
 
     let sns_key = "sns/a b+c é.tif";
     aws.put_file(&bucket, sns_key, &cog).await;

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)] // each test binary uses a subset
 
 pub mod corpus;
+pub mod handler;
 
 use std::path::PathBuf;
 use std::process::Command;
