@@ -2,6 +2,11 @@
 # job role (read manifests, invoke the function's published version, write reports) and the
 # state machine's role (list or read the items, invoke the function, write results).
 
+locals {
+  # Every role of the module: the caller's path, permissions boundary and tags.
+  iam = { path = var.role_path, permissions_boundary = var.role_permissions_boundary, tags = var.tags }
+}
+
 # --- the function -------------------------------------------------------------
 
 data "aws_iam_policy_document" "function" {
@@ -30,16 +35,6 @@ data "aws_iam_policy_document" "function" {
     # X-Ray has no resource-level permissions for these actions.
     resources = ["*"]
   }
-
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-
-    content {
-      sid       = "UseEncryptionKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
-  }
 }
 
 module "function" {
@@ -53,10 +48,8 @@ module "function" {
   description    = "Execution role of the ${var.name} backfill function"
   policy_name    = "backfill"
   policy_json    = data.aws_iam_policy_document.function.json
-
-  path                 = var.role_path
-  permissions_boundary = var.role_permissions_boundary
-  tags                 = var.tags
+  kms_key_arns   = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+  iam            = local.iam
 }
 
 moved {
@@ -115,10 +108,7 @@ module "batch_operations" {
   description    = "Role of the S3 Batch Operations jobs that run ${var.name} over a bucket"
   policy_name    = "backfill"
   policy_json    = data.aws_iam_policy_document.batch_operations.json
-
-  path                 = var.role_path
-  permissions_boundary = var.role_permissions_boundary
-  tags                 = var.tags
+  iam            = local.iam
 }
 
 moved {

@@ -177,16 +177,6 @@ data "aws_iam_policy_document" "state_machine" {
     # CloudWatch Logs' vended delivery and X-Ray take no resource-level permissions for these.
     resources = ["*"]
   }
-
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-
-    content {
-      sid       = "UseEncryptionKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
-  }
 }
 
 module "state_machine" {
@@ -201,10 +191,8 @@ module "state_machine" {
   description    = "Role of the ${local.state_machine_name} state machine"
   policy_name    = "backfill"
   policy_json    = data.aws_iam_policy_document.state_machine.json
-
-  path                 = var.role_path
-  permissions_boundary = var.role_permissions_boundary
-  tags                 = var.tags
+  kms_key_arns   = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+  iam            = local.iam
 }
 
 moved {

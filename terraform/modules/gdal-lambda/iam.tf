@@ -1,6 +1,11 @@
 # Access: the function's execution role and its policy, and the resource policies that let the
 # watched bucket, the upload queue and the EventBridge rule reach the function and its queues.
 
+locals {
+  # Every role of the module: the caller's path, permissions boundary and tags.
+  iam = { path = var.role_path, permissions_boundary = var.role_permissions_boundary, tags = var.tags }
+}
+
 module "role" {
   source = "../service-role"
 
@@ -12,10 +17,8 @@ module "role" {
   description    = "Execution role of the ${var.function_name} Lambda function"
   policy_name    = "${var.function_name}-lambda"
   policy_json    = data.aws_iam_policy_document.this.json
-
-  path                 = var.role_path
-  permissions_boundary = var.role_permissions_boundary
-  tags                 = var.tags
+  kms_key_arns   = local.kms_key_arns
+  iam            = local.iam
 }
 
 # Deployments made before the role was a module keep their role.
@@ -61,16 +64,6 @@ data "aws_iam_policy_document" "this" {
       sid       = "ReadUploadQueue"
       actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
       resources = [aws_sqs_queue.uploads[0].arn]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(local.kms_key_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "UseEncryptionKeys"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = local.kms_key_arns
     }
   }
 

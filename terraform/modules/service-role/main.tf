@@ -32,15 +32,30 @@ data "aws_iam_policy_document" "assume" {
 # Role names are account-wide: a generated suffix keeps stacks and regions apart.
 resource "aws_iam_role" "this" {
   name_prefix          = var.name_prefix
-  path                 = var.path
-  permissions_boundary = var.permissions_boundary
+  path                 = var.iam.path
+  permissions_boundary = var.iam.permissions_boundary
   description          = var.description
   assume_role_policy   = data.aws_iam_policy_document.assume.json
-  tags                 = var.tags
+  tags                 = var.iam.tags
+}
+
+# The caller's policy, and the use of the keys that encrypt what the role reads and writes.
+data "aws_iam_policy_document" "this" {
+  source_policy_documents = [var.policy_json]
+
+  dynamic "statement" {
+    for_each = length(var.kms_key_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "UseEncryptionKeys"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = var.kms_key_arns
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "this" {
   name   = var.policy_name
   role   = aws_iam_role.this.id
-  policy = var.policy_json
+  policy = data.aws_iam_policy_document.this.json
 }

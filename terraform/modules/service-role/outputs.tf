@@ -13,6 +13,11 @@ output "policy_id" {
   value       = aws_iam_role_policy.this.id
 }
 
+output "kms_key_arns" {
+  description = "The KMS keys the role may use."
+  value       = var.kms_key_arns
+}
+
 output "trust" {
   description = "Who may assume the role: the service, and the account and resource it must act for."
   value = {

@@ -44,17 +44,18 @@ variable "policy_json" {
   type        = string
 }
 
-variable "path" {
-  description = "IAM path of the role (the calling module validates it)."
-  type        = string
+variable "kms_key_arns" {
+  description = "KMS keys the role may decrypt with and generate data keys of (the keys of what it reads and writes)."
+  type        = list(string)
+  default     = []
+  nullable    = false
 }
 
-variable "permissions_boundary" {
-  description = "ARN of the role's permissions boundary, or null."
-  type        = string
-}
-
-variable "tags" {
-  description = "Tags of the role."
-  type        = map(string)
+variable "iam" {
+  description = "The calling module's IAM settings: the role's path and permissions boundary (the caller validates them) and tags."
+  type = object({
+    path                 = string
+    permissions_boundary = string
+    tags                 = map(string)
+  })
 }

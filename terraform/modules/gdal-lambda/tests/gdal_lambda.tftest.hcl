@@ -283,12 +283,13 @@ run "other_output_bucket_and_kms" {
   assert {
     condition = {
       for s in data.aws_iam_policy_document.this.statement : s.sid => s.resources
-      if contains(["ReadWatchedRasters", "WriteStacItems", "UseEncryptionKeys"], s.sid)
+      if contains(["ReadWatchedRasters", "WriteStacItems"], s.sid)
       } == {
       ReadWatchedRasters = toset(["arn:aws:s3:::stratus-rasters/*"])
       WriteStacItems     = toset(["arn:aws:s3:::stratus-catalog/*"])
-      UseEncryptionKeys  = toset(["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
-    }
+      } && module.role.kms_key_arns == tolist([
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    ])
     error_message = "Reads, writes and key use must be scoped to the configured locations and key."
   }
 

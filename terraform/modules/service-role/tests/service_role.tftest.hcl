@@ -11,10 +11,11 @@ variables {
   description    = "Execution role of stratus-gdal"
   policy_name    = "stratus-gdal-lambda"
   policy_json    = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-  path           = "/stratus/"
-
-  permissions_boundary = "arn:aws:iam::123456789012:policy/boundary"
-  tags                 = { team = "geo" }
+  iam = {
+    path                 = "/stratus/"
+    permissions_boundary = "arn:aws:iam::123456789012:policy/boundary"
+    tags                 = { team = "geo" }
+  }
 }
 
 run "only_the_service_for_this_account_and_resource" {
@@ -43,8 +44,29 @@ run "only_the_service_for_this_account_and_resource" {
   }
 
   assert {
-    condition     = aws_iam_role_policy.this.policy == var.policy_json && aws_iam_role_policy.this.name == "stratus-gdal-lambda"
-    error_message = "The role carries exactly the caller's inline policy."
+    condition     = data.aws_iam_policy_document.this.source_policy_documents == tolist([var.policy_json]) && aws_iam_role_policy.this.name == "stratus-gdal-lambda"
+    error_message = "The role carries the caller's inline policy."
+  }
+
+  assert {
+    condition     = length(data.aws_iam_policy_document.this.statement) == 0
+    error_message = "Without keys, nothing is added to the caller's policy."
+  }
+}
+
+run "keys_of_what_the_role_touches" {
+  command = plan
+
+  variables {
+    kms_key_arns = ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+  }
+
+  assert {
+    condition = [for s in data.aws_iam_policy_document.this.statement : [s.sid, s.actions, s.resources]] == [[
+      "UseEncryptionKeys", toset(["kms:Decrypt", "kms:GenerateDataKey"]),
+      toset(["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
+    ]]
+    error_message = "The keys given, for decrypting and generating data keys only."
   }
 }
 
