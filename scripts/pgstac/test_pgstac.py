@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """gdal-lambda's Items in a real STAC database: pgstac on PostgreSQL/PostGIS.
 
-Rasters made with GDAL (two UTM scenes, one across the antimeridian, one around the South Pole,
-one in EPSG:4326, each with its own acquisition time) are uploaded to moto on loopback; the real
+Rasters made with GDAL (two UTM scenes, one across the antimeridian, one around each pole, one in
+EPSG:4326, each with its own acquisition time) are uploaded to moto on loopback; the real
 gdal-lambda binary answers their S3 event through run-lambda's Runtime API and writes their
 Items; scripts/pgstac/load.py loads those with pypgstac's loader into pgstac, installed by
 `pypgstac migrate` into a throwaway cluster (cluster.py). pgstac's own `search` is then asked by
@@ -50,6 +50,8 @@ RASTERS = {
     "fiji": ("EPSG:32760", (600000, 8150000, 900000, 8000000), "2024:07:15 22:00:00"),
     # Antarctic polar stereographic, 500 km either side of the South Pole: every longitude.
     "antarctica": ("EPSG:3031", (-500000, 500000, 500000, -500000), "2023:12:01 12:00:00"),
+    # NSIDC sea ice polar stereographic north, 400 km either side of the North Pole.
+    "arctic": ("EPSG:3413", (-400000, 400000, 400000, -400000), "2023:08:15 06:00:00"),
     "equator": ("EPSG:4326", (10, 1, 12, -1), "2025:01:10 08:00:00"),
 }
 # A PNG has no CRS: its Item has no geometry, which pgstac does not take.
@@ -164,9 +166,11 @@ class PgstacSearch(unittest.TestCase):
                                                      options="-c search_path=pgstac,public"))
         # Item ids are gdal-lambda's (derived from the key): which raster each one is.
         cls.names = {}
+        cls.items = {}
         for name in [*RASTERS, UNPLACED]:
             item = json.loads(s3.get_object(Bucket=BUCKET, Key=f"stac/{key(name)}.json")["Body"].read())
             cls.names[item["id"]] = name
+            cls.items[name] = item
 
     @classmethod
     @contextlib.contextmanager
@@ -176,11 +180,22 @@ class PgstacSearch(unittest.TestCase):
         cls.timings[what] = time.monotonic() - start
         print(f"  {what}: {cls.timings[what]:.1f} s", file=sys.stderr)
 
+    def features(self, **body):
+        body = {"collections": [COLLECTION], "limit": 100, **body}
+        return self.db.execute("SELECT search(%s::jsonb)", (json.dumps(body),)).fetchone()[0]["features"]
+
     def search(self, **body):
         """pgstac's search: the names of the rasters whose Items it returns."""
-        body = {"collections": [COLLECTION], "limit": 100, **body}
-        result = self.db.execute("SELECT search(%s::jsonb)", (json.dumps(body),)).fetchone()[0]
-        return {self.names[f["id"]] for f in result["features"]}
+        return {self.names[f["id"]] for f in self.features(**body)}
+
+    def test_items_come_back_whole(self):
+        # What pgstac stores and serves is the Item gdal-lambda wrote, plus the collection it was
+        # filed under: nothing lost or changed by its dehydration, geometry storage or indexes.
+        served = {self.names[f["id"]]: f for f in self.features()}
+        self.assertEqual(set(served), set(RASTERS))
+        for name, feature in served.items():
+            with self.subTest(name=name):
+                self.assertEqual(feature, {**self.items[name], "collection": COLLECTION})
 
     def test_every_upload_is_loaded(self):
         statuses = {r["key"]: r["status"] for r in self.response["records"]}
@@ -190,6 +205,9 @@ class PgstacSearch(unittest.TestCase):
         self.assertEqual([self.names[i] for i in self.unplaced], [UNPLACED])
         rows = self.db.execute("SELECT id, ST_IsValid(geometry) FROM items").fetchall()
         self.assertEqual({self.names[i]: valid for i, valid in rows}, {n: True for n in RASTERS})
+        # Loading the prefix again (upsert) adds nothing.
+        self.assertEqual(load(OUTPUT, COLLECTION, self.pg.dsn, s3=boto3.client("s3"))[0], len(RASTERS))
+        self.assertEqual(self.db.execute("SELECT count(*) FROM items").fetchone()[0], len(RASTERS))
 
     def test_bbox(self):
         boxes = [
@@ -201,6 +219,8 @@ class PgstacSearch(unittest.TestCase):
             [-150.0, -88.0, -140.0, -87.0],  # near it, on the other side
             [-180.0, -90.0, 180.0, -89.9],   # the pole itself
             [0.0, -80.0, 10.0, -78.0],       # Antarctica beyond the scene: nothing
+            [100.0, 88.0, 110.0, 89.0],      # near the North Pole
+            [-180.0, 89.9, 180.0, 90.0],     # the pole itself
             [9.5, -0.5, 10.5, 0.5],          # the equator scene's west edge
             [-180.0, -90.0, 180.0, 90.0],    # the world
         ]
