@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL cluster on loopback: initdb into a temporary directory, a free port on
 127.0.0.1, pg_ctl. No system service and no existing database is touched; the cluster is stopped
-and its directory removed on leaving the `with` block, also after a failure or SIGTERM.
+and its directory removed on leaving the `with` block, also after a failure (a caller that should
+clean up after SIGTERM too turns it into an exception).
 
     with Cluster() as pg:
         pg.dsn   # postgresql://postgres@127.0.0.1:PORT/postgres
@@ -10,6 +11,7 @@ server package creates it) and its programs run through runuser. PG_BINDIR overr
 initdb and pg_ctl are looked for (default: the newest /usr/lib/postgresql/*/bin, else PATH).
 """
 
+import contextlib
 import glob
 import os
 import shutil
@@ -38,27 +40,23 @@ def free_port():
         return s.getsockname()[1]
 
 
-def _terminated(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
 class Cluster:
     def __init__(self):
         self.bin = bindir()
-        self.dir = Path(tempfile.mkdtemp(prefix="stratus-pg-"))
+        root = os.geteuid() == 0
+        # As root the cluster's user must reach its directory: under /tmp, whatever TMPDIR says.
+        self.dir = Path(tempfile.mkdtemp(prefix="stratus-pg-", dir="/tmp" if root else None))
         self.data = self.dir / "data"
         self.port = free_port()
         self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         self.log = self.dir / "postgres.log"
-        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self._as = [shutil.which("runuser") or "/sbin/runuser", "-u", "postgres", "--"] if root else []
         self._started = False
 
     def _run(self, *args):
         subprocess.run([*self._as, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def __enter__(self):
-        # SIGTERM (a cancelled CI job) unwinds like an exception, so __exit__ still cleans up.
-        self._sigterm = signal.signal(signal.SIGTERM, _terminated)
         try:
             if self._as:
                 shutil.chown(self.dir, "postgres")
@@ -87,10 +85,17 @@ class Cluster:
 
     def __exit__(self, *exc):
         try:
-            if self._started and (self.data / "postmaster.pid").exists():
-                subprocess.run([*self._as, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                                "-w", "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            pid_file = self.data / "postmaster.pid"
+            if self._started and pid_file.exists():
+                try:
+                    subprocess.run([*self._as, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                                    "-w", "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+                except subprocess.TimeoutExpired:
+                    pass
+                if pid_file.exists():
+                    # pg_ctl could not stop it: the postmaster this cluster started, by its pid.
+                    with contextlib.suppress(OSError, ValueError):
+                        os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
-            signal.signal(signal.SIGTERM, self._sigterm)
         return False

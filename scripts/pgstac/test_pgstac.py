@@ -16,7 +16,7 @@ tested against the extent it was made with, the times and CRS codes it was made 
 import contextlib
 import datetime
 import json
-import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -269,5 +269,15 @@ class PgstacSearch(unittest.TestCase):
         self.assertEqual(found, truth)
 
 
+def interrupted(_signum, _frame):
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    # A cancelled run (SIGTERM, Ctrl-C) still stops the cluster and moto: unittest lets these
+    # through without running the class's cleanups, so they run here.
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        unittest.main(verbosity=2)
+    finally:
+        PgstacSearch.doClassCleanups()
