@@ -84,7 +84,7 @@ test-rust: gdal
 # Load gdal-lambda's Items (the real binary on moto) into pgstac on a throwaway PostgreSQL and check its searches
 [group('gdal-lambda')]
 test-pgstac: gdal
-    eval "$(scripts/gdal/host.sh)" && cargo build -q --locked -p gdal-lambda -p run-lambda && \
+    eval "$(scripts/gdal/host.sh)" && cargo test -q --locked -p gdal-lambda -p run-lambda --no-run && \
       "${STRATUS_PYTHON:-.venv/bin/python}" scripts/pgstac/test_pgstac.py
 
 # Build (or reuse) the image's GDAL for this machine into target/gdal/ (Docker; first build about 26 min)
