@@ -23,9 +23,9 @@ demo:
     scripts/setup demo
     scripts/demo
 
-# Run everything CI runs: lints, Rust, scripts, Terraform, the arm64 check, images, a benchmark smoke run
+# Run everything CI runs: lints, Rust, pgstac, scripts, Terraform, the arm64 check, images, a benchmark smoke run
 [group('everyday')]
-test: setup lint test-rust test-scripts test-terraform check-cross test-images test-bench
+test: setup lint test-rust test-pgstac test-scripts test-terraform check-cross test-images test-bench
 
 # Run every lint: rustfmt and clippy, checkov, hadolint, bash 3.2 safety of the build-and-push scripts
 [group('everyday')]
@@ -80,6 +80,12 @@ validate-stac +items:
 [group('rust')]
 test-rust: gdal
     eval "$(scripts/gdal/host.sh)" && STRATUS_PYTHON="$PWD/.venv/bin/python" cargo test --workspace --locked
+
+# Load gdal-lambda's Items (the real binary on moto) into pgstac on a throwaway PostgreSQL and check its searches
+[group('gdal-lambda')]
+test-pgstac: gdal
+    eval "$(scripts/gdal/host.sh)" && cargo test -q --locked -p gdal-lambda -p run-lambda --no-run && \
+      "${STRATUS_PYTHON:-.venv/bin/python}" scripts/pgstac/test_pgstac.py
 
 # Build (or reuse) the image's GDAL for this machine into target/gdal/ (Docker; first build about 26 min)
 [group('rust')]
