@@ -11,6 +11,7 @@
 
 use serde_json::{json, Value};
 
+use crate::union::{self, signed_area2};
 use crate::validity;
 
 type Pt = (f64, f64);
@@ -101,11 +102,22 @@ pub(crate) fn shape(ring: &[Pt], pole: Option<Pole>) -> Option<Shape> {
         return None;
     }
     // What goes out is valid (OGC simple features): an outline that crosses
-    // itself (a GCP fit that folds, a projection beyond its domain) is
+    // itself (a GCP fit that folds, a projection beyond its domain) becomes
+    // the union of what it encloses; only when even that is not valid is it
     // replaced by its bounding box, and the caller says so.
     let (polygons, invalid) = match validity::check(&polygons) {
         Ok(()) => (polygons, None),
-        Err(why) => (bbox_polygons(bbox_of(&polygons)), Some(why)),
+        Err(why) => {
+            let unioned: Vec<Vec<Pt>> = union::of(&polygons)
+                .into_iter()
+                .map(|p| counter_clockwise(clean(p)))
+                .filter(|p| p.len() >= 3)
+                .collect();
+            match validity::check(&unioned) {
+                Ok(()) if !unioned.is_empty() => (unioned, None),
+                _ => (bbox_polygons(bbox_of(&polygons)), Some(why)),
+            }
+        }
     };
 
     let mut bbox = bbox_of(&polygons);
@@ -311,16 +323,6 @@ fn clean(p: Vec<Pt>) -> Vec<Pt> {
     out
 }
 
-/// Twice the signed area (positive: counter-clockwise).
-fn signed_area2(p: &[Pt]) -> f64 {
-    (0..p.len())
-        .map(|i| {
-            let (a, b) = (p[i], p[(i + 1) % p.len()]);
-            a.0 * b.1 - b.0 * a.1
-        })
-        .sum()
-}
-
 fn counter_clockwise(mut p: Vec<Pt>) -> Vec<Pt> {
     if signed_area2(&p) < 0.0 {
         p.reverse();
@@ -502,12 +504,27 @@ mod tests {
     }
 
     #[test]
-    fn an_outline_that_crosses_itself_becomes_its_bbox_and_says_why() {
+    fn an_outline_that_crosses_itself_becomes_the_union_it_encloses() {
         let bow_tie = [(10.0, 50.0), (11.0, 51.0), (11.0, 50.0), (10.0, 51.0)];
         let s = shape(&bow_tie, None).unwrap();
-        assert!(s.invalid.unwrap().contains("itself"));
+        assert_eq!(s.invalid, None);
+        assert_eq!(s.geometry["type"], "MultiPolygon");
         assert_eq!(s.bbox, [10.0, 50.0, 11.0, 51.0]);
-        assert!((area(&rings(&s.geometry)[0]) - 1.0).abs() < 1e-9);
+        let parts = rings(&s.geometry);
+        assert_eq!(parts.len(), 2);
+        assert!(parts.iter().all(|r| (area(r) - 0.25).abs() < 1e-9));
+    }
+
+    #[test]
+    fn a_folded_outline_across_the_antimeridian_is_unioned_on_both_sides() {
+        // A bow tie astride 180°: cut there, each side a crossing pair of
+        // edges; the union keeps both sides' triangles.
+        let tie = [(179.0, 0.0), (181.0, 2.0), (181.0, 0.0), (179.0, 2.0)];
+        let s = shape(&tie, None).unwrap();
+        assert_eq!(s.invalid, None, "{}", s.geometry);
+        assert_eq!(s.bbox, [179.0, 0.0, -179.0, 2.0]);
+        let total: f64 = rings(&s.geometry).iter().map(|r| area(r)).sum();
+        assert!((total - 2.0).abs() < 1e-6, "{total}");
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub mod stac;
 mod test_support;
 mod tiff_check;
 mod tiff_ifds;
+mod union;
 mod validity;
 mod vsi;
 

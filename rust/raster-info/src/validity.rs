@@ -2,7 +2,7 @@
 //! GeoJSON): each ring has three or more distinct points and is simple (no
 //! two of its edges meet except neighbours at their shared point), and the
 //! polygons of a MultiPolygon neither cross, touch along an edge, nor lie
-//! one inside another. Rings are open (their last point is not repeated)
+//! one inside another (they may meet at points). Rings are open (their last point is not repeated)
 //! and have no holes: the outlines Stratus writes.
 
 type Pt = (f64, f64);
@@ -36,8 +36,11 @@ pub(crate) fn check(polygons: &[Vec<Pt>]) -> Result<(), String> {
             let meet = if neighbours {
                 // Neighbours share one point; they may not run back along each other.
                 overlap(a.2, a.3, b.2, b.3)
-            } else {
+            } else if a.0 == b.0 {
                 intersect(a.2, a.3, b.2, b.3)
+            } else {
+                // Two polygons' boundaries may meet at points, not cross or share a line.
+                cross(a.2, a.3, b.2, b.3) || collinear_overlap(a.2, a.3, b.2, b.3)
             };
             if meet {
                 return Err(if a.0 == b.0 {
@@ -48,10 +51,16 @@ pub(crate) fn check(polygons: &[Vec<Pt>]) -> Result<(), String> {
             }
         }
     }
-    // No edges meet: a polygon inside another has all its points inside it.
+    // No edges cross: a polygon reaching into another has a point, or an
+    // edge's midpoint, strictly inside it (its boundary may touch the other's).
     for (i, inner) in polygons.iter().enumerate() {
         for (j, outer) in polygons.iter().enumerate() {
-            if i != j && contains(outer, inner[0]) {
+            let into = |p: Pt| contains(outer, p) && !on_boundary(outer, p);
+            let reaches = (0..inner.len()).any(|k| {
+                let (a, b) = (inner[k], inner[(k + 1) % inner.len()]);
+                into(a) || into(((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0))
+            });
+            if i != j && reaches {
                 return Err(format!("polygon {i} lies inside polygon {j}"));
             }
         }
@@ -82,6 +91,33 @@ fn intersect(a: Pt, b: Pt, c: Pt, d: Pt) -> bool {
         || (d2 == 0.0 && on_segment(c, d, b))
         || (d3 == 0.0 && on_segment(a, b, c))
         || (d4 == 0.0 && on_segment(a, b, d))
+}
+
+/// The segments a–b and c–d cross at a point inside both.
+fn cross(a: Pt, b: Pt, c: Pt, d: Pt) -> bool {
+    let opposite = |x: f64, y: f64| (x > 0.0 && y < 0.0) || (x < 0.0 && y > 0.0);
+    opposite(orient(c, d, a), orient(c, d, b)) && opposite(orient(a, b, c), orient(a, b, d))
+}
+
+/// The segments a–b and c–d lie on one line and share more than a point.
+fn collinear_overlap(a: Pt, b: Pt, c: Pt, d: Pt) -> bool {
+    if orient(a, b, c) != 0.0 || orient(a, b, d) != 0.0 {
+        return false;
+    }
+    // Project on the segment's longer axis and compare the intervals.
+    let x = (b.0 - a.0).abs() >= (b.1 - a.1).abs();
+    let k = |p: Pt| if x { p.0 } else { p.1 };
+    let (lo, hi) = (k(a).min(k(b)), k(a).max(k(b)));
+    let (lo2, hi2) = (k(c).min(k(d)), k(c).max(k(d)));
+    lo.max(lo2) < hi.min(hi2)
+}
+
+/// `p` lies on one of the ring's edges.
+fn on_boundary(ring: &[Pt], p: Pt) -> bool {
+    (0..ring.len()).any(|i| {
+        let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);
+        orient(a, b, p) == 0.0 && on_segment(a, b, p)
+    })
 }
 
 /// Two segments that share an end run along each other beyond it.
@@ -141,5 +177,25 @@ mod tests {
             .unwrap_err()
             .contains("inside"));
         assert!(check(&[vec![(0.0, 0.0), (1.0, 0.0)]]).is_err());
+        // Inside another, touching its boundary from within.
+        let corner = vec![(0.0, 0.0), (1.0, 0.5), (0.5, 1.0)];
+        assert!(check(&[square(0.0, 0.0, 4.0), corner]).is_err());
+        // A chord across another between two points of its boundary.
+        let chord = vec![(0.0, 2.0), (4.0, 2.0), (5.0, 5.0)];
+        assert!(check(&[square(0.0, 0.0, 4.0), chord]).is_err());
+    }
+
+    #[test]
+    fn polygons_may_meet_at_points() {
+        let t = |a: Pt, b: Pt, c: Pt| vec![a, b, c];
+        // Corner to corner, and a corner on another's edge.
+        assert_eq!(
+            check(&[square(0.0, 0.0, 1.0), square(1.0, 1.0, 1.0)]),
+            Ok(())
+        );
+        assert_eq!(
+            check(&[square(0.0, 0.0, 2.0), t((1.0, 2.0), (2.0, 3.0), (0.0, 3.0))]),
+            Ok(())
+        );
     }
 }
