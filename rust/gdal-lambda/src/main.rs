@@ -55,11 +55,7 @@ async fn run_lambda() -> anyhow::Result<()> {
     let sdk = stratus_aws::config::sdk_config_with_timeouts().await;
     let s3 = stratus_aws::config::s3_client(&sdk);
     // The handler serves for the life of the process.
-    let deps: &'static Deps = Box::leak(Box::new(Deps::new(
-        config,
-        s3,
-        std::env::current_exe()?,
-    )));
+    let deps: &'static Deps = Box::leak(Box::new(Deps::new(config, s3, std::env::current_exe()?)));
     // Uploads are parsed by confined workers; this process runs no GDAL. The
     // first worker starts while the function asks for its first event.
     tokio::spawn(deps.parsers.ensure_started());

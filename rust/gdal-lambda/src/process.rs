@@ -182,7 +182,12 @@ async fn read_and_write(
     };
     if let Some(mark) = deps.publisher.mark() {
         if let Err(e) = deps.publisher.publish(&item, item_url, &source).await {
-            return Outcome::failure_of(url, e.is_transient(), FailureKind::NotPublished, e.to_string());
+            return Outcome::failure_of(
+                url,
+                e.is_transient(),
+                FailureKind::NotPublished,
+                e.to_string(),
+            );
         }
         let marked = [metadata.as_slice(), &[(mark.0, mark.1.as_str())]].concat();
         if let Err(e) = objects::put_json_with_metadata(&deps.s3, item_url, &item, &marked).await {

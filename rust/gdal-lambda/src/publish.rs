@@ -44,7 +44,11 @@ impl Destinations {
     pub fn from_lookup(
         get: &impl Fn(&str) -> Option<String>,
     ) -> Result<Destinations, DestinationError> {
-        let set = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let set = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let topic = set("ITEM_TOPIC_ARN").map(|topic_arn| ItemTopic { topic_arn });
         let cirrus = CirrusQueue::from_lookup(&set)?;
         Ok(Destinations { topic, cirrus })

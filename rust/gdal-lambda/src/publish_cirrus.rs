@@ -158,7 +158,11 @@ mod tests {
         assert_eq!(queue(&[]).unwrap(), None);
         assert!(queue(&[("CIRRUS_WORKFLOW", "wf")]).is_err());
         assert!(queue(&[("CIRRUS_PROCESS_QUEUE_URL", "https://q")]).is_err());
-        assert!(queue(&[("CIRRUS_PROCESS_QUEUE_URL", "q"), ("CIRRUS_WORKFLOW", "a/b")]).is_err());
+        assert!(queue(&[
+            ("CIRRUS_PROCESS_QUEUE_URL", "q"),
+            ("CIRRUS_WORKFLOW", "a/b")
+        ])
+        .is_err());
         let bad = [
             ("CIRRUS_PROCESS_QUEUE_URL", "q"),
             ("CIRRUS_WORKFLOW", "wf"),
@@ -168,11 +172,17 @@ mod tests {
         let q = queue(&[
             ("CIRRUS_PROCESS_QUEUE_URL", "q"),
             ("CIRRUS_WORKFLOW", "wf"),
-            ("CIRRUS_UPLOAD_OPTIONS", r#"{"path_template": "/${collection}/${id}"}"#),
+            (
+                "CIRRUS_UPLOAD_OPTIONS",
+                r#"{"path_template": "/${collection}/${id}"}"#,
+            ),
         ])
         .unwrap()
         .unwrap();
-        assert_eq!(q.upload_options.unwrap()["path_template"], "/${collection}/${id}");
+        assert_eq!(
+            q.upload_options.unwrap()["path_template"],
+            "/${collection}/${id}"
+        );
     }
 
     #[test]
@@ -186,13 +196,23 @@ mod tests {
         let item = json!({"type": "Feature", "id": "scene-0123"});
         let url = S3Url::new("in", "a/scene.tif");
         let id = |etag: &str, url: &S3Url| {
-            payload(&q, &item, &Source { url, etag: Some(etag) })["id"]
+            payload(
+                &q,
+                &item,
+                &Source {
+                    url,
+                    etag: Some(etag),
+                },
+            )["id"]
                 .as_str()
                 .unwrap()
                 .to_string()
         };
         let first = id("\"abc\"", &url);
-        assert!(first.starts_with("none/workflow-publish/scene-0123/"), "{first}");
+        assert!(
+            first.starts_with("none/workflow-publish/scene-0123/"),
+            "{first}"
+        );
         assert_eq!(first, id("abc", &url), "quotes are not part of the version");
         assert_ne!(first, id("abd", &url), "a new version is a new payload");
         assert_ne!(first, id("abc", &S3Url::new("other", "a/scene.tif")));
@@ -200,8 +220,21 @@ mod tests {
             collections: Some("landsat".into()),
             ..q.clone()
         };
-        let p = payload(&with, &json!({"id": "s", "collection": "c"}), &Source { url: &url, etag: None });
-        assert!(p["id"].as_str().unwrap().starts_with("landsat/workflow-publish/s/"));
-        assert_eq!(p["process"], json!([{"workflow": "publish", "collections": "landsat"}]));
+        let p = payload(
+            &with,
+            &json!({"id": "s", "collection": "c"}),
+            &Source {
+                url: &url,
+                etag: None,
+            },
+        );
+        assert!(p["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("landsat/workflow-publish/s/"));
+        assert_eq!(
+            p["process"],
+            json!([{"workflow": "publish", "collections": "landsat"}])
+        );
     }
 }

@@ -7,8 +7,6 @@
 //! `datetime`, `start_datetime` / `end_datetime` and their
 //! `*_unix_epoch_ms_offset`.
 
-use std::collections::HashMap;
-
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 use serde_json::{json, Value};
@@ -81,7 +79,7 @@ pub(crate) fn message(
             item_url.key
         )));
     }
-    Ok(json!({"href": format!("s3://{}/{}", item_url.bucket, item_url.key)}).to_string())
+    Ok(json!({"href": item_url.to_string()}).to_string())
 }
 
 /// Whether an `s3://` URL's path is the key itself once a WHATWG URL parser
@@ -168,7 +166,10 @@ mod tests {
         assert_eq!(get("collection"), Some(("String", "dem")));
         assert_eq!(get("bbox.sw_lon"), Some(("Number", "-10.5")));
         assert_eq!(get("bbox.ne_lat"), Some(("Number", "41")));
-        assert_eq!(get("datetime"), Some(("String", "2024-03-01T12:00:00+02:00")));
+        assert_eq!(
+            get("datetime"),
+            Some(("String", "2024-03-01T12:00:00+02:00"))
+        );
         assert_eq!(
             get("start_datetime"),
             Some(("String", "2024-03-01T10:00:00.000Z"))
@@ -209,8 +210,16 @@ mod tests {
         assert!(!message(&edge, &url, &[]).unwrap().contains("href"));
         let attrs = [("collection", "String", "c".repeat(20))];
         assert!(message(&edge, &url, &attrs).unwrap().contains("href"));
-        for key in ["stac/a b.json", "stac/é.json", "stac/a#b.json", "stac/../x.json"] {
-            assert!(message(&big, &S3Url::new("out", key), &[]).is_err(), "{key}");
+        for key in [
+            "stac/a b.json",
+            "stac/é.json",
+            "stac/a#b.json",
+            "stac/../x.json",
+        ] {
+            assert!(
+                message(&big, &S3Url::new("out", key), &[]).is_err(),
+                "{key}"
+            );
         }
     }
 }
