@@ -36,6 +36,7 @@ mod process;
 mod protocol;
 mod publish;
 mod publish_cirrus;
+mod publish_error;
 mod publish_sns;
 mod summary;
 mod target;

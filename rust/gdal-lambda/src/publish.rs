@@ -12,11 +12,12 @@
 //! destination is added publishes the Items written before it.
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use stratus_aws::S3Url;
 use tokio::sync::OnceCell;
 
-use crate::publish_cirrus::{self, CirrusQueue};
+pub use crate::publish_cirrus::Source;
+use crate::publish_cirrus::{self, hex16, CirrusQueue};
+pub use crate::publish_error::{DestinationError, PublishError};
 use crate::publish_sns::{self, ItemTopic};
 
 /// The Item's S3 metadata naming the destinations it was published to.
@@ -29,14 +30,6 @@ pub struct Destinations {
     pub topic: Option<ItemTopic>,
     /// The Cirrus process queue (`CIRRUS_PROCESS_QUEUE_URL` and its options).
     pub cirrus: Option<CirrusQueue>,
-}
-
-/// A publishing configuration the function cannot start with.
-#[derive(Debug, thiserror::Error)]
-pub enum DestinationError {
-    /// A destination's setting is missing or malformed.
-    #[error("{0}")]
-    Invalid(String),
 }
 
 impl Destinations {
@@ -73,55 +66,6 @@ impl Destinations {
             text.push_str(&format!("cirrus {} {}\n", c.queue_url, c.workflow));
         }
         Some(hex16(text.as_bytes()))
-    }
-}
-
-/// The first 16 hex digits of the SHA-256 of `bytes`.
-pub(crate) fn hex16(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The object version an Item describes.
-pub struct Source<'a> {
-    /// Where the object is.
-    pub url: &'a S3Url,
-    /// The ETag of the version read.
-    pub etag: Option<&'a str>,
-}
-
-/// Why an Item's message did not go out (always worth a retry: a topic or
-/// queue missing, a policy, a key, throttling).
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    /// SNS refused or failed.
-    #[error("cannot publish the Item to {topic}: {message}")]
-    Sns {
-        /// The topic.
-        topic: String,
-        /// What SNS said.
-        message: String,
-    },
-    /// SQS refused or failed.
-    #[error("cannot send the Cirrus payload to {queue}: {message}")]
-    Sqs {
-        /// The queue.
-        queue: String,
-        /// What SQS said.
-        message: String,
-    },
-    /// The message cannot be made (an Item too large even as a reference).
-    #[error("{0}")]
-    Message(String),
-}
-
-impl PublishError {
-    /// Whether sending again may succeed: not for a message that cannot be made.
-    pub fn is_transient(&self) -> bool {
-        !matches!(self, PublishError::Message(_))
     }
 }
 

@@ -9,7 +9,10 @@
 use aws_sdk_sqs::error::DisplayErrorContext;
 use serde_json::{json, Map, Value};
 
-use crate::publish::{hex16, DestinationError, PublishError, Source};
+use sha2::{Digest, Sha256};
+use stratus_aws::S3Url;
+
+use crate::publish_error::{DestinationError, PublishError};
 
 /// The largest message SQS takes (256 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -98,6 +101,23 @@ pub async fn send(
     Ok(())
 }
 
+/// The object version an Item describes.
+pub struct Source<'a> {
+    /// Where the object is.
+    pub url: &'a S3Url,
+    /// The ETag of the version read.
+    pub etag: Option<&'a str>,
+}
+
+/// The first 16 hex digits of the SHA-256 of `bytes`.
+pub(crate) fn hex16(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The process payload of `item`.
 pub(crate) fn payload(queue: &CirrusQueue, item: &Value, source: &Source<'_>) -> Value {
     let mut process = Map::new();
@@ -143,7 +163,6 @@ fn payload_id(queue: &CirrusQueue, item: &Value, source: &Source<'_>) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stratus_aws::S3Url;
 
     fn queue(vars: &[(&str, &str)]) -> Result<Option<CirrusQueue>, DestinationError> {
         CirrusQueue::from_lookup(&|k: &str| {

@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::publish::PublishError;
+use crate::publish_error::PublishError;
 
 /// The largest message SNS takes, attributes included (256 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;

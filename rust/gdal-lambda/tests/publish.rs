@@ -389,6 +389,8 @@ async fn an_item_too_large_for_sns_goes_by_reference() {
     let envelope: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
     let reference: Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
     assert_eq!(reference, json!({"href": item_url.to_string()}));
+    std::fs::create_dir_all(docs_dir()).unwrap();
+    std::fs::write(docs_dir().join("sns-reference.json"), messages_body_pretty(&envelope)).unwrap();
     // What the ingest does with it: fetch the object the href names.
     let href = reference["href"].as_str().unwrap();
     assert_eq!(item_in_s3(&S3Url::parse(href).unwrap()).await, item);
