@@ -346,12 +346,13 @@ variable "item_topic" {
 }
 
 variable "cirrus_process_queue" {
-  description = "Cirrus process queue gdal-lambda sends each STAC Item to once written, as a process payload for `workflow` (docs/destinations/cirrus.md); collections, upload_options (JSON) and kms_key_arn as the gdal-lambda module takes them. Null sends nothing."
+  description = "Cirrus process queue gdal-lambda sends each STAC Item to once written, as a process payload for `workflow` (docs/destinations/cirrus.md); collections, upload_options (JSON), payload_url and kms_key_arn as the gdal-lambda module takes them. Null sends nothing."
   type = object({
     arn            = string
     workflow       = string
     collections    = optional(string)
     upload_options = optional(string)
+    payload_url    = optional(string)
     kms_key_arn    = optional(string)
   })
   default = null

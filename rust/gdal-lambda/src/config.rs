@@ -3,9 +3,9 @@
 //! and how SQS batch failures are reported.
 
 use raster_info::Limits;
+use stratus_aws::S3Url;
 
 use crate::publish::{DestinationError, Destinations};
-use stratus_aws::S3Url;
 
 /// Records processed at once unless `MAX_CONCURRENCY` says otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;

@@ -176,12 +176,16 @@ async fn read_and_write(
     }
     // Only a written Item is announced; an Item whose message did not leave
     // lacks the mark, so no re-run takes it as current (crate::publish).
-    let source = Source {
-        url,
-        etag: raster.etag.as_deref(),
-    };
     if let Some(mark) = deps.publisher.mark() {
-        if let Err(e) = deps.publisher.publish(&item, item_url, &source).await {
+        let source = Source {
+            url,
+            etag: raster.etag.as_deref(),
+        };
+        if let Err(e) = deps
+            .publisher
+            .publish(&deps.s3, &item, item_url, &source)
+            .await
+        {
             return Outcome::failure_of(
                 url,
                 e.is_transient(),

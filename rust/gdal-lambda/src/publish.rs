@@ -113,6 +113,7 @@ impl Publisher {
     /// repeated message as the same one).
     pub async fn publish(
         &self,
+        s3: &aws_sdk_s3::Client,
         item: &Value,
         item_url: &S3Url,
         source: &Source<'_>,
@@ -125,7 +126,7 @@ impl Publisher {
             publish_sns::publish(&clients.sns, topic, item, item_url).await?;
         }
         if let Some(queue) = &self.destinations.cirrus {
-            publish_cirrus::send(&clients.sqs, queue, item, source).await?;
+            publish_cirrus::send(&clients.sqs, s3, queue, item, source).await?;
         }
         Ok(())
     }

@@ -4,13 +4,15 @@
 //! collections and upload options, when configured), and an `id` of the form
 //! Cirrus's state database keys on (`<collections>/workflow-<workflow>/<item ids>`)
 //! that stays the same for the same object version: a record processed again
-//! gives the same id, which Cirrus runs once.
+//! gives the same id, which Cirrus runs once. A payload too large for SQS
+//! is put in S3 (`CIRRUS_PAYLOAD_URL`) and sent as `{"url": "s3://…"}`,
+//! which Cirrus' process function reads from there.
 
 use aws_sdk_sqs::error::DisplayErrorContext;
 use serde_json::{json, Map, Value};
 
 use sha2::{Digest, Sha256};
-use stratus_aws::S3Url;
+use stratus_aws::{objects, S3Url};
 
 use crate::publish_error::{DestinationError, PublishError};
 
@@ -29,6 +31,9 @@ pub struct CirrusQueue {
     pub collections: Option<String>,
     /// The process definition's `upload_options` (`CIRRUS_UPLOAD_OPTIONS`, a JSON object).
     pub upload_options: Option<Map<String, Value>>,
+    /// Where payloads too large for SQS are put (`CIRRUS_PAYLOAD_URL`,
+    /// `s3://bucket/prefix/`, a location Cirrus' process function reads).
+    pub payload_location: Option<S3Url>,
 }
 
 impl CirrusQueue {
@@ -66,28 +71,53 @@ impl CirrusQueue {
                 }
             },
         };
+        let payload_location = match set("CIRRUS_PAYLOAD_URL") {
+            None => None,
+            Some(text) => {
+                let mut url = S3Url::parse(&text).map_err(|e| {
+                    DestinationError::Invalid(format!("CIRRUS_PAYLOAD_URL is invalid: {e}"))
+                })?;
+                if !url.key.is_empty() && !url.key.ends_with('/') {
+                    url.key.push('/');
+                }
+                Some(url)
+            }
+        };
         Ok(Some(CirrusQueue {
             queue_url,
             workflow,
             collections: set("CIRRUS_COLLECTIONS"),
             upload_options,
+            payload_location,
         }))
     }
 }
 
-/// Send the payload of `item` to `queue`.
+/// Send the payload of `item` to `queue`, through S3 (`s3`) when too large for SQS.
 pub async fn send(
     sqs: &aws_sdk_sqs::Client,
+    s3: &aws_sdk_s3::Client,
     queue: &CirrusQueue,
     item: &Value,
     source: &Source<'_>,
 ) -> Result<(), PublishError> {
-    let body = payload(queue, item, source).to_string();
+    let payload = payload(queue, item, source);
+    let mut body = payload.to_string();
     if body.len() > MAX_MESSAGE_BYTES {
-        return Err(PublishError::Message(format!(
-            "the Cirrus payload is {} bytes, over SQS's {MAX_MESSAGE_BYTES}",
-            body.len()
-        )));
+        let Some(location) = &queue.payload_location else {
+            return Err(PublishError::Message(format!(
+                "the Cirrus payload is {} bytes, over SQS's {MAX_MESSAGE_BYTES}: set CIRRUS_PAYLOAD_URL to send it through S3",
+                body.len()
+            )));
+        };
+        let url = payload_url(location, &payload);
+        objects::put_json(s3, &url, &payload)
+            .await
+            .map_err(|e| PublishError::Payload {
+                url: url.to_string(),
+                message: e.to_string(),
+            })?;
+        body = json!({"url": url.to_string()}).to_string();
     }
     sqs.send_message()
         .queue_url(&queue.queue_url)
@@ -116,6 +146,13 @@ pub(crate) fn hex16(bytes: &[u8]) -> String {
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Where a large payload goes under `location`: named for its id (the same
+/// object version, the same key), in hex so that any id makes a plain key.
+fn payload_url(location: &S3Url, payload: &Value) -> S3Url {
+    let id = payload["id"].as_str().unwrap_or_default();
+    location.with_key(format!("{}{}.json", location.key, hex16(id.as_bytes())))
 }
 
 /// The process payload of `item`.
@@ -211,6 +248,7 @@ mod tests {
             workflow: "publish".into(),
             collections: None,
             upload_options: None,
+            payload_location: None,
         };
         let item = json!({"type": "Feature", "id": "scene-0123"});
         let url = S3Url::new("in", "a/scene.tif");

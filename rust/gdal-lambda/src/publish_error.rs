@@ -29,6 +29,14 @@ pub enum PublishError {
         /// What SQS said.
         message: String,
     },
+    /// A payload too large for SQS could not be put in S3.
+    #[error("cannot put the Cirrus payload at {url}: {message}")]
+    Payload {
+        /// Where it was to go.
+        url: String,
+        /// What S3 said.
+        message: String,
+    },
     /// The message cannot be made (an Item too large even as a reference).
     #[error("{0}")]
     Message(String),

@@ -31,8 +31,9 @@ fn bare(etag: &str) -> &str {
 /// Whether the Item at `item_url` already describes the current version of
 /// `url` (whose ETag a listing gave as `listed_etag`) and was written by
 /// this writer, and, when Items are published, carries `mark` (the
-/// destinations it was published to: [`crate::publish`]). Any doubt (no Item, no metadata, a failed HEAD) is a no: the
-/// record is then processed as any other, which is always correct.
+/// destinations it was published to: [`crate::publish`]). Any doubt (no
+/// Item, no metadata, a failed HEAD) is a no: the record is then processed
+/// as any other, which is always correct.
 pub async fn is_current(
     s3: &aws_sdk_s3::Client,
     url: &S3Url,

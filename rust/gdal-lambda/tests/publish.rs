@@ -357,11 +357,13 @@ fn wide_raster(dir: &Path, bands: usize) -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_item_too_large_for_sns_goes_by_reference() {
+async fn an_item_too_large_for_a_message_goes_by_reference() {
     let aws = aws();
     let bucket = aws.new_bucket("publish-large").await;
     let tag = bucket.trim_start_matches("publish-large-").to_string();
     let (topic, ingest) = topic_with_queue(&format!("large-{tag}")).await;
+    let (cirrus_url, cirrus_arn) = queue(&format!("large-cirrus-{tag}")).await;
+    let payloads = aws.new_bucket("cirrus-payloads").await;
     let dir = tempfile::tempdir().unwrap();
     let raster = wide_raster(dir.path(), 1200);
     let size = std::fs::metadata(&raster).unwrap().len();
@@ -370,6 +372,9 @@ async fn an_item_too_large_for_sns_goes_by_reference() {
     let deps = deps(&[
         ("OUTPUT_URL", format!("s3://{bucket}/stac/")),
         ("ITEM_TOPIC_ARN", topic),
+        ("CIRRUS_PROCESS_QUEUE_URL", cirrus_url.clone()),
+        ("CIRRUS_WORKFLOW", "cog-archive".into()),
+        ("CIRRUS_PAYLOAD_URL", format!("s3://{payloads}/stratus/")),
     ])
     .await;
     let resp = invoke(
@@ -390,13 +395,45 @@ async fn an_item_too_large_for_sns_goes_by_reference() {
     let reference: Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
     assert_eq!(reference, json!({"href": item_url.to_string()}));
     std::fs::create_dir_all(docs_dir()).unwrap();
-    std::fs::write(docs_dir().join("sns-reference.json"), messages_body_pretty(&envelope)).unwrap();
+    std::fs::write(
+        docs_dir().join("sns-reference.json"),
+        messages_body_pretty(&envelope),
+    )
+    .unwrap();
     // What the ingest does with it: fetch the object the href names.
     let href = reference["href"].as_str().unwrap();
     assert_eq!(item_in_s3(&S3Url::parse(href).unwrap()).await, item);
     // Attributes are the same as for an Item sent whole.
     let attributes = envelope_attributes(&envelope);
     assert!(attributes.contains(&("bbox.sw_lon".into(), "Number".into(), "10".into())));
+
+    // Cirrus: the payload, too large for SQS, is put in S3 and sent as {"url"}.
+    let messages = drain(&cirrus_url).await;
+    assert_eq!(messages.len(), 1);
+    let body = messages[0].body().unwrap().to_string();
+    let reference: Value = serde_json::from_str(&body).unwrap();
+    let url = reference["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("s3://{payloads}/stratus/")),
+        "{url}"
+    );
+    assert_eq!(reference.as_object().unwrap().len(), 1, "{reference}");
+    let payload = item_in_s3(&S3Url::parse(url).unwrap()).await;
+    assert_eq!(payload["features"], json!([item]));
+    let message = json!({"MessageId": messages[0].message_id(), "ReceiptHandle": messages[0].receipt_handle(),
+                         "Body": body});
+    for version in CIRRUS_GEO {
+        assert_eq!(
+            cirrus_check(version, "validate", &payload)["id"],
+            payload["id"]
+        );
+        let run = cirrus_check(
+            version,
+            "process",
+            &json!({"message": message, "queue_arn": cirrus_arn}),
+        );
+        assert_eq!(run["started"], json!([1, 0]), "cirrus-geo {version}: {run}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

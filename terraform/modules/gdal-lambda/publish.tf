@@ -20,8 +20,12 @@ locals {
       },
       var.cirrus_process_queue.collections == null ? {} : { CIRRUS_COLLECTIONS = var.cirrus_process_queue.collections },
       var.cirrus_process_queue.upload_options == null ? {} : { CIRRUS_UPLOAD_OPTIONS = var.cirrus_process_queue.upload_options },
+      var.cirrus_process_queue.payload_url == null ? {} : { CIRRUS_PAYLOAD_URL = var.cirrus_process_queue.payload_url },
     ),
   )
+
+  # s3://bucket/prefix/ → the objects a large payload may be put as.
+  cirrus_payload_objects = try(format("arn:%s:s3:::%s*", local.partition, trimprefix(var.cirrus_process_queue.payload_url, "s3://")), null)
 
   publish_kms_key_arns = distinct(compact([
     try(var.item_topic.kms_key_arn, null),
@@ -47,6 +51,15 @@ data "aws_iam_policy_document" "publish" {
     content {
       sid       = "SendCirrusPayloads"
       actions   = ["sqs:SendMessage"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.cirrus_payload_objects == null ? [] : [local.cirrus_payload_objects]
+    content {
+      sid       = "PutLargeCirrusPayloads"
+      actions   = ["s3:PutObject"]
       resources = [statement.value]
     }
   }

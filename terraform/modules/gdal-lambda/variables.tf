@@ -410,15 +410,21 @@ variable "item_topic" {
 }
 
 variable "cirrus_process_queue" {
-  description = "Cirrus process queue each STAC Item is sent to once written, as a process payload (the Item in a FeatureCollection, `process` naming `workflow`, an id fixed by the object version; docs/destinations/cirrus.md). collections: the collections part of payload ids (default: the Item's collection, else `none`); upload_options: the process definition's upload_options as JSON (jsonencode({...})); kms_key_arn: the queue's customer managed key, if any. Null sends nothing."
+  description = "Cirrus process queue each STAC Item is sent to once written, as a process payload (the Item in a FeatureCollection, `process` naming `workflow`, an id fixed by the object version; docs/destinations/cirrus.md). collections: the collections part of payload ids (default: the Item's collection, else `none`); upload_options: the process definition's upload_options as JSON (jsonencode({...})); payload_url: s3://bucket/prefix/ where a payload too large for SQS is put and sent as {\"url\"} (a location Cirrus' process function reads, e.g. its payload bucket; null: such a record fails); kms_key_arn: the queue's customer managed key, if any. Null sends nothing."
   type = object({
     arn            = string
     workflow       = string
     collections    = optional(string)
     upload_options = optional(string)
+    payload_url    = optional(string)
     kms_key_arn    = optional(string)
   })
   default = null
+
+  validation {
+    condition     = var.cirrus_process_queue == null ? true : var.cirrus_process_queue.payload_url == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", var.cirrus_process_queue.payload_url))
+    error_message = "cirrus_process_queue.payload_url must be an s3://bucket/prefix/ URL."
+  }
 
   validation {
     condition     = var.cirrus_process_queue == null ? true : can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.cirrus_process_queue.arn))

@@ -6,6 +6,7 @@ code (the environment this runs in decides which version).
            payload (its CirrusPayload validation raised nothing), with the id
            it kept and the one cirrus-geo derives for the same features
     python check_payload.py process < {"message": SQS message, "queue_arn": ...}
+        (the message's body is a payload, or {"url": "s3://…"} naming one)
         -> {"started": [n, n], "state": ...}: cirrus-geo's process function,
            against moto (AWS_ENDPOINT_URL), given the message twice as Lambda
            hands an SQS batch to it, and the state its state database keeps
@@ -73,6 +74,10 @@ def process(case):
         BillingMode="PAY_PER_REQUEST",
     )
     payload = json.loads(case["message"]["Body"])
+    if "url" in payload:
+        # A payload too large for SQS, put in S3: what the process function reads.
+        bucket, _, key = payload["url"].removeprefix("s3://").partition("/")
+        payload = json.load(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"])
     workflow = payload["process"][0]["workflow"]
     iam = boto3.client("iam")
     role = iam.create_role(RoleName=f"sfn-{tag}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]

@@ -79,6 +79,7 @@ run "cirrus_queue_with_keys" {
       workflow       = "cog-archive"
       collections    = "landsat-c2l2"
       upload_options = "{\"path_template\":\"/data/$${collection}/$${id}\"}"
+      payload_url    = "s3://fd-prod-cirrus-payloads/stratus/"
       kms_key_arn    = "arn:aws:kms:us-east-1:210987654321:key/22222222-2222-2222-2222-222222222222"
     }
   }
@@ -91,8 +92,9 @@ run "cirrus_queue_with_keys" {
       CIRRUS_WORKFLOW          = "cog-archive"
       CIRRUS_COLLECTIONS       = "landsat-c2l2"
       CIRRUS_UPLOAD_OPTIONS    = "{\"path_template\":\"/data/$${collection}/$${id}\"}"
+      CIRRUS_PAYLOAD_URL       = "s3://fd-prod-cirrus-payloads/stratus/"
     }
-    error_message = "The function must be told the queue's URL (from its ARN), the workflow, collections and upload options."
+    error_message = "The function must be told the queue's URL (from its ARN), the workflow, collections, upload options and where large payloads go."
   }
 
   assert {
@@ -109,6 +111,10 @@ run "cirrus_queue_with_keys" {
       SendCirrusPayloads = {
         actions   = toset(["sqs:SendMessage"])
         resources = toset(["arn:aws:sqs:us-east-1:210987654321:fd-cirrus-process"])
+      }
+      PutLargeCirrusPayloads = {
+        actions   = toset(["s3:PutObject"])
+        resources = toset(["arn:aws:s3:::fd-prod-cirrus-payloads/stratus/*"])
       }
       EncryptPublishedMessages = {
         actions = toset(["kms:GenerateDataKey", "kms:Decrypt"])
