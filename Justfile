@@ -76,6 +76,11 @@ backfill url *args:
 validate-stac +items:
     {{ quote(justfile_directory() / "scripts/validate-stac") }} {{ items }}
 
+# Check a Cirrus process payload file with cirrus-geo's own validation, in each pinned release's environment (docs/destinations/cirrus.md)
+[group('gdal-lambda')]
+check-cirrus-payload file:
+    for v in 1.3.2 2.0.0; do .venvs/cirrus-geo-$v/bin/python rust/gdal-lambda/tests/cirrus/check_payload.py validate < {{ quote(file) }}; done
+
 # Run the Rust unit and integration tests on the GDAL the image ships (each test binary starts its own moto)
 [group('rust')]
 test-rust: gdal

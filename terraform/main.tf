@@ -135,6 +135,10 @@ module "gdal_lambda" {
   output = {
     prefix = var.output_prefix
   }
+
+  # Each Item announced once written (docs/destinations/).
+  item_topic           = var.item_topic
+  cirrus_process_queue = var.cirrus_process_queue
 }
 
 # --- Backfill (opt-in) ---------------------------------------------------------

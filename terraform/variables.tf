@@ -335,3 +335,25 @@ variable "alarm_topic_arn" {
   type        = string
   default     = null
 }
+
+variable "item_topic" {
+  description = "SNS topic gdal-lambda publishes each STAC Item to once written, in the form stac-server's ingest reads (docs/destinations/stac-server.md); kms_key_arn: the topic's customer managed key, if any. Null publishes nothing."
+  type = object({
+    arn         = string
+    kms_key_arn = optional(string)
+  })
+  default = null
+}
+
+variable "cirrus_process_queue" {
+  description = "Cirrus process queue gdal-lambda sends each STAC Item to once written, as a process payload for `workflow` (docs/destinations/cirrus.md); collections, upload_options (JSON), payload_url and kms_key_arn as the gdal-lambda module takes them. Null sends nothing."
+  type = object({
+    arn            = string
+    workflow       = string
+    collections    = optional(string)
+    upload_options = optional(string)
+    payload_url    = optional(string)
+    kms_key_arn    = optional(string)
+  })
+  default = null
+}

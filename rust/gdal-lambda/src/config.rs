@@ -5,6 +5,8 @@
 use raster_info::Limits;
 use stratus_aws::S3Url;
 
+use crate::publish::{DestinationError, Destinations};
+
 /// Records processed at once unless `MAX_CONCURRENCY` says otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
@@ -50,6 +52,9 @@ pub struct Config {
     /// list and deletes the whole batch. Unset, a batch with a failure fails
     /// whole, so every message is delivered again.
     pub report_batch_item_failures: bool,
+    /// Where each Item is announced once written (`ITEM_TOPIC_ARN`,
+    /// `CIRRUS_PROCESS_QUEUE_URL` …; none by default): [`crate::publish`].
+    pub publish: Destinations,
 }
 
 /// A configuration the function cannot start with.
@@ -67,6 +72,9 @@ pub enum ConfigError {
     /// A switch is not `true` or `false`.
     #[error("{0} must be true or false, got {1:?}")]
     NotBool(&'static str, String),
+    /// A publishing destination is half configured or malformed.
+    #[error(transparent)]
+    Publish(#[from] DestinationError),
 }
 
 impl Config {
@@ -118,6 +126,7 @@ impl Config {
                 cpu_seconds: positive("WORKER_CPU_SECONDS", DEFAULT_WORKER_CPU_SECONDS)?,
             },
             report_batch_item_failures: report,
+            publish: Destinations::from_lookup(&get)?,
         })
     }
 

@@ -18,7 +18,8 @@
 //! (timestamps), `summary` (what `info` prints for a person). Backfills:
 //! `batch_operations` (S3 Batch Operations' invocations and their answers),
 //! `distributed_map` (Step Functions' items) and `unchanged` (what an Item
-//! records so that a re-run leaves it alone).
+//! records so that a re-run leaves it alone). `publish` (with `publish_sns`
+//! and `publish_cirrus`): each Item announced once written.
 
 mod batch_operations;
 pub mod cli;
@@ -33,6 +34,10 @@ mod parse_bench;
 mod parsers;
 mod process;
 mod protocol;
+mod publish;
+mod publish_cirrus;
+mod publish_error;
+mod publish_sns;
 mod summary;
 mod target;
 mod unchanged;

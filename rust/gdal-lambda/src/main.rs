@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use gdal_lambda::cli::{self, Cli};
 use gdal_lambda::worker::{self, CapAwareAllocator};
-use gdal_lambda::{handle, init_tracing, Config, Deps, Parsers};
+use gdal_lambda::{handle, init_tracing, Config, Deps};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
@@ -53,13 +53,9 @@ fn main() -> ExitCode {
 async fn run_lambda() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let sdk = stratus_aws::config::sdk_config_with_timeouts().await;
-    let parsers = Parsers::new(std::env::current_exe()?, config.worker);
+    let s3 = stratus_aws::config::s3_client(&sdk);
     // The handler serves for the life of the process.
-    let deps: &'static Deps = Box::leak(Box::new(Deps {
-        config,
-        s3: stratus_aws::config::s3_client(&sdk),
-        parsers,
-    }));
+    let deps: &'static Deps = Box::leak(Box::new(Deps::new(config, s3, std::env::current_exe()?)));
     // Uploads are parsed by confined workers; this process runs no GDAL. The
     // first worker starts while the function asks for its first event.
     tokio::spawn(deps.parsers.ensure_started());

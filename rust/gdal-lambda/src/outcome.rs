@@ -61,6 +61,9 @@ pub enum FailureKind {
     ParserCrashed,
     /// GDAL's verdict on the bytes read.
     Raster(raster_info::ErrorKind),
+    /// The Item was written but its message did not reach a configured
+    /// destination (SNS topic, Cirrus queue): retried, the Item stays.
+    NotPublished,
 }
 
 impl FailureKind {
@@ -81,6 +84,7 @@ impl FailureKind {
             FailureKind::WorkerFailed => "WorkerFailed",
             FailureKind::ParserCrashed => "ParserCrashed",
             FailureKind::Raster(kind) => kind.name(),
+            FailureKind::NotPublished => "NotPublished",
         }
     }
 

@@ -12,6 +12,7 @@ use crate::config::{self, Config};
 use crate::logging::{log_record, Level};
 use crate::outcome::{with_unconfined, FailureKind, Outcome};
 use crate::parsers::Parsers;
+use crate::publish::{Publisher, Source};
 use crate::target::Target;
 use crate::unchanged;
 use crate::upload::{read_raster, Raster, ReadError};
@@ -24,6 +25,8 @@ pub struct Deps {
     pub s3: aws_sdk_s3::Client,
     /// The confined workers that parse uploads.
     pub parsers: Parsers,
+    /// Where Items are announced once written (`config.publish`).
+    pub(crate) publisher: Publisher,
 }
 
 impl Deps {
@@ -31,10 +34,12 @@ impl Deps {
     /// gdal-lambda binary) under the configuration's worker budget.
     pub fn new(config: Config, s3: aws_sdk_s3::Client, worker_exe: std::path::PathBuf) -> Deps {
         let parsers = Parsers::new(worker_exe, config.worker);
+        let publisher = Publisher::new(config.publish.clone());
         Deps {
             config,
             s3,
             parsers,
+            publisher,
         }
     }
 }
@@ -102,7 +107,9 @@ pub async fn process_target(
     let work = async {
         if let Some(backfill) = &backfill {
             let etag = backfill.etag.as_deref();
-            if unchanged::is_current(&deps.s3, &url, &item_url, etag).await {
+            let mark = deps.publisher.mark();
+            let mark = mark.as_ref().map(|(k, v)| (*k, v.as_str()));
+            if unchanged::is_current(&deps.s3, &url, &item_url, etag, mark).await {
                 return Outcome::unchanged(&url, &item_url);
             }
         }
@@ -160,14 +167,39 @@ async fn read_and_write(
         .flatten()
         .map(|(k, v)| (*k, v.as_str()))
         .collect();
-    match objects::put_json_with_metadata(&deps.s3, item_url, &item, &metadata).await {
-        Ok(()) => Outcome::processed(url, item_url),
-        Err(e) => Outcome::retry(
+    if let Err(e) = objects::put_json_with_metadata(&deps.s3, item_url, &item, &metadata).await {
+        return Outcome::retry(
             url,
             FailureKind::ItemNotWritten,
             format!("cannot write its STAC Item to {item_url}: {e}"),
-        ),
+        );
     }
+    // Only a written Item is announced; an Item whose message did not leave
+    // lacks the mark, so no re-run takes it as current (crate::publish).
+    if let Some(mark) = deps.publisher.mark() {
+        let source = Source {
+            url,
+            etag: raster.etag.as_deref(),
+        };
+        if let Err(e) = deps
+            .publisher
+            .publish(&deps.s3, &item, item_url, &source)
+            .await
+        {
+            return Outcome::failure_of(
+                url,
+                e.is_transient(),
+                FailureKind::NotPublished,
+                e.to_string(),
+            );
+        }
+        let marked = [metadata.as_slice(), &[(mark.0, mark.1.as_str())]].concat();
+        if let Err(e) = objects::put_json_with_metadata(&deps.s3, item_url, &item, &marked).await {
+            // Announced all the same: a re-run announces it again, which consumers take as the same.
+            tracing::warn!(%item_url, "published, but the Item's mark was not written: {e}");
+        }
+    }
+    Outcome::processed(url, item_url)
 }
 
 /// A read that failed: permanent only when S3 or GDAL said something that

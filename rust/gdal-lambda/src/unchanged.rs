@@ -30,13 +30,16 @@ fn bare(etag: &str) -> &str {
 
 /// Whether the Item at `item_url` already describes the current version of
 /// `url` (whose ETag a listing gave as `listed_etag`) and was written by
-/// this writer. Any doubt (no Item, no metadata, a failed HEAD) is a no: the
-/// record is then processed as any other, which is always correct.
+/// this writer, and, when Items are published, carries `mark` (the
+/// destinations it was published to: [`crate::publish`]). Any doubt (no
+/// Item, no metadata, a failed HEAD) is a no: the record is then processed
+/// as any other, which is always correct.
 pub async fn is_current(
     s3: &aws_sdk_s3::Client,
     url: &S3Url,
     item_url: &S3Url,
     listed_etag: Option<&str>,
+    mark: Option<(&str, &str)>,
 ) -> bool {
     let item = match objects::head(s3, item_url).await {
         Ok(head) => head,
@@ -53,6 +56,12 @@ pub async fn is_current(
     };
     if *written_by != writer() {
         return false;
+    }
+    // Written, but its message may never have left.
+    if let Some((name, value)) = mark {
+        if item.metadata.get(name).map(String::as_str) != Some(value) {
+            return false;
+        }
     }
     let current = match listed_etag {
         Some(etag) => etag.to_string(),

@@ -63,7 +63,7 @@ resource "aws_lambda_function" "this" {
       }, local.via_sqs ? {
       # The event source mapping reads the handler's batchItemFailures (ReportBatchItemFailures).
       REPORT_BATCH_ITEM_FAILURES = "true"
-    } : {})
+    } : {}, local.publish_environment)
   }
 
   logging_config {
@@ -88,8 +88,9 @@ resource "aws_lambda_function" "this" {
 
   tags = var.tags
 
-  # The role must be able to log (and the log group exist) before the first invocation.
-  depends_on = [module.role]
+  # The role must be able to log (and the log group exist) before the first invocation,
+  # and to publish before the first Item is written.
+  depends_on = [module.role, aws_iam_role_policy.publish]
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {

@@ -389,3 +389,60 @@ variable "alarm_topic_arn" {
     error_message = "alarm_topic_arn must be an SNS topic ARN."
   }
 }
+
+variable "item_topic" {
+  description = "SNS topic each STAC Item is published to once written, in the form stac-server's ingest reads: the Item, or {\"href\": \"s3://…\"} past SNS's 256 KiB, with stac-server's message attributes (docs/destinations/stac-server.md). kms_key_arn: the topic's customer managed key, if any. Null publishes nothing."
+  type = object({
+    arn         = string
+    kms_key_arn = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.item_topic == null ? true : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+(\\.fifo)?$", var.item_topic.arn))
+    error_message = "item_topic.arn must be an SNS topic ARN."
+  }
+
+  validation {
+    condition     = var.item_topic == null ? true : var.item_topic.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.item_topic.kms_key_arn))
+    error_message = "item_topic.kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "cirrus_process_queue" {
+  description = "Cirrus process queue each STAC Item is sent to once written, as a process payload (the Item in a FeatureCollection, `process` naming `workflow`, an id fixed by the object version; docs/destinations/cirrus.md). collections: the collections part of payload ids (default: the Item's collection, else `none`); upload_options: the process definition's upload_options as JSON (jsonencode({...})); payload_url: s3://bucket/prefix/ where a payload too large for SQS is put and sent as {\"url\"} (a location Cirrus' process function reads, e.g. its payload bucket; null: such a record fails); kms_key_arn: the queue's customer managed key, if any. Null sends nothing."
+  type = object({
+    arn            = string
+    workflow       = string
+    collections    = optional(string)
+    upload_options = optional(string)
+    payload_url    = optional(string)
+    kms_key_arn    = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.cirrus_process_queue == null ? true : var.cirrus_process_queue.payload_url == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", var.cirrus_process_queue.payload_url))
+    error_message = "cirrus_process_queue.payload_url must be an s3://bucket/prefix/ URL."
+  }
+
+  validation {
+    condition     = var.cirrus_process_queue == null ? true : can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.cirrus_process_queue.arn))
+    error_message = "cirrus_process_queue.arn must be a standard SQS queue ARN."
+  }
+
+  validation {
+    condition     = var.cirrus_process_queue == null ? true : can(regex("^[^/]+$", var.cirrus_process_queue.workflow))
+    error_message = "cirrus_process_queue.workflow must be a workflow name (no `/`)."
+  }
+
+  validation {
+    condition     = var.cirrus_process_queue == null ? true : var.cirrus_process_queue.upload_options == null || can(keys(jsondecode(var.cirrus_process_queue.upload_options)))
+    error_message = "cirrus_process_queue.upload_options must be a JSON object (jsonencode({...}))."
+  }
+
+  validation {
+    condition     = var.cirrus_process_queue == null ? true : var.cirrus_process_queue.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.cirrus_process_queue.kms_key_arn))
+    error_message = "cirrus_process_queue.kms_key_arn must be a KMS key ARN."
+  }
+}
