@@ -14,10 +14,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use common::handler::{aws, deps_of};
 use common::s3_event;
-use gdal_lambda::{handle, Config, Deps, HandlerError, Response, Status};
-use lambda_runtime::{Context, LambdaEvent};
-use local_aws::LocalAws;
+use gdal_lambda::{Config, Deps, HandlerError, Response, Status};
 use raster_info::samples;
 use serde_json::{json, Value};
 use stratus_aws::{objects, S3Url};
@@ -26,24 +25,16 @@ use stratus_aws::{objects, S3Url};
 const CIRRUS_GEO: [&str; 2] = ["1.3.2", "2.0.0"];
 const CHECK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cirrus/check_payload.py");
 
-fn aws() -> &'static LocalAws {
-    let aws = LocalAws::shared();
-    aws.export_env();
-    aws
-}
-
 async fn deps(vars: &[(&str, String)]) -> Deps {
     let config =
         Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             .unwrap();
     // The clients the handler makes for its destinations read the environment, as in Lambda.
-    Deps::new(config, aws().s3().await, common::function_binary())
+    deps_of(config, aws().s3().await)
 }
 
 async fn invoke(payload: Value, deps: &Deps) -> Response {
-    handle(LambdaEvent::new(payload, Context::default()), deps)
-        .await
-        .unwrap()
+    common::handler::invoke(payload, deps).await.unwrap()
 }
 
 async fn sns() -> aws_sdk_sns::Client {
@@ -483,12 +474,7 @@ async fn a_failed_publish_is_retried_and_not_skipped_by_a_rerun() {
     );
     // A backfill's item (a Distributed Map listing, with its ETag) fails its batch the same way.
     let item_event = json!({"bucket": bucket, "Key": key, "Etag": etag, "Size": 1});
-    match handle(
-        LambdaEvent::new(item_event.clone(), Context::default()),
-        &deps,
-    )
-    .await
-    {
+    match common::handler::invoke(item_event.clone(), &deps).await {
         Err(HandlerError::Transient { first, .. }) => assert!(first.contains(&name), "{first}"),
         other => panic!("expected a transient failure, got {other:?}"),
     }
