@@ -50,6 +50,10 @@ pub struct Config {
     /// list and deletes the whole batch. Unset, a batch with a failure fails
     /// whole, so every message is delivered again.
     pub report_batch_item_failures: bool,
+    /// The id of the STAC Collection kept at the output location
+    /// (`COLLECTION_ID`; unset or empty: none), which every Item names and
+    /// whose extent covers them all ([`crate::collection`]).
+    pub collection_id: Option<String>,
 }
 
 /// A configuration the function cannot start with.
@@ -67,6 +71,9 @@ pub enum ConfigError {
     /// A switch is not `true` or `false`.
     #[error("{0} must be true or false, got {1:?}")]
     NotBool(&'static str, String),
+    /// `COLLECTION_ID` is not an id a STAC Collection can have here.
+    #[error("COLLECTION_ID must be 1 to {MAX_COLLECTION_ID} letters, digits, '.', '_' or '-', got {0:?}")]
+    BadCollectionId(String),
 }
 
 impl Config {
@@ -118,6 +125,7 @@ impl Config {
                 cpu_seconds: positive("WORKER_CPU_SECONDS", DEFAULT_WORKER_CPU_SECONDS)?,
             },
             report_batch_item_failures: report,
+            collection_id: parse_collection_id(get("COLLECTION_ID"))?,
         })
     }
 
@@ -145,6 +153,25 @@ pub fn parse_output(text: &str) -> Result<S3Url, ConfigError> {
         output.key.push('/');
     }
     Ok(output)
+}
+
+/// The longest `COLLECTION_ID`.
+pub const MAX_COLLECTION_ID: usize = 128;
+
+/// A Collection id (unset or blank: none) of the characters ids of STAC
+/// APIs and URL paths take without escaping.
+fn parse_collection_id(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(id) = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if id.len() > MAX_COLLECTION_ID || !id.chars().all(allowed) {
+        return Err(ConfigError::BadCollectionId(id));
+    }
+    Ok(Some(id))
 }
 
 /// Whether `url` is under the output location `output`.
@@ -229,5 +256,18 @@ mod tests {
             ]),
             Err(ConfigError::NotBool(..))
         ));
+        assert_eq!(c.collection_id, None);
+        let with = |id: &str| cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("COLLECTION_ID", id)]);
+        assert_eq!(with(" ").unwrap().collection_id, None);
+        assert_eq!(
+            with("my-rasters_v1.0").unwrap().collection_id.as_deref(),
+            Some("my-rasters_v1.0")
+        );
+        for bad in ["a/b", "a b", "é", &"x".repeat(MAX_COLLECTION_ID + 1)] {
+            assert!(
+                matches!(with(bad), Err(ConfigError::BadCollectionId(_))),
+                "{bad}"
+            );
+        }
     }
 }

@@ -18,11 +18,13 @@
 //! (timestamps), `summary` (what `info` prints for a person). Backfills:
 //! `batch_operations` (S3 Batch Operations' invocations and their answers),
 //! `distributed_map` (Step Functions' items) and `unchanged` (what an Item
-//! records so that a re-run leaves it alone).
+//! records so that a re-run leaves it alone). [`collection`]: the STAC
+//! Collection kept current with every Item (`COLLECTION_ID`).
 
 mod batch_operations;
 pub mod cli;
 mod clock;
+pub mod collection;
 mod config;
 mod distributed_map;
 mod event;

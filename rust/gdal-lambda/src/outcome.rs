@@ -61,6 +61,13 @@ pub enum FailureKind {
     ParserCrashed,
     /// GDAL's verdict on the bytes read.
     Raster(raster_info::ErrorKind),
+    /// The Item was written but the STAC Collection could not be widened to
+    /// cover it (other writers won until the deadline, S3 failed, the object
+    /// there is not the Collection): always retried.
+    CollectionNotUpdated,
+    /// The object's Item would have the STAC Collection's key (a source key
+    /// `collection` at the root of the watched location).
+    ItemIsCollection,
 }
 
 impl FailureKind {
@@ -81,6 +88,8 @@ impl FailureKind {
             FailureKind::WorkerFailed => "WorkerFailed",
             FailureKind::ParserCrashed => "ParserCrashed",
             FailureKind::Raster(kind) => kind.name(),
+            FailureKind::CollectionNotUpdated => "CollectionNotUpdated",
+            FailureKind::ItemIsCollection => "ItemIsCollection",
         }
     }
 
