@@ -135,6 +135,7 @@ module "gdal_lambda" {
   output = {
     prefix = var.output_prefix
   }
+  collection_id = var.collection_id
 }
 
 # --- Backfill (opt-in) ---------------------------------------------------------

@@ -335,3 +335,9 @@ variable "alarm_topic_arn" {
   type        = string
   default     = null
 }
+
+variable "collection_id" {
+  description = "Id of a STAC Collection gdal-lambda keeps at `<output_prefix>collection.json`, whose extents cover every Item (see modules/gdal-lambda). Null keeps none."
+  type        = string
+  default     = null
+}

@@ -63,7 +63,10 @@ resource "aws_lambda_function" "this" {
       }, local.via_sqs ? {
       # The event source mapping reads the handler's batchItemFailures (ReportBatchItemFailures).
       REPORT_BATCH_ITEM_FAILURES = "true"
-    } : {})
+      } : {}, var.collection_id == null ? {} : {
+      # The STAC Collection at <output prefix>collection.json, widened after each Item (collection.tf).
+      COLLECTION_ID = var.collection_id
+    })
   }
 
   logging_config {
