@@ -179,7 +179,7 @@ struct Race {
 
 /// `items.len()` writers at once, each with its own client (as separate
 /// invocations have), widening the Collection at `url` with its Item.
-async fn race(moto: &Moto, url: &S3Url, items: &[Value]) -> Race {
+async fn run_race(moto: &Moto, url: &S3Url, items: &[Value]) -> Race {
     let mut clients = Vec::new();
     for _ in items {
         clients.push(moto.s3().await);
@@ -231,7 +231,7 @@ async fn two_hundred_concurrent_writers_lose_no_update() {
     let bucket = moto.bucket("race-honoured").await;
     let url = collection::url_in(&S3Url::new(&bucket, "stac/"));
     let items = race_items(200);
-    let race = race(&moto, &url, &items).await;
+    let race = run_race(&moto, &url, &items).await;
 
     for r in &race.results {
         assert!(matches!(r, Ok(Update::Written { .. })), "{r:?}");
@@ -279,6 +279,17 @@ async fn two_hundred_concurrent_writers_lose_no_update() {
         a[a.len() - 1],
         a.iter().sum::<u32>()
     );
+
+    // The same Items again (Lambda's retries, a re-run): covered, nothing written.
+    let again = run_race(&moto, &url, &items).await;
+    for r in &again.results {
+        assert!(matches!(r, Ok(Update::Covered)), "{r:?}");
+    }
+    assert_eq!(again.collection, race.collection);
+    eprintln!(
+        "200 writers of Items already covered: all done in {:.1} s, none written",
+        again.elapsed.as_secs_f64()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -287,7 +298,7 @@ async fn without_the_conditions_the_same_writers_lose_updates() {
     let bucket = moto.bucket("race-ignored").await;
     let url = collection::url_in(&S3Url::new(&bucket, "stac/"));
     let items = race_items(200);
-    let race = race(&moto, &url, &items).await;
+    let race = run_race(&moto, &url, &items).await;
     let lost = lost(&race.collection, &items);
     eprintln!(
         "200 writers, conditions ignored: {} of 200 Items missing from the Collection",
@@ -505,4 +516,89 @@ async fn items_from_concurrent_invocations_make_up_the_collection() {
     let mut all = items.clone();
     all.push(collection);
     samples::assert_valid_stac_items(&all);
+}
+
+/// A record whose Item was written but whose Collection update failed is
+/// retried: an S3 event is processed again; a backfill's re-run finds the
+/// Item current and reads it back to cover it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_update_is_retried_and_a_backfill_rerun_covers_the_item() {
+    let moto = Moto::start(Conditions::Honoured);
+    let s3 = moto.s3().await;
+    let bucket = moto.bucket("rerun").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.tif");
+    Blank {
+        size: [16, 16],
+        data_type: "Byte",
+        burn: &[1],
+        srs: Some("EPSG:4326"),
+        ullr: Some([-70.0, -30.0, -68.0, -32.0]),
+        extra: &[],
+    }
+    .create(&path);
+    let body = std::fs::read(&path).unwrap();
+    let size = body.len() as u64;
+    s3.put_object()
+        .bucket(&bucket)
+        .key("in/r.tif")
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .unwrap();
+    let collection_url = S3Url::new(&bucket, "stac/collection.json");
+    // Something that is not the Collection is in its place.
+    objects::put_json(
+        &s3,
+        &collection_url,
+        &json!({"type": "Catalog", "id": "rasters"}),
+    )
+    .await
+    .unwrap();
+    let config = Config::from_lookup(|k| match k {
+        "OUTPUT_URL" => Some(format!("s3://{bucket}/stac/")),
+        "COLLECTION_ID" => Some("rasters".into()),
+        _ => None,
+    })
+    .unwrap();
+    let deps = Deps::new(config, s3.clone(), common::function_binary());
+    let invoke = |payload: Value| handle(LambdaEvent::new(payload, Context::default()), &deps);
+
+    let event = common::s3_event(&bucket, &[("ObjectCreated:Put", "in/r.tif", size)]);
+    let e = invoke(event).await.unwrap_err().to_string();
+    assert!(e.contains("does not cover it"), "{e}");
+    let item_url = S3Url::new(&bucket, "stac/in/r.tif.json");
+    let item: Value = objects::get_json(&s3, &item_url).await.unwrap();
+    assert_eq!(item["collection"], "rasters");
+
+    // Fixed; a Distributed Map re-run lists the object with its ETag.
+    s3.delete_object()
+        .bucket(&bucket)
+        .key("stac/collection.json")
+        .send()
+        .await
+        .unwrap();
+    let etag = objects::head(&s3, &S3Url::new(&bucket, "in/r.tif"))
+        .await
+        .unwrap()
+        .etag
+        .unwrap();
+    let batch = json!({"BatchInput": {"bucket": bucket}, "Items": [
+        {"Etag": etag, "Key": "in/r.tif", "Size": size, "StorageClass": "STANDARD"}]});
+    let resp = invoke(batch).await.unwrap();
+    assert_eq!(
+        resp.records[0].status,
+        Status::Unchanged,
+        "{:?}",
+        resp.records[0]
+    );
+    let collection: Value = objects::get_json(&s3, &collection_url).await.unwrap();
+    assert_eq!(
+        collection["extent"]["spatial"]["bbox"],
+        json!([item["bbox"]])
+    );
+    assert_eq!(
+        collection["extent"]["temporal"]["interval"][0][0],
+        collection["extent"]["temporal"]["interval"][0][1]
+    );
 }
