@@ -87,7 +87,8 @@ impl Extent {
             .map(Vec::as_slice)
         {
             let bound = |v: &Value| v.as_str().and_then(instant);
-            out.interval = Some((bound(start), bound(end)));
+            // [null, null] is what a Collection no Item gave a time says: nothing yet.
+            out.interval = Some((bound(start), bound(end))).filter(|i| *i != (None, None));
         }
         out
     }
@@ -352,6 +353,20 @@ mod tests {
             e.to_json(),
             json!({"spatial": {"bbox": [[1.0, 2.0, 6.0, 4.0], [1.0, 2.0, 3.0, 4.0], [5.0, 2.0, 6.0, 3.0]]},
                    "temporal": {"interval": [[null, "2025-01-01T00:00:00Z"]]}})
+        );
+    }
+
+    #[test]
+    fn a_collection_without_times_takes_the_first_items() {
+        let none = Extent::default().to_json();
+        assert_eq!(none["temporal"]["interval"], json!([[null, null]]));
+        let e = Extent::of_collection(&none, false).union(&Extent::of_item(&item(
+            json!([0.0, 0.0, 1.0, 1.0]),
+            "2024-01-01T00:00:00Z",
+        )));
+        assert_eq!(
+            e.to_json()["temporal"]["interval"],
+            json!([["2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"]])
         );
     }
 
