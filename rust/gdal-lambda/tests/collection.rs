@@ -178,8 +178,9 @@ struct Race {
 }
 
 /// `items.len()` writers at once, each with its own client (as separate
-/// invocations have), widening the Collection at `url` with its Item.
-async fn run_race(moto: &Moto, url: &S3Url, items: &[Value]) -> Race {
+/// invocations have), widening the Collection at `url` with its Item, each
+/// by `within` from now.
+async fn run_race(moto: &Moto, url: &S3Url, items: &[Value], within: Duration) -> Race {
     let mut clients = Vec::new();
     for _ in items {
         clients.push(moto.s3().await);
@@ -187,7 +188,7 @@ async fn run_race(moto: &Moto, url: &S3Url, items: &[Value]) -> Race {
     let start = tokio::sync::Barrier::new(items.len());
     let start = std::sync::Arc::new(start);
     let began = Instant::now();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+    let deadline = tokio::time::Instant::now() + within;
     let tasks: Vec<_> = items
         .iter()
         .cloned()
@@ -231,7 +232,7 @@ async fn two_hundred_concurrent_writers_lose_no_update() {
     let bucket = moto.bucket("race-honoured").await;
     let url = collection::url_in(&S3Url::new(&bucket, "stac/"));
     let items = race_items(200);
-    let race = run_race(&moto, &url, &items).await;
+    let race = run_race(&moto, &url, &items, Duration::from_secs(240)).await;
 
     for r in &race.results {
         assert!(matches!(r, Ok(Update::Written { .. })), "{r:?}");
@@ -281,7 +282,7 @@ async fn two_hundred_concurrent_writers_lose_no_update() {
     );
 
     // The same Items again (Lambda's retries, a re-run): covered, nothing written.
-    let again = run_race(&moto, &url, &items).await;
+    let again = run_race(&moto, &url, &items, Duration::from_secs(240)).await;
     for r in &again.results {
         assert!(matches!(r, Ok(Update::Covered)), "{r:?}");
     }
@@ -298,7 +299,7 @@ async fn without_the_conditions_the_same_writers_lose_updates() {
     let bucket = moto.bucket("race-ignored").await;
     let url = collection::url_in(&S3Url::new(&bucket, "stac/"));
     let items = race_items(200);
-    let race = run_race(&moto, &url, &items).await;
+    let race = run_race(&moto, &url, &items, Duration::from_secs(240)).await;
     let lost = lost(&race.collection, &items);
     eprintln!(
         "200 writers, conditions ignored: {} of 200 Items missing from the Collection",
@@ -601,4 +602,34 @@ async fn a_failed_update_is_retried_and_a_backfill_rerun_covers_the_item() {
         collection["extent"]["temporal"]["interval"][0][0],
         collection["extent"]["temporal"]["interval"][0][1]
     );
+}
+
+/// Writers that keep losing give up at their deadline, saying so, and no
+/// writer says it wrote what the Collection lacks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writers_that_keep_losing_give_up_at_the_deadline() {
+    let moto = Moto::start(Conditions::Honoured);
+    let bucket = moto.bucket("deadline").await;
+    let url = collection::url_in(&S3Url::new(&bucket, "stac/"));
+    let items = race_items(60);
+    let race = run_race(&moto, &url, &items, Duration::from_millis(300)).await;
+    let gave_up = race
+        .results
+        .iter()
+        .filter(|r| matches!(r, Err(NotUpdated::Contended { .. })))
+        .count();
+    let written: Vec<Value> = items
+        .iter()
+        .zip(&race.results)
+        .filter(|(_, r)| matches!(r, Ok(Update::Written { .. })))
+        .map(|(i, _)| i.clone())
+        .collect();
+    eprintln!(
+        "60 writers with 300 ms each: {} written, {gave_up} gave up",
+        written.len()
+    );
+    assert!(gave_up > 0, "nobody lost a race in 300 ms");
+    assert_eq!(written.len() + gave_up, items.len());
+    assert!(race.elapsed < Duration::from_secs(10), "{:?}", race.elapsed);
+    assert_eq!(lost(&race.collection, &written), Vec::<String>::new());
 }
