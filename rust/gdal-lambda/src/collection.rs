@@ -16,7 +16,6 @@ mod extent;
 
 use std::time::Duration;
 
-use rand::Rng;
 use serde_json::{json, Value};
 use stratus_aws::objects::{self, Conditional, Precondition};
 use stratus_aws::S3Url;
@@ -157,7 +156,17 @@ fn backoff(attempt: u32) -> Duration {
     let ceiling = FIRST_BACKOFF
         .saturating_mul(1 << (attempt - 1).min(16))
         .min(MAX_BACKOFF);
-    ceiling.mul_f64(rand::thread_rng().gen::<f64>())
+    ceiling.mul_f64(unit_random())
+}
+
+/// A number in [0, 1), different at each call and in each process: std's
+/// hasher keys are seeded from the OS and change with every `RandomState`.
+/// Enough to spread retries, without a random number crate.
+fn unit_random() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u8(0);
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// `doc` with its extent widened to cover `added`; every other field kept
@@ -244,6 +253,14 @@ mod tests {
             json!([["2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z"]])
         );
         assert!(widened(&json!({"type": "Feature"}), &no_bbox).is_err());
+    }
+
+    #[test]
+    fn unit_randoms_spread() {
+        let draws: Vec<f64> = (0..1000).map(|_| unit_random()).collect();
+        assert!(draws.iter().all(|x| (0.0..1.0).contains(x)));
+        let low = draws.iter().filter(|x| **x < 0.5).count();
+        assert!((400..600).contains(&low), "{low} of 1000 below 0.5");
     }
 
     #[test]
