@@ -139,6 +139,7 @@ module "gdal_lambda" {
   # Each Item announced once written (docs/destinations/).
   item_topic           = var.item_topic
   cirrus_process_queue = var.cirrus_process_queue
+  collection_id        = var.collection_id
 }
 
 # --- Backfill (opt-in) ---------------------------------------------------------

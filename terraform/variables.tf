@@ -357,3 +357,9 @@ variable "cirrus_process_queue" {
   })
   default = null
 }
+
+variable "collection_id" {
+  description = "Id of a STAC Collection gdal-lambda keeps at `<output_prefix>collection.json`, whose extents cover every Item (see modules/gdal-lambda). Null keeps none."
+  type        = string
+  default     = null
+}

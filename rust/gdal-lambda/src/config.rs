@@ -55,6 +55,10 @@ pub struct Config {
     /// Where each Item is announced once written (`ITEM_TOPIC_ARN`,
     /// `CIRRUS_PROCESS_QUEUE_URL` …; none by default): [`crate::publish`].
     pub publish: Destinations,
+    /// The id of the STAC Collection kept at the output location
+    /// (`COLLECTION_ID`; unset or empty: none), which every Item names and
+    /// whose extent covers them all ([`crate::collection`]).
+    pub collection_id: Option<String>,
 }
 
 /// A configuration the function cannot start with.
@@ -75,6 +79,9 @@ pub enum ConfigError {
     /// A publishing destination is half configured or malformed.
     #[error(transparent)]
     Publish(#[from] DestinationError),
+    /// `COLLECTION_ID` is not an id a STAC Collection can have here.
+    #[error("COLLECTION_ID must be 1 to {MAX_COLLECTION_ID} letters, digits, '.', '_' or '-', got {0:?}")]
+    BadCollectionId(String),
 }
 
 impl Config {
@@ -127,6 +134,7 @@ impl Config {
             },
             report_batch_item_failures: report,
             publish: Destinations::from_lookup(&get)?,
+            collection_id: parse_collection_id(get("COLLECTION_ID"))?,
         })
     }
 
@@ -154,6 +162,25 @@ pub fn parse_output(text: &str) -> Result<S3Url, ConfigError> {
         output.key.push('/');
     }
     Ok(output)
+}
+
+/// The longest `COLLECTION_ID`.
+pub const MAX_COLLECTION_ID: usize = 128;
+
+/// A Collection id (unset or blank: none) of the characters ids of STAC
+/// APIs and URL paths take without escaping.
+fn parse_collection_id(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(id) = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if id.len() > MAX_COLLECTION_ID || !id.chars().all(allowed) {
+        return Err(ConfigError::BadCollectionId(id));
+    }
+    Ok(Some(id))
 }
 
 /// Whether `url` is under the output location `output`.
@@ -238,5 +265,18 @@ mod tests {
             ]),
             Err(ConfigError::NotBool(..))
         ));
+        assert_eq!(c.collection_id, None);
+        let with = |id: &str| cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("COLLECTION_ID", id)]);
+        assert_eq!(with(" ").unwrap().collection_id, None);
+        assert_eq!(
+            with("my-rasters_v1.0").unwrap().collection_id.as_deref(),
+            Some("my-rasters_v1.0")
+        );
+        for bad in ["a/b", "a b", "é", &"x".repeat(MAX_COLLECTION_ID + 1)] {
+            assert!(
+                matches!(with(bad), Err(ConfigError::BadCollectionId(_))),
+                "{bad}"
+            );
+        }
     }
 }

@@ -19,11 +19,13 @@
 //! `batch_operations` (S3 Batch Operations' invocations and their answers),
 //! `distributed_map` (Step Functions' items) and `unchanged` (what an Item
 //! records so that a re-run leaves it alone). `publish` (with `publish_sns`
-//! and `publish_cirrus`): each Item announced once written.
+//! and `publish_cirrus`): each Item announced once written. [`collection`]:
+//! the STAC Collection kept current with every Item (`COLLECTION_ID`).
 
 mod batch_operations;
 pub mod cli;
 mod clock;
+pub mod collection;
 mod config;
 mod distributed_map;
 mod event;

@@ -64,6 +64,13 @@ pub enum FailureKind {
     /// The Item was written but its message did not reach a configured
     /// destination (SNS topic, Cirrus queue): retried, the Item stays.
     NotPublished,
+    /// The Item was written but the STAC Collection could not be widened to
+    /// cover it (other writers won until the deadline, S3 failed, the object
+    /// there is not the Collection): always retried.
+    CollectionNotUpdated,
+    /// The object's Item would have the STAC Collection's key (a source key
+    /// `collection` at the root of the watched location).
+    ItemIsCollection,
 }
 
 impl FailureKind {
@@ -85,6 +92,8 @@ impl FailureKind {
             FailureKind::ParserCrashed => "ParserCrashed",
             FailureKind::Raster(kind) => kind.name(),
             FailureKind::NotPublished => "NotPublished",
+            FailureKind::CollectionNotUpdated => "CollectionNotUpdated",
+            FailureKind::ItemIsCollection => "ItemIsCollection",
         }
     }
 

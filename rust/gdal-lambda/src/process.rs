@@ -8,6 +8,7 @@ use stratus_aws::S3Url;
 use tokio::time::Instant;
 
 use crate::clock;
+use crate::collection;
 use crate::config::{self, Config};
 use crate::logging::{log_record, Level};
 use crate::outcome::{with_unconfined, FailureKind, Outcome};
@@ -101,19 +102,33 @@ pub async fn process_target(
             ),
         );
     }
+    let member = deps
+        .config
+        .collection_id
+        .as_deref()
+        .map(|id| (id, collection::url_in(output)));
+    if let Some((_, collection_url)) = member.as_ref().filter(|(_, c)| *c == item_url) {
+        let message = format!("its STAC Item would replace the Collection at {collection_url}");
+        return Outcome::failed(&url, FailureKind::ItemIsCollection, message);
+    }
     if size == Some(0) {
         return empty(&url);
     }
+    let member = member.as_ref().map(|(id, url)| (*id, url));
     let work = async {
         if let Some(backfill) = &backfill {
             let etag = backfill.etag.as_deref();
             let mark = deps.publisher.mark();
             let mark = mark.as_ref().map(|(k, v)| (*k, v.as_str()));
             if unchanged::is_current(&deps.s3, &url, &item_url, etag, mark).await {
-                return Outcome::unchanged(&url, &item_url);
+                // A run that wrote the Item may have failed to widen the Collection.
+                return match member {
+                    Some(member) => include_written(&url, &item_url, member, deps, deadline).await,
+                    None => Outcome::unchanged(&url, &item_url),
+                };
             }
         }
-        read_and_write(&url, &item_url, event_time, deps, deadline).await
+        read_and_write(&url, &item_url, event_time, member, deps, deadline).await
     };
     match tokio::time::timeout_at(deadline, work).await {
         Ok(outcome) => outcome,
@@ -137,6 +152,7 @@ async fn read_and_write(
     url: &S3Url,
     item_url: &S3Url,
     event_time: Option<String>,
+    member: Option<(&str, &S3Url)>,
     deps: &Deps,
     deadline: Instant,
 ) -> Outcome {
@@ -154,7 +170,10 @@ async fn read_and_write(
         sha256: raster.sha256,
         ..ItemSource::object(url, created)
     };
-    let item = stac::item(&raster.info, &source, &clock::now());
+    let mut item = stac::item(&raster.info, &source, &clock::now());
+    if let Some((id, collection_url)) = member {
+        collection::link_item(&mut item, id, collection_url);
+    }
     // A write fails for reasons of the deployment or of S3 (a role without
     // s3:PutObject, a KMS key, a missing bucket, throttling), never of the
     // upload: fixed, the same event must still give its Item, so it is retried
@@ -173,6 +192,12 @@ async fn read_and_write(
             FailureKind::ItemNotWritten,
             format!("cannot write its STAC Item to {item_url}: {e}"),
         );
+    }
+    // The Collection covers the Item before anyone is told of it.
+    if let Some(member) = member {
+        if let Err(failed) = widen(url, item_url, &item, member, deps, deadline).await {
+            return failed;
+        }
     }
     // Only a written Item is announced; an Item whose message did not leave
     // lacks the mark, so no re-run takes it as current (crate::publish).
@@ -200,6 +225,50 @@ async fn read_and_write(
         }
     }
     Outcome::processed(url, item_url)
+}
+
+/// Widen the Collection to cover the Item written at `item_url`; else the
+/// record's outcome: tried again.
+async fn widen(
+    url: &S3Url,
+    item_url: &S3Url,
+    item: &serde_json::Value,
+    (id, collection_url): (&str, &S3Url),
+    deps: &Deps,
+    deadline: Instant,
+) -> Result<(), Outcome> {
+    match collection::include(&deps.s3, collection_url, id, item, deadline).await {
+        Ok(update) => {
+            tracing::debug!(%collection_url, ?update, "collection covers {item_url}");
+            Ok(())
+        }
+        Err(e) => Err(Outcome::retry(
+            url,
+            FailureKind::CollectionNotUpdated,
+            format!("its STAC Item is at {item_url}, but the Collection does not cover it: {e}"),
+        )),
+    }
+}
+
+/// A current Item, read back so that the Collection covers it.
+async fn include_written(
+    url: &S3Url,
+    item_url: &S3Url,
+    member: (&str, &S3Url),
+    deps: &Deps,
+    deadline: Instant,
+) -> Outcome {
+    match objects::get_json::<serde_json::Value>(&deps.s3, item_url).await {
+        Ok(item) => match widen(url, item_url, &item, member, deps, deadline).await {
+            Ok(()) => Outcome::unchanged(url, item_url),
+            Err(failed) => failed,
+        },
+        Err(e) => Outcome::retry(
+            url,
+            FailureKind::CollectionNotUpdated,
+            format!("cannot read its current STAC Item {item_url} for the Collection: {e}"),
+        ),
+    }
 }
 
 /// A read that failed: permanent only when S3 or GDAL said something that

@@ -443,6 +443,107 @@ pub async fn put_json_with_metadata<T: Serialize + ?Sized>(
     }
 }
 
+/// What a conditional write requires of the object it replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition<'a> {
+    /// No object may exist at the key (`If-None-Match: *`).
+    Absent,
+    /// The object must still have this ETag, quotes included as S3 gave it (`If-Match`).
+    ETag(&'a str),
+}
+
+/// How a conditional write ended when S3 answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conditional {
+    /// The object was written.
+    Written,
+    /// The precondition did not hold: the object was created, replaced or
+    /// deleted since it was read (412 `PreconditionFailed`, 409
+    /// `ConditionalRequestConflict` for a write racing another, or 404 for an
+    /// `If-Match` on an object deleted since). Read it again and retry.
+    Conflict,
+}
+
+/// The object parsed as JSON, with its ETag exactly as S3 returned it, to
+/// write it back with [`put_json_if`]; `None` when there is no object.
+pub async fn get_json_with_etag<T: DeserializeOwned>(
+    client: &Client,
+    url: &S3Url,
+) -> Result<Option<(T, String)>> {
+    let out = match client
+        .get_object()
+        .bucket(&url.bucket)
+        .key(&url.key)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            return match classify(url, e) {
+                Error::NotFound { .. } => Ok(None),
+                e => Err(e),
+            }
+        }
+    };
+    let etag = out.e_tag().map(str::to_string).ok_or_else(|| Error::S3 {
+        bucket: url.bucket.clone(),
+        key: url.key.clone(),
+        message: "GetObject gave no ETag".into(),
+    })?;
+    let bytes = ObjectStream {
+        url: url.clone(),
+        body: out.body,
+    }
+    .collect()
+    .await?;
+    let value = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+        bucket: url.bucket.clone(),
+        key: url.key.clone(),
+        source,
+    })?;
+    Ok(Some((value, etag)))
+}
+
+/// Store a value as JSON only if `precondition` holds (S3 conditional
+/// writes): a read-modify-write that loses no concurrent update. A failed
+/// precondition is [`Conditional::Conflict`], not an error.
+pub async fn put_json_if<T: Serialize + ?Sized>(
+    client: &Client,
+    url: &S3Url,
+    value: &T,
+    precondition: Precondition<'_>,
+) -> Result<Conditional> {
+    let json = serde_json::to_vec(value).map_err(|source| Error::Json {
+        bucket: url.bucket.clone(),
+        key: url.key.clone(),
+        source,
+    })?;
+    let request = client
+        .put_object()
+        .bucket(&url.bucket)
+        .key(&url.key)
+        .content_type("application/json")
+        .body(ByteStream::from(json));
+    let request = match precondition {
+        Precondition::Absent => request.if_none_match("*"),
+        Precondition::ETag(etag) => request.if_match(etag),
+    };
+    match request.send().await {
+        Ok(_) => Ok(Conditional::Written),
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let deleted = matches!(precondition, Precondition::ETag(_))
+                && status == Some(404)
+                && e.code() == Some("NoSuchKey");
+            if matches!(status, Some(409 | 412)) || deleted {
+                Ok(Conditional::Conflict)
+            } else {
+                Err(classify(url, e))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,7 +63,10 @@ resource "aws_lambda_function" "this" {
       }, local.via_sqs ? {
       # The event source mapping reads the handler's batchItemFailures (ReportBatchItemFailures).
       REPORT_BATCH_ITEM_FAILURES = "true"
-    } : {}, local.publish_environment)
+      } : {}, var.collection_id == null ? {} : {
+      # The STAC Collection at <output prefix>collection.json, widened after each Item (collection.tf).
+      COLLECTION_ID = var.collection_id
+    }, local.publish_environment)
   }
 
   logging_config {
@@ -89,8 +92,8 @@ resource "aws_lambda_function" "this" {
   tags = var.tags
 
   # The role must be able to log (and the log group exist) before the first invocation,
-  # and to publish before the first Item is written.
-  depends_on = [module.role, aws_iam_role_policy.publish]
+  # and to publish and widen the Collection before the first Item is written.
+  depends_on = [module.role, aws_iam_role_policy.publish, aws_iam_role_policy.collection]
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {

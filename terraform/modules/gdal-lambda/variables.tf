@@ -446,3 +446,14 @@ variable "cirrus_process_queue" {
     error_message = "cirrus_process_queue.kms_key_arn must be a KMS key ARN."
   }
 }
+
+variable "collection_id" {
+  description = "Id of a STAC Collection kept at `<output prefix>collection.json`: every Item names it, and its spatial and temporal extents cover every Item written (docs/gdal-lambda.md#the-stac-collection). Null keeps none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.collection_id == null || can(regex("^[A-Za-z0-9._-]{1,128}$", var.collection_id))
+    error_message = "collection_id must be 1 to 128 letters, digits, `.`, `_` or `-`."
+  }
+}

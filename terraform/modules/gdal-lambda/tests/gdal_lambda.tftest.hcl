@@ -425,3 +425,66 @@ run "alarms_to_the_given_topic" {
     error_message = "With a topic there must be alarms on errors, throttles and both queues of failed events."
   }
 }
+
+run "no_collection_by_default" {
+  command = apply
+
+  assert {
+    condition     = length(aws_iam_role_policy.collection) == 0 && !contains(keys(aws_lambda_function.this.environment[0].variables), "COLLECTION_ID")
+    error_message = "Without collection_id there must be no Collection: no COLLECTION_ID, no policy for it."
+  }
+}
+
+run "collection_kept_at_the_output_prefix" {
+  command = apply
+
+  variables {
+    collection_id = "stratus-rasters"
+    output = {
+      bucket = "stratus-stac"
+      prefix = "stac/"
+    }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["COLLECTION_ID"] == "stratus-rasters"
+    error_message = "The function must be told the Collection's id."
+  }
+
+  assert {
+    condition = {
+      for s in data.aws_iam_policy_document.collection[0].statement : s.sid => {
+        actions    = s.actions
+        resources  = s.resources
+        conditions = [for c in coalesce(s.condition, []) : [c.test, c.variable, c.values]]
+      }
+      } == {
+      ReadStacCollection = {
+        actions    = toset(["s3:GetObject"])
+        resources  = toset(["arn:aws:s3:::stratus-stac/stac/collection.json"])
+        conditions = []
+      }
+      FindStacCollection = {
+        actions    = toset(["s3:ListBucket"])
+        resources  = toset(["arn:aws:s3:::stratus-stac"])
+        conditions = [["StringEquals", "s3:prefix", tolist(["stac/collection.json"])]]
+      }
+    }
+    error_message = "The Collection's policy must read exactly the Collection, and list only its key."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy.collection[0].role == module.role.name
+    error_message = "The Collection's policy must be on the function's role."
+  }
+}
+
+run "collection_id_is_checked" {
+  command = plan
+
+  variables {
+    collection_id = "no spaces/or slashes"
+  }
+
+  expect_failures = [var.collection_id]
+}
