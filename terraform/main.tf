@@ -135,6 +135,7 @@ module "gdal_lambda" {
   output = {
     prefix = var.output_prefix
   }
+  thumbnail = var.gdal_lambda_thumbnail
 }
 
 # --- Backfill (opt-in) ---------------------------------------------------------

@@ -2,7 +2,7 @@
 //! where Items go, how many records run at once, what an upload may cost,
 //! and how SQS batch failures are reported.
 
-use raster_info::Limits;
+use raster_info::{Limits, ThumbnailFormat, ThumbnailRequest};
 use stratus_aws::S3Url;
 
 /// Records processed at once unless `MAX_CONCURRENCY` says otherwise.
@@ -29,6 +29,10 @@ pub fn default_worker_memory_mb(function_memory_mb: Option<u64>) -> u64 {
     function_memory_mb.map_or(1024, |m| (m / 2).max(256))
 }
 
+/// Bytes of overview tiles a thumbnail may fetch unless `THUMBNAIL_MAX_BYTES`
+/// says otherwise: a 600-pixel overview of a COG's usual compressed 512-pixel tiles.
+pub const DEFAULT_THUMBNAIL_MAX_BYTES: u64 = 1 << 20;
+
 /// The function's configuration, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -50,6 +54,10 @@ pub struct Config {
     /// list and deletes the whole batch. Unset, a batch with a failure fails
     /// whole, so every message is delivered again.
     pub report_batch_item_failures: bool,
+    /// The thumbnail each COG gets from its smallest overview
+    /// (`THUMBNAIL_FORMAT=png` or `jpeg`, `THUMBNAIL_MAX_BYTES`); `None`
+    /// (the default, `THUMBNAIL_FORMAT=none`) for none.
+    pub thumbnail: Option<ThumbnailRequest>,
 }
 
 /// A configuration the function cannot start with.
@@ -67,6 +75,9 @@ pub enum ConfigError {
     /// A switch is not `true` or `false`.
     #[error("{0} must be true or false, got {1:?}")]
     NotBool(&'static str, String),
+    /// `THUMBNAIL_FORMAT` is not one of its values.
+    #[error("THUMBNAIL_FORMAT must be none, png or jpeg, got {0:?}")]
+    BadThumbnailFormat(String),
 }
 
 impl Config {
@@ -96,6 +107,16 @@ impl Config {
                 _ => return Err(ConfigError::NotBool("REPORT_BATCH_ITEM_FAILURES", v)),
             },
         };
+        let thumbnail_format = match get("THUMBNAIL_FORMAT") {
+            None => None,
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "" | "none" => None,
+                "png" => Some(ThumbnailFormat::Png),
+                "jpeg" | "jpg" => Some(ThumbnailFormat::Jpeg),
+                _ => return Err(ConfigError::BadThumbnailFormat(v)),
+            },
+        };
+        let thumbnail_max_bytes = positive("THUMBNAIL_MAX_BYTES", DEFAULT_THUMBNAIL_MAX_BYTES)?;
         let defaults = Limits::default();
         Ok(Config {
             output,
@@ -118,6 +139,10 @@ impl Config {
                 cpu_seconds: positive("WORKER_CPU_SECONDS", DEFAULT_WORKER_CPU_SECONDS)?,
             },
             report_batch_item_failures: report,
+            thumbnail: thumbnail_format.map(|format| ThumbnailRequest {
+                format,
+                max_bytes: thumbnail_max_bytes,
+            }),
         })
     }
 
@@ -150,6 +175,15 @@ pub fn parse_output(text: &str) -> Result<S3Url, ConfigError> {
 /// Whether `url` is under the output location `output`.
 pub fn is_under(output: &S3Url, url: &S3Url) -> bool {
     url.bucket == output.bucket && url.key.starts_with(&output.key)
+}
+
+/// Where the thumbnail of `source` goes, beside its Item (`item_url`):
+/// `<prefix><key>.thumbnail.<png|jpg>`, under the output location so that it
+/// is never read as an upload, and named after the Item so that both are
+/// found, listed and removed together.
+pub fn thumbnail_url(item_url: &S3Url, format: ThumbnailFormat) -> S3Url {
+    let stem = item_url.key.strip_suffix(".json").unwrap_or(&item_url.key);
+    item_url.with_key(format!("{stem}.thumbnail.{}", format.extension()))
 }
 
 /// Where the Item for `source` goes under the output location `output`:
@@ -229,5 +263,40 @@ mod tests {
             ]),
             Err(ConfigError::NotBool(..))
         ));
+    }
+
+    #[test]
+    fn thumbnails_are_off_unless_asked_for() {
+        let off = cfg(&[("OUTPUT_URL", "s3://bbb/p/")]).unwrap();
+        assert_eq!(off.thumbnail, None);
+        let none = cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("THUMBNAIL_FORMAT", "none")]).unwrap();
+        assert_eq!(none.thumbnail, None);
+        let png = cfg(&[
+            ("OUTPUT_URL", "s3://bbb/p/"),
+            ("THUMBNAIL_FORMAT", "PNG"),
+            ("THUMBNAIL_MAX_BYTES", "65536"),
+        ])
+        .unwrap();
+        assert_eq!(
+            png.thumbnail,
+            Some(ThumbnailRequest {
+                format: ThumbnailFormat::Png,
+                max_bytes: 65536
+            })
+        );
+        let jpeg = cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("THUMBNAIL_FORMAT", "jpeg")]).unwrap();
+        assert_eq!(
+            jpeg.thumbnail.map(|t| (t.format, t.max_bytes)),
+            Some((ThumbnailFormat::Jpeg, DEFAULT_THUMBNAIL_MAX_BYTES))
+        );
+        assert!(matches!(
+            cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("THUMBNAIL_FORMAT", "gif")]),
+            Err(ConfigError::BadThumbnailFormat(_))
+        ));
+        let item = png.item_url(&S3Url::new("in", "a/b.tif"));
+        assert_eq!(
+            thumbnail_url(&item, ThumbnailFormat::Png),
+            S3Url::new("bbb", "p/a/b.tif.thumbnail.png")
+        );
     }
 }

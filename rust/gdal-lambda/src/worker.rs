@@ -18,9 +18,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use raster_info::{Object, RangeReader};
+use raster_info::{Object, OpenObject, RangeReader, RasterInfo};
 
-use crate::protocol::{self, from_worker, to_worker, Hello, Job, Verdict};
+use crate::protocol::{self, from_worker, to_worker, Hello, Job, ThumbnailVerdict, Verdict};
 
 /// Environment variables the handler sets for the worker.
 pub(crate) mod env {
@@ -187,18 +187,34 @@ fn serve() -> io::Result<()> {
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
             Err(e) => return Err(e),
         };
-        let verdict = parse(job, &socket);
-        let payload = serde_json::to_vec(&verdict).map_err(io::Error::other)?;
-        let mut s = socket
-            .lock()
-            .map_err(|_| io::Error::other("socket poisoned"))?;
-        protocol::write_frame(&mut *s, from_worker::DONE, &payload)?;
+        let request = job.thumbnail;
+        let (verdict, opened) = parse(job, &socket);
+        send(&socket, from_worker::DONE, &verdict)?;
+        // The verdict is with the handler before the thumbnail's first read:
+        // whatever the rendering meets (a cap, a crash), the Item is not lost.
+        if let (Some(request), Some((object, info))) = (request, opened) {
+            let thumbnail = match object.thumbnail(&info, &request) {
+                Ok(t) => ThumbnailVerdict::Rendered(t.into()),
+                Err(reason) => ThumbnailVerdict::Declined(reason),
+            };
+            drop(object);
+            send(&socket, from_worker::THUMBNAIL, &thumbnail)?;
+        }
     }
 }
 
-fn parse(job: Job, socket: &Arc<Mutex<File>>) -> Verdict {
+fn send(socket: &Arc<Mutex<File>>, tag: u8, value: &impl serde::Serialize) -> io::Result<()> {
+    let payload = serde_json::to_vec(value).map_err(io::Error::other)?;
+    let mut s = socket
+        .lock()
+        .map_err(|_| io::Error::other("socket poisoned"))?;
+    protocol::write_frame(&mut *s, tag, &payload)
+}
+
+/// The job's verdict and, when it describes a raster, the dataset still open.
+fn parse(job: Job, socket: &Arc<Mutex<File>>) -> (Verdict, Option<(OpenObject, RasterInfo)>) {
     if let Some(verdict) = test_hook(&job) {
-        return verdict;
+        return (verdict, None);
     }
     let object = Object {
         name: job.name,
@@ -208,12 +224,18 @@ fn parse(job: Job, socket: &Arc<Mutex<File>>) -> Verdict {
             socket: socket.clone(),
         }),
     };
-    match raster_info::read_object_info(object, &job.limits) {
-        Ok(info) => Verdict::Info(Box::new(info)),
-        Err(e) => Verdict::Failed {
-            kind: e.kind.name().to_string(),
-            message: e.message,
-        },
+    match raster_info::open_object(object, &job.limits) {
+        Ok((info, opened)) => {
+            let kept = job.thumbnail.map(|_| (opened, info.clone()));
+            (Verdict::Info(Box::new(info)), kept)
+        }
+        Err(e) => (
+            Verdict::Failed {
+                kind: e.kind.name().to_string(),
+                message: e.message,
+            },
+            None,
+        ),
     }
 }
 

@@ -35,6 +35,7 @@ pub mod samples;
 pub mod stac;
 #[cfg(test)]
 mod test_support;
+mod thumbnail;
 mod tiff_check;
 mod tiff_ifds;
 mod validity;
@@ -49,5 +50,6 @@ pub use gdal_env::HEADER_BYTES;
 pub use guard::{lockdown, Lockdown};
 pub use info::{BandInfo, Gcp, Gcps, Georeferencing, RasterInfo, Subdataset};
 pub use limits::Limits;
-pub use object::{read_object_info, Object, ALLOWED_DRIVERS};
+pub use object::{open_object, read_object_info, Object, OpenObject, ALLOWED_DRIVERS};
+pub use thumbnail::{Thumbnail, ThumbnailFormat, ThumbnailRequest, MAX_SIDE as THUMBNAIL_MAX_SIDE};
 pub use object_cache::RangeReader;

@@ -63,7 +63,11 @@ resource "aws_lambda_function" "this" {
       }, local.via_sqs ? {
       # The event source mapping reads the handler's batchItemFailures (ReportBatchItemFailures).
       REPORT_BATCH_ITEM_FAILURES = "true"
-    } : {})
+      } : {}, var.thumbnail.format == "none" ? {} : {
+      # Thumbnails from each COG's smallest overview, written beside its Item (under OUTPUT_URL).
+      THUMBNAIL_FORMAT    = var.thumbnail.format
+      THUMBNAIL_MAX_BYTES = tostring(var.thumbnail.max_bytes)
+    })
   }
 
   logging_config {
