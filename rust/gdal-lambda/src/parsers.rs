@@ -40,6 +40,10 @@ const RECORDS_PER_WORKER: u32 = 100;
 /// at the budget; past this, it is not behaving.
 const READ_SLACK: u64 = 2 << 20;
 
+/// Time a thumbnail may take after the parse (or half of what is left of the
+/// record's, if less): it waits on reads, which the CPU cap does not count.
+const THUMBNAIL_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Lines of a worker's output logged over its life; the rest are counted.
 const OUTPUT_LINES: usize = 100;
 
@@ -307,7 +311,9 @@ impl Parsers {
             });
         }
         let info = self.verdict(verdict, reads.failure.take(), job)?;
-        // The thumbnail: whatever ends it, the metadata stands.
+        // The thumbnail: whatever ends it, the metadata stands, with time left to write the Item.
+        let left = deadline.saturating_duration_since(Instant::now());
+        reads.deadline = Instant::now() + THUMBNAIL_TIME.min(left / 2);
         let thumbnail = match reads.next_frame(&mut worker, fetch).await {
             Ok((from_worker::THUMBNAIL, payload)) => {
                 self.done_with(worker).await;
@@ -320,9 +326,10 @@ impl Parsers {
             Ok((tag, _)) => Err(broke(worker, &format!("an unexpected frame {tag:?}")).await),
             Err(stop) => Err(
                 match self.stopped::<E>(worker, stop, reads.out_of_memory).await {
-                    ParseFailure::Deadline => {
-                        "rendering it did not end before the record's deadline".to_string()
-                    }
+                    ParseFailure::Deadline => format!(
+                        "rendering it took longer than its share of the record's time ({} ms)",
+                        THUMBNAIL_TIME.min(left / 2).as_millis()
+                    ),
                     ParseFailure::Limit(m) | ParseFailure::Worker(m) | ParseFailure::Crashed(m) => m,
                     ParseFailure::Raster(e) => e.message,
                     ParseFailure::Read(e) => e.to_string(),

@@ -93,11 +93,12 @@ fn to_cog(src: &Path, out: &Path, options: &[&str]) {
 /// 375×250): noise, so that the smallest overview's tiles lie past the first GET.
 fn rgb_cog(dir: &Path) -> PathBuf {
     let src = dir.join("rgb.src.tif");
+    // SplitMix64's finaliser of the pixel's position: noise DEFLATE cannot shrink.
     let noise = |b: usize, x: usize, y: usize| {
-        let v = (x as u64 * 7919 + y as u64 * 104_729 + b as u64 * 15_485_863)
-            .wrapping_mul(2_654_435_761)
-            >> 7;
-        (v % 256) as f64
+        let mut z = ((b * 1500 * 1000 + y * 1500 + x) as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % 256) as f64
     };
     source(&src, (1500, 1000), 3, noise, None, "Byte");
     let out = dir.join("rgb.tif");

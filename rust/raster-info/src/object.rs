@@ -89,9 +89,7 @@ impl OpenObject {
         request: &ThumbnailRequest,
     ) -> std::result::Result<Thumbnail, String> {
         take_messages();
-        let mut cache = self.registered.cache();
-        let made = crate::thumbnail::render(&self.ds, info, &mut cache, request);
-        drop(cache);
+        let made = crate::thumbnail::render(&self.ds, info, &self.registered, request);
         let messages = take_messages();
         made.map_err(|why| match messages.messages.first() {
             Some(m) if messages.out_of_memory => format!("{why} (GDAL: {m})"),

@@ -14,7 +14,8 @@ use gdal::{Dataset, DriverManager};
 use serde::{Deserialize, Serialize};
 
 use crate::info::RasterInfo;
-use crate::object_cache::{Failure, ObjectCache};
+use crate::object_cache::Failure;
+use crate::vsi::Registered;
 
 /// Pixels of the longest side of a thumbnail, at most (STAC's convention for `thumbnail`).
 pub const MAX_SIDE: usize = 600;
@@ -108,11 +109,13 @@ struct Plan<'a> {
     span: (u64, u64),
 }
 
-/// Render `ds` (the object `info` describes, served by `cache`) as a thumbnail, or say why not.
+/// Render `ds` (the object `info` describes, served from `object`'s cache)
+/// as a thumbnail, or say why not. The cache is locked only between GDAL's
+/// calls: GDAL's reads lock it too.
 pub(crate) fn render(
     ds: &Dataset,
     info: &RasterInfo,
-    cache: &mut ObjectCache,
+    object: &Registered,
     request: &ThumbnailRequest,
 ) -> Result<Thumbnail, String> {
     let plan = plan(ds, info)?;
@@ -123,22 +126,27 @@ pub(crate) fn render(
             plan.source, request.max_bytes
         ));
     }
-    let before = cache.fetched();
-    if before + cost > cache.budget() {
+    let (before, budget) = {
+        let cache = object.cache();
+        (cache.fetched(), cache.budget())
+    };
+    if before + cost > budget {
         return Err(format!(
-            "reading its {} ({cost} bytes) after the header ({before} bytes) would pass the object's limit of {} bytes",
+            "reading its {} ({cost} bytes) after the header ({before} bytes) would pass the object's limit of {budget} bytes",
             plan.source,
-            cache.budget()
         ));
     }
     // One request for the tiles, so GDAL's reads of them are served from the cache.
-    cache.prefetch(plan.span.0, plan.span.1);
-    if let Some(failure) = cache.failure() {
-        return Err(describe_failure(failure));
+    {
+        let mut cache = object.cache();
+        cache.prefetch(plan.span.0, plan.span.1);
+        if let Some(failure) = cache.failure() {
+            return Err(describe_failure(failure));
+        }
     }
     let pixels = read_pixels(&plan);
     // GDAL's reads past the prefetched span are fetched (and counted) too; a failure among them is final.
-    if let Some(failure) = cache.failure() {
+    if let Some(failure) = object.cache().failure() {
         return Err(describe_failure(failure));
     }
     let channels = pixels?;
@@ -149,7 +157,7 @@ pub(crate) fn render(
         width: plan.width,
         height: plan.height,
         source: plan.source,
-        fetched_bytes: cache.fetched() - before,
+        fetched_bytes: object.cache().fetched() - before,
     })
 }
 
