@@ -275,6 +275,7 @@ async fn an_rgb_cog_gets_gdals_rendering_of_its_smallest_overview_from_its_tiles
     assert_eq!(href, format!("s3://{bucket}/stac/{key}.thumbnail.png"));
     assert_eq!(media_type, "image/png");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    raster_info::samples::assert_valid_stac(&with.item);
 
     // GDAL's own rendering of the same overview is the truth.
     let ours = dir.path().join("ours.png");
@@ -328,6 +329,7 @@ async fn a_float_cog_is_scaled_from_its_overview_and_its_nodata_is_transparent()
     let (run_, bucket, _) = process(&cog, "dem.tif", &[("THUMBNAIL_FORMAT", "png")]).await;
     let (_, media_type, png) = thumbnail_of(&run_.item, &bucket).await;
     assert_eq!(media_type, "image/png");
+    raster_info::samples::assert_valid_stac(&run_.item);
     let ours = dir.path().join("ours.png");
     std::fs::write(&ours, &png).unwrap();
     let ours = pixels(&ours);

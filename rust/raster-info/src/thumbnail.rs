@@ -24,6 +24,10 @@ pub const MAX_SIDE: usize = 600;
 /// tiles of a 600-pixel overview, four bands of 64-bit values, and no more.
 const MAX_DECODED_BYTES: u64 = 2 * 2 * 512 * 512 * 4 * 8;
 
+/// Tiles of the overview, over all bands: each is looked up in the tile tables
+/// and decoded apart, so a file declaring tiny tiles costs time, not bytes.
+const MAX_TILES: usize = 1024;
+
 /// Bytes GDAL reads on either side of a COG tile: the size it is led by and
 /// the copy of its last bytes that trails it (`BLOCK_LEADER`, `BLOCK_TRAILER`).
 const TILE_GHOST_BYTES: u64 = 4;
@@ -197,7 +201,7 @@ fn plan<'a>(ds: &'a Dataset, info: &RasterInfo) -> Result<Plan<'a>, String> {
         return Err("its bands differ in data type".into());
     }
     let byte = kind == GdalDataType::UInt8;
-    if !byte && !(kind.is_integer() || kind.is_floating()) {
+    if !(kind.is_integer() || kind.is_floating()) {
         return Err(format!("its {} values have no grey level", kind.name()));
     }
     if !byte && matches!(layout, Layout::GreyAlpha | Layout::Rgba) {
@@ -232,6 +236,12 @@ fn plan<'a>(ds: &'a Dataset, info: &RasterInfo) -> Result<Plan<'a>, String> {
     }
     let (tile_w, tile_h) = bands[0].block_size();
     let (across, down) = (width.div_ceil(tile_w.max(1)), height.div_ceil(tile_h.max(1)));
+    if across * down * bands.len() > MAX_TILES {
+        return Err(format!(
+            "its {source} is {} tiles of {tile_w}×{tile_h} pixels, more than {MAX_TILES}",
+            across * down * bands.len()
+        ));
+    }
     let decoded = (across * down * tile_w * tile_h * bands.len()) as u64 * u64::from(kind.bytes());
     if decoded > MAX_DECODED_BYTES {
         return Err(format!(
