@@ -330,7 +330,9 @@ impl Parsers {
                         "rendering it took longer than its share of the record's time ({} ms)",
                         THUMBNAIL_TIME.min(left / 2).as_millis()
                     ),
-                    ParseFailure::Limit(m) | ParseFailure::Worker(m) | ParseFailure::Crashed(m) => m,
+                    ParseFailure::Limit(m) | ParseFailure::Worker(m) | ParseFailure::Crashed(m) => {
+                        m
+                    }
                     ParseFailure::Raster(e) => e.message,
                     ParseFailure::Read(e) => e.to_string(),
                 },
@@ -548,20 +550,21 @@ impl<E: std::fmt::Display> Reads<'_, E> {
                             self.limits.max_header_bytes
                         )));
                     }
-                    let answer = match tokio::time::timeout_at(
-                        self.deadline,
-                        fetch(offset, len as usize),
-                    )
-                    .await
-                    {
-                        Ok(Ok(bytes)) => send(&mut worker.socket, to_worker::BYTES, &bytes).await,
-                        Ok(Err(e)) => {
-                            let why = e.to_string();
-                            self.failure.get_or_insert(e);
-                            send(&mut worker.socket, to_worker::READ_FAILED, why.as_bytes()).await
-                        }
-                        Err(_) => return Err(Stop::Deadline),
-                    };
+                    let answer =
+                        match tokio::time::timeout_at(self.deadline, fetch(offset, len as usize))
+                            .await
+                        {
+                            Ok(Ok(bytes)) => {
+                                send(&mut worker.socket, to_worker::BYTES, &bytes).await
+                            }
+                            Ok(Err(e)) => {
+                                let why = e.to_string();
+                                self.failure.get_or_insert(e);
+                                send(&mut worker.socket, to_worker::READ_FAILED, why.as_bytes())
+                                    .await
+                            }
+                            Err(_) => return Err(Stop::Deadline),
+                        };
                     if answer.is_err() {
                         return Err(Stop::Died);
                     }

@@ -30,7 +30,8 @@ pub(crate) mod env {
     /// `landlock`, `none`; both when unset), for tests that show what one
     /// layer does alone, and what happens with none.
     pub(crate) const CONFINE: &str = "STRATUS_CONFINE";
-    /// Debug builds only: `1` lets jobs whose bytes start with [`super::TEST_HOOK`] misbehave.
+    /// Debug builds only: `1` lets jobs whose bytes start with [`super::TEST_HOOK`] misbehave,
+    /// and thumbnails of objects named with `super::THUMBNAIL_TEST_HOOK`.
     pub(crate) const TEST_HOOKS: &str = "STRATUS_WORKER_TEST_HOOKS";
     /// Debug builds only: `1` turns raster-info's string checks of CRS text
     /// off, to show what the layers below them stop on their own.
@@ -188,11 +189,13 @@ fn serve() -> io::Result<()> {
             Err(e) => return Err(e),
         };
         let request = job.thumbnail;
+        let name = job.name.clone();
         let (verdict, opened) = parse(job, &socket);
         send(&socket, from_worker::DONE, &verdict)?;
         // The verdict is with the handler before the thumbnail's first read:
         // whatever the rendering meets (a cap, a crash), the Item is not lost.
         if let (Some(request), Some((object, info))) = (request, opened) {
+            thumbnail_test_hook(&name);
             let thumbnail = match object.thumbnail(&info, &request) {
                 Ok(t) => ThumbnailVerdict::Rendered(t.into()),
                 Err(reason) => ThumbnailVerdict::Declined(reason),
@@ -305,3 +308,36 @@ fn test_hook(job: &Job) -> Option<Verdict> {
 fn test_hook(_: &Job) -> Option<Verdict> {
     None
 }
+
+/// What an object's name contains to make a debug build's worker misbehave
+/// while it renders the thumbnail (with [`env::TEST_HOOKS`] set), followed
+/// by what to do: `crash`, `spin` or `allocate`.
+#[cfg(debug_assertions)]
+const THUMBNAIL_TEST_HOOK: &str = "stratus-test-thumbnail-";
+
+/// A deliberately misbehaving thumbnail, after the verdict was sent: never
+/// compiled into release builds.
+#[cfg(debug_assertions)]
+fn thumbnail_test_hook(name: &str) {
+    if std::env::var(env::TEST_HOOKS).as_deref() != Ok("1") {
+        return;
+    }
+    let Some(at) = name.find(THUMBNAIL_TEST_HOOK) else {
+        return;
+    };
+    let verb = &name[at + THUMBNAIL_TEST_HOOK.len()..];
+    if verb.starts_with("crash") {
+        std::process::abort();
+    } else if verb.starts_with("spin") {
+        let mut x = 0u64;
+        loop {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+    } else if verb.starts_with("allocate") {
+        let mut v: Vec<u8> = Vec::with_capacity(64 << 30);
+        v.resize(64 << 30, 1);
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn thumbnail_test_hook(_: &str) {}

@@ -105,7 +105,11 @@ fn rgb_cog(dir: &Path) -> PathBuf {
     to_cog(
         &src,
         &out,
-        &["BLOCKSIZE=256", "OVERVIEW_COUNT=2", "OVERVIEW_RESAMPLING=NEAREST"],
+        &[
+            "BLOCKSIZE=256",
+            "OVERVIEW_COUNT=2",
+            "OVERVIEW_RESAMPLING=NEAREST",
+        ],
     );
     out
 }
@@ -127,7 +131,11 @@ fn float_cog(dir: &Path) -> PathBuf {
     to_cog(
         &src,
         &out,
-        &["BLOCKSIZE=256", "OVERVIEW_COUNT=1", "OVERVIEW_RESAMPLING=NEAREST"],
+        &[
+            "BLOCKSIZE=256",
+            "OVERVIEW_COUNT=1",
+            "OVERVIEW_RESAMPLING=NEAREST",
+        ],
     );
     out
 }
@@ -212,7 +220,9 @@ async fn process(file: &Path, key: &str, env: &[(&str, &str)]) -> (Run, String, 
         if k == "OUTPUT_URL" {
             return Some(output.clone());
         }
-        env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        env.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
     })
     .unwrap();
     let deps = Deps::new(config, s3, common::function_binary());
@@ -248,7 +258,13 @@ fn stratus_item_url(_bucket: &str, key: &str) -> String {
 
 async fn aws_get(bucket: &str, key: &str) -> Vec<u8> {
     let s3 = LocalAws::shared().s3().await;
-    let out = s3.get_object().bucket(bucket).key(key).send().await.unwrap();
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
     out.body.collect().await.unwrap().into_bytes().to_vec()
 }
 
@@ -286,7 +302,11 @@ async fn an_rgb_cog_gets_gdals_rendering_of_its_smallest_overview_from_its_tiles
         .arg(&cog)
         .arg(&truth));
     assert_eq!(Dataset::open(&ours).unwrap().raster_size(), (375, 250));
-    assert_eq!(pixels(&ours), pixels(&truth), "the thumbnail is the overview");
+    assert_eq!(
+        pixels(&ours),
+        pixels(&truth),
+        "the thumbnail is the overview"
+    );
 
     // The header, then the overview's tiles (to whole cache blocks), and nothing else.
     let gets = get_ranges(&with.requests);
@@ -346,7 +366,16 @@ async fn a_float_cog_is_scaled_from_its_overview_and_its_nodata_is_transparent()
     let (min, max) = range.split_once(',').unwrap();
     let truth = dir.path().join("truth.png");
     run(image_tool("gdal_translate")
-        .args(["-q", "-of", "PNG", "-ot", "Byte", "-oo", "OVERVIEW_LEVEL=0", "-scale"])
+        .args([
+            "-q",
+            "-of",
+            "PNG",
+            "-ot",
+            "Byte",
+            "-oo",
+            "OVERVIEW_LEVEL=0",
+            "-scale",
+        ])
         .args([min, max, "0", "255"])
         .arg(&cog)
         .arg(&truth));
@@ -444,7 +473,14 @@ fn declined(file: &Path, key: &str, env: &[(&str, &str)]) -> (Value, String, (f6
 fn a_cog_whose_smallest_overview_is_large_gets_none() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("big.src.tif");
-    source(&src, (2400, 1800), 1, |_, x, y| ((x ^ y) % 256) as f64, None, "Byte");
+    source(
+        &src,
+        (2400, 1800),
+        1,
+        |_, x, y| ((x ^ y) % 256) as f64,
+        None,
+        "Byte",
+    );
     let cog = dir.path().join("big.tif");
     to_cog(&src, &cog, &["OVERVIEW_COUNT=1"]);
     let (_, reason, _) = declined(&cog, "big.tif", &[]);
@@ -467,7 +503,10 @@ fn a_cog_over_the_thumbnail_byte_limit_gets_none() {
     let dir = tempfile::tempdir().unwrap();
     let cog = rgb_cog(dir.path());
     let (_, reason, _) = declined(&cog, "rgb.tif", &[("THUMBNAIL_MAX_BYTES", "10000")]);
-    assert!(reason.contains("more than the thumbnail limit of 10000"), "{reason}");
+    assert!(
+        reason.contains("more than the thumbnail limit of 10000"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -483,4 +522,91 @@ fn overview_tiles_that_decode_huge_stay_within_the_worker_budget() {
     let (_, reason, (_, worker_mb)) = declined(&cog, "bomb.tif", &[("WORKER_MEMORY_MB", "256")]);
     assert!(reason.contains("decode to"), "{reason}");
     assert!(worker_mb < 256.0, "the worker peaked at {worker_mb} MiB");
+}
+
+#[test]
+fn a_worker_that_dies_rendering_a_thumbnail_loses_the_thumbnail_only() {
+    // Debug builds' worker misbehaves on purpose while it renders the
+    // thumbnail of an object so named, after it has sent its verdict.
+    let dir = tempfile::tempdir().unwrap();
+    let cog = float_cog(dir.path());
+    let aws = LocalAws::shared();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let bucket = rt.block_on(aws.new_bucket("thumbdies"));
+    let keys = [
+        "stratus-test-thumbnail-crash.tif",
+        "stratus-test-thumbnail-spin.tif",
+        "stratus-test-thumbnail-allocate.tif",
+        "fine.tif",
+    ];
+    let size = std::fs::metadata(&cog).unwrap().len();
+    for key in keys {
+        rt.block_on(aws.put_file(&bucket, key, &cog));
+    }
+    let records: Vec<(&str, &str, u64)> = keys
+        .iter()
+        .map(|k| ("ObjectCreated:Put", *k, size))
+        .collect();
+    let mut vars = aws.env();
+    for (k, v) in [
+        ("THUMBNAIL_FORMAT", "png"),
+        ("STRATUS_WORKER_TEST_HOOKS", "1"),
+        ("WORKER_CPU_SECONDS", "1"),
+        ("WORKER_MEMORY_MB", "512"),
+    ] {
+        vars.push((k.into(), v.into()));
+    }
+    let run = common::invoke_function(
+        dir.path(),
+        &common::s3_event(&bucket, &records),
+        &format!("s3://{bucket}/stac/"),
+        &vars,
+    );
+    let reasons: Vec<(String, String)> = run
+        .logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
+        .filter(|r| r["message"] == "no thumbnail")
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (i, key) in keys.iter().enumerate() {
+        assert_eq!(
+            run.response["records"][i]["status"], "processed",
+            "{key}: {}",
+            run.logs
+        );
+        let item: Value =
+            serde_json::from_slice(&rt.block_on(aws_get(&bucket, &format!("stac/{key}.json"))))
+                .unwrap();
+        let reason = reasons
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r.as_str());
+        if *key == "fine.tif" {
+            assert!(
+                item["assets"].get("thumbnail").is_some(),
+                "{:#}",
+                item["assets"]
+            );
+            assert_eq!(reason, None);
+            continue;
+        }
+        assert!(
+            item["assets"].get("thumbnail").is_none(),
+            "{key}: {:#}",
+            item["assets"]
+        );
+        let reason = reason.unwrap_or_else(|| panic!("{key}: no reason logged:\n{}", run.logs));
+        let expected = match *key {
+            "stratus-test-thumbnail-crash.tif" => "died",
+            "stratus-test-thumbnail-spin.tif" => "CPU seconds",
+            _ => "memory",
+        };
+        assert!(reason.contains(expected), "{key}: {reason}");
+    }
 }

@@ -51,5 +51,5 @@ pub use guard::{lockdown, Lockdown};
 pub use info::{BandInfo, Gcp, Gcps, Georeferencing, RasterInfo, Subdataset};
 pub use limits::Limits;
 pub use object::{open_object, read_object_info, Object, OpenObject, ALLOWED_DRIVERS};
-pub use thumbnail::{Thumbnail, ThumbnailFormat, ThumbnailRequest, MAX_SIDE as THUMBNAIL_MAX_SIDE};
 pub use object_cache::RangeReader;
+pub use thumbnail::{Thumbnail, ThumbnailFormat, ThumbnailRequest, MAX_SIDE as THUMBNAIL_MAX_SIDE};

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use gdal::Metadata;
 use gdal::raster::{ColorInterpretation, GdalDataType, RasterBand, RasterCreationOptions};
+use gdal::Metadata;
 use gdal::{Dataset, DriverManager};
 use serde::{Deserialize, Serialize};
 
@@ -235,7 +235,10 @@ fn plan<'a>(ds: &'a Dataset, info: &RasterInfo) -> Result<Plan<'a>, String> {
         ));
     }
     let (tile_w, tile_h) = bands[0].block_size();
-    let (across, down) = (width.div_ceil(tile_w.max(1)), height.div_ceil(tile_h.max(1)));
+    let (across, down) = (
+        width.div_ceil(tile_w.max(1)),
+        height.div_ceil(tile_h.max(1)),
+    );
     if across * down * bands.len() > MAX_TILES {
         return Err(format!(
             "its {source} is {} tiles of {tile_w}×{tile_h} pixels, more than {MAX_TILES}",
@@ -332,7 +335,9 @@ fn read_pixels(plan: &Plan) -> Result<Vec<Vec<u8>>, String> {
             channels.push(values.into_shape_and_vec().1);
         }
         // A pixel is transparent when no band holds data there.
-        _ if any_nodata => channels.push(valid.iter().map(|ok| if *ok { 255 } else { 0 }).collect()),
+        _ if any_nodata => {
+            channels.push(valid.iter().map(|ok| if *ok { 255 } else { 0 }).collect())
+        }
         _ => {}
     }
     Ok(channels)
