@@ -8,7 +8,10 @@
 //! path. Both return a serde [`RasterInfo`]: driver, size, bands, CRS,
 //! geotransform, bounding boxes (native and WGS84), footprint, metadata
 //! domains and a Cloud Optimized GeoTIFF check. [`stac::item`] turns it into
-//! a STAC Item with the projection, raster and eo extensions.
+//! a STAC Item with the projection, raster and eo extensions. [`open_object`]
+//! keeps the object open after its description, for [`OpenObject::thumbnail`]:
+//! a PNG or JPEG of a COG's smallest overview, its tiles counted against the
+//! same byte budget.
 
 mod cog;
 mod crs;
