@@ -81,8 +81,14 @@ fn source(
 
 /// `src` as a COG by the image's `gdal_translate`, with more creation options.
 fn to_cog(src: &Path, out: &Path, options: &[&str]) {
+    to_cog_with(src, out, options, &[]);
+}
+
+/// [`to_cog`] with more `gdal_translate` arguments.
+fn to_cog_with(src: &Path, out: &Path, options: &[&str], args: &[&str]) {
     let mut cmd = image_tool("gdal_translate");
-    cmd.args(["-q", "-of", "COG", "-co", "COMPRESS=DEFLATE"]);
+    cmd.args(["-q", "-of", "COG", "-co", "COMPRESS=DEFLATE"])
+        .args(args);
     for o in options {
         cmd.args(["-co", o]);
     }
@@ -609,4 +615,40 @@ fn a_worker_that_dies_rendering_a_thumbnail_loses_the_thumbnail_only() {
         };
         assert!(reason.contains(expected), "{key}: {reason}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_rgba_cog_keeps_its_alpha() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("rgba.src.tif");
+    // Colour from the position, alpha a checkerboard of 0, 128 and 255.
+    let value = |b: usize, x: usize, y: usize| match b {
+        3 => [0.0, 128.0, 255.0][(x / 40 + y / 40) % 3],
+        _ => ((x * (b + 3) + y * (7 - b)) % 256) as f64,
+    };
+    source(&src, (900, 700), 4, value, None, "Byte");
+    let cog = dir.path().join("rgba.tif");
+    to_cog_with(
+        &src,
+        &cog,
+        &[
+            "BLOCKSIZE=256",
+            "OVERVIEW_COUNT=1",
+            "OVERVIEW_RESAMPLING=NEAREST",
+        ],
+        &["-colorinterp", "red,green,blue,alpha"],
+    );
+    let (run_, bucket, _) = process(&cog, "rgba.tif", &[("THUMBNAIL_FORMAT", "png")]).await;
+    let (_, _, png) = thumbnail_of(&run_.item, &bucket).await;
+    let ours = dir.path().join("ours.png");
+    std::fs::write(&ours, &png).unwrap();
+    let truth = dir.path().join("truth.png");
+    run(image_tool("gdal_translate")
+        .args(["-q", "-of", "PNG", "-ovr", "0"])
+        .arg(&cog)
+        .arg(&truth));
+    let (ours, truth) = (pixels(&ours), pixels(&truth));
+    assert_eq!(ours.len(), 4);
+    assert!(ours[3].contains(&0) && ours[3].contains(&128) && ours[3].contains(&255));
+    assert_eq!(ours, truth);
 }
