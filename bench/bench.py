@@ -27,7 +27,9 @@ request; moto serves what needs AWS's control plane (Lambda). Run with
    (JPEG 2000, netCDF classic and netCDF-4, HDF5, HDF4, GRIB 2) and of COGs
    in the newer codecs, with S3's latency: requests, bytes and latency of both
    handlers against the floor, and peak RSS (the Python handler reads through
-   Debian's GDAL, whose netCDF, HDF4 and HDF5 drivers do not read /vsis3/ alike).
+   Debian's GDAL, whose netCDF, HDF4 and HDF5 drivers do not read /vsis3/ alike);
+8. thumbnails: gdal-lambda on the same COGs without and with THUMBNAIL_FORMAT=png, without and
+   with the latency: the requests, bytes and time a thumbnail of the smallest overview adds.
 """
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ PY = sys.executable  # the bench venv: GDAL bindings, rasterio, rio-stac, awslam
 # only; the peers run the system's GDAL with the system's data.
 SHIPPED_GDAL_DATA = {k: os.environ[f"STRATUS_SHIPPED_{k}"] for k in ("GDAL_DATA", "PROJ_DATA")
                      if f"STRATUS_SHIPPED_{k}" in os.environ}
-PARTS = ["s3", "metadata", "cold", "runner", "throughput", "worker", "formats"]
+PARTS = ["s3", "metadata", "cold", "runner", "throughput", "worker", "formats", "thumbnail"]
 IMAGES = {"gdal-lambda": RUST, "python-gdal": PYTHON}  # image_cold's images, by the handler they carry
 FULL = {"objects": 20, "range_reads": 10, "cold_runs": 20, "runner_runs": 20, "burst": 1000,
         "concurrency": [1, 2, 4, 8, 10], "parses": 500, "format_objects": 10}
@@ -449,6 +451,24 @@ class Bench:
             self.proxy.set_delay(0)
         self.results["formats"] = res
 
+    # -- 8. thumbnails -------------------------------------------------------
+    def thumbnail(self) -> None:
+        """gdal-lambda, warm, on the COGs of part 1 (their smallest overview is one uncompressed
+        512-pixel tile: 262,144 bytes to read) without and with a PNG thumbnail, without and
+        with the latency: the extra requests (its tiles' GET, its PUT), bytes and time."""
+        res: dict = {}
+        for delay in (0, self.args.latency_ms):
+            self.proxy.set_delay(delay)
+            mode = res[f"{delay:g} ms"] = {}
+            for variant, extra in (("no thumbnail", {}), ("PNG thumbnail", {"THUMBNAIL_FORMAT": "png"})):
+                tag = f"thumbnail-{delay:g}-{variant.split()[0].lower()}"
+                self.renew(tag)
+                cmd, cwd, env = self.handlers(tag)[RUST]
+                log(f"8. thumbnails (+{delay:g} ms per request): {variant}")
+                mode[variant] = self.handler_latency(RUST, cmd, cwd, {**env, **extra})
+        self.proxy.set_delay(0)
+        self.results["thumbnail"] = res
+
 
 def make_format_samples(work: Path) -> dict[str, Path]:
     """A typical small file of each format, made by Debian's GDAL and h5py: a 3-band 600x400
@@ -541,7 +561,7 @@ def main() -> None:
             b.prepare()
         for part, run in (("s3", b.range_reads), ("metadata", b.metadata), ("cold", b.cold_start),
                           ("runner", b.runner), ("throughput", b.throughput), ("worker", b.worker),
-                          ("formats", b.formats)):
+                          ("formats", b.formats), ("thumbnail", b.thumbnail)):
             if part in only:
                 run()
     finally:

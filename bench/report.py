@@ -28,7 +28,7 @@ def report(results: dict, plot: Path | None) -> str:
     latency = results.get("args", {}).get("latency_ms", 0)
     for part, table in (("s3", s3_table), ("metadata", metadata_tables), ("cold_start", cold_table),
                         ("runner", runner_table), ("throughput", throughput_tables), ("worker", worker_table),
-                        ("formats", formats_table)):
+                        ("formats", formats_table), ("thumbnail", thumbnail_table)):
         if part in results:
             lines += table(results[part], latency)
     if "metadata" in results and "cold_start" in results:
@@ -82,6 +82,24 @@ def formats_table(res: dict, latency: float) -> list[str]:
                 rss_text = f"{rss:.1f}"
             lines.append(f"| {label} | {size} | {tool} | {r['latency_ms']['p50']:.1f} | {r['requests']:g} | "
                          f"{r['bytes']:,.0f} | {floor:.0f} | {r['latency_ms']['p50'] / floor:.2f} | {rss_text} |")
+    return lines + [""]
+
+
+def thumbnail_table(res: dict, _latency: float) -> list[str]:
+    lines = ["### 8. What a thumbnail costs: gdal-lambda without and with `THUMBNAIL_FORMAT=png` (warm)\n",
+             "| S3 latency | size | variant | p50 ms | p95 ms | reads | writes | round trips | bytes fetched "
+             "| extra p50 ms | extra bytes |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for delay, variants in res.items():
+        base = variants.get("no thumbnail", {})
+        for variant, per_size in variants.items():
+            for size, s in per_size.items():
+                ref = base.get(size)
+                extra_ms = s["latency_ms"]["p50"] - ref["latency_ms"]["p50"] if ref else float("nan")
+                extra_bytes = s["bytes"] - ref["bytes"] if ref else float("nan")
+                lines.append(f"| {delay} | {size} | {variant} | {s['latency_ms']['p50']:.1f} | "
+                             f"{s['latency_ms']['p95']:.1f} | {s['reads']:g} | {s['writes']:g} | "
+                             f"{s.get('round_trips', s['requests']):g} | {s['bytes']:,.0f} | {extra_ms:+.1f} | "
+                             f"{extra_bytes:+,.0f} |")
     return lines + [""]
 
 

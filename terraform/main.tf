@@ -140,6 +140,7 @@ module "gdal_lambda" {
   item_topic           = var.item_topic
   cirrus_process_queue = var.cirrus_process_queue
   collection_id        = var.collection_id
+  thumbnail            = var.gdal_lambda_thumbnail
 }
 
 # --- Backfill (opt-in) ---------------------------------------------------------

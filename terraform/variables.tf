@@ -363,3 +363,13 @@ variable "collection_id" {
   type        = string
   default     = null
 }
+
+variable "gdal_lambda_thumbnail" {
+  description = "Thumbnails for COGs with a small overview, beside their Items (see modules/gdal-lambda's `thumbnail`): `format` `none` (the default), `png` or `jpeg`; `max_bytes` of overview tiles each may fetch."
+  type = object({
+    format    = optional(string, "none")
+    max_bytes = optional(number, 1048576)
+  })
+  default  = {}
+  nullable = false
+}

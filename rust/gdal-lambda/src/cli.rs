@@ -85,7 +85,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 cpu_seconds: crate::config::DEFAULT_WORKER_CPU_SECONDS,
             };
             let parsers = Parsers::new(std::env::current_exe()?, budget);
-            let raster = read_raster(&s3, &parsers, &url, deadline, &Limits::default()).await?;
+            let raster =
+                read_raster(&s3, &parsers, &url, deadline, &Limits::default(), None).await?;
             let source = ItemSource {
                 size: Some(raster.size),
                 sha256: raster.sha256,

@@ -2,7 +2,7 @@
 //! where Items go, how many records run at once, what an upload may cost,
 //! and how SQS batch failures are reported.
 
-use raster_info::Limits;
+use raster_info::{Limits, ThumbnailFormat, ThumbnailRequest};
 use stratus_aws::S3Url;
 
 use crate::publish::{DestinationError, Destinations};
@@ -30,6 +30,10 @@ pub const DEFAULT_WORKER_CPU_SECONDS: u64 = 5;
 pub fn default_worker_memory_mb(function_memory_mb: Option<u64>) -> u64 {
     function_memory_mb.map_or(1024, |m| (m / 2).max(256))
 }
+
+/// Bytes of overview tiles a thumbnail may fetch unless `THUMBNAIL_MAX_BYTES`
+/// says otherwise: a 600-pixel overview of a COG's usual compressed 512-pixel tiles.
+pub const DEFAULT_THUMBNAIL_MAX_BYTES: u64 = 1 << 20;
 
 /// The function's configuration, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +63,10 @@ pub struct Config {
     /// (`COLLECTION_ID`; unset or empty: none), which every Item names and
     /// whose extent covers them all ([`crate::collection`]).
     pub collection_id: Option<String>,
+    /// The thumbnail each COG gets from its smallest overview
+    /// (`THUMBNAIL_FORMAT=png` or `jpeg`, `THUMBNAIL_MAX_BYTES`); `None`
+    /// (the default, `THUMBNAIL_FORMAT=none`) for none.
+    pub thumbnail: Option<ThumbnailRequest>,
 }
 
 /// A configuration the function cannot start with.
@@ -82,6 +90,9 @@ pub enum ConfigError {
     /// `COLLECTION_ID` is not an id a STAC Collection can have here.
     #[error("COLLECTION_ID must be 1 to {MAX_COLLECTION_ID} letters, digits, '.', '_' or '-', got {0:?}")]
     BadCollectionId(String),
+    /// `THUMBNAIL_FORMAT` is not one of its values.
+    #[error("THUMBNAIL_FORMAT must be none, png or jpeg, got {0:?}")]
+    BadThumbnailFormat(String),
 }
 
 impl Config {
@@ -111,6 +122,16 @@ impl Config {
                 _ => return Err(ConfigError::NotBool("REPORT_BATCH_ITEM_FAILURES", v)),
             },
         };
+        let thumbnail_format = match get("THUMBNAIL_FORMAT") {
+            None => None,
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "" | "none" => None,
+                "png" => Some(ThumbnailFormat::Png),
+                "jpeg" | "jpg" => Some(ThumbnailFormat::Jpeg),
+                _ => return Err(ConfigError::BadThumbnailFormat(v)),
+            },
+        };
+        let thumbnail_max_bytes = positive("THUMBNAIL_MAX_BYTES", DEFAULT_THUMBNAIL_MAX_BYTES)?;
         let defaults = Limits::default();
         Ok(Config {
             output,
@@ -135,6 +156,10 @@ impl Config {
             report_batch_item_failures: report,
             publish: Destinations::from_lookup(&get)?,
             collection_id: parse_collection_id(get("COLLECTION_ID"))?,
+            thumbnail: thumbnail_format.map(|format| ThumbnailRequest {
+                format,
+                max_bytes: thumbnail_max_bytes,
+            }),
         })
     }
 
@@ -186,6 +211,15 @@ fn parse_collection_id(value: Option<String>) -> Result<Option<String>, ConfigEr
 /// Whether `url` is under the output location `output`.
 pub fn is_under(output: &S3Url, url: &S3Url) -> bool {
     url.bucket == output.bucket && url.key.starts_with(&output.key)
+}
+
+/// Where the thumbnail of `source` goes, beside its Item (`item_url`):
+/// `<prefix><key>.thumbnail.<png|jpg>`, under the output location so that it
+/// is never read as an upload, and named after the Item so that both are
+/// found, listed and removed together.
+pub fn thumbnail_url(item_url: &S3Url, format: ThumbnailFormat) -> S3Url {
+    let stem = item_url.key.strip_suffix(".json").unwrap_or(&item_url.key);
+    item_url.with_key(format!("{stem}.thumbnail.{}", format.extension()))
 }
 
 /// Where the Item for `source` goes under the output location `output`:
@@ -278,5 +312,40 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn thumbnails_are_off_unless_asked_for() {
+        let off = cfg(&[("OUTPUT_URL", "s3://bbb/p/")]).unwrap();
+        assert_eq!(off.thumbnail, None);
+        let none = cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("THUMBNAIL_FORMAT", "none")]).unwrap();
+        assert_eq!(none.thumbnail, None);
+        let png = cfg(&[
+            ("OUTPUT_URL", "s3://bbb/p/"),
+            ("THUMBNAIL_FORMAT", "PNG"),
+            ("THUMBNAIL_MAX_BYTES", "65536"),
+        ])
+        .unwrap();
+        assert_eq!(
+            png.thumbnail,
+            Some(ThumbnailRequest {
+                format: ThumbnailFormat::Png,
+                max_bytes: 65536
+            })
+        );
+        let jpeg = cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("THUMBNAIL_FORMAT", "jpeg")]).unwrap();
+        assert_eq!(
+            jpeg.thumbnail.map(|t| (t.format, t.max_bytes)),
+            Some((ThumbnailFormat::Jpeg, DEFAULT_THUMBNAIL_MAX_BYTES))
+        );
+        assert!(matches!(
+            cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("THUMBNAIL_FORMAT", "gif")]),
+            Err(ConfigError::BadThumbnailFormat(_))
+        ));
+        let item = png.item_url(&S3Url::new("in", "a/b.tif"));
+        assert_eq!(
+            thumbnail_url(&item, ThumbnailFormat::Png),
+            S3Url::new("bbb", "p/a/b.tif.thumbnail.png")
+        );
     }
 }

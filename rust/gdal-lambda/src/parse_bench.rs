@@ -54,6 +54,7 @@ pub(crate) async fn run(path: &str, runs: usize) -> anyhow::Result<()> {
             size: bytes.len() as u64,
             head: head.clone(),
             limits,
+            thumbnail: None,
         };
         let served = bytes.clone();
         let fetch = move |offset: u64, len: usize| {

@@ -28,7 +28,9 @@ use tokio::time::Instant;
 
 use crate::config::WorkerBudget;
 use crate::logging::{log_record, Level};
-use crate::protocol::{self, from_worker, to_worker, Hello, Job, Verdict};
+use crate::protocol::{
+    self, from_worker, to_worker, Hello, Job, RenderedThumbnail, ThumbnailVerdict, Verdict,
+};
 use crate::worker::env;
 
 /// Records a worker parses before it is replaced by a fresh one.
@@ -37,6 +39,10 @@ const RECORDS_PER_WORKER: u32 = 100;
 /// Bytes a worker may read beyond the header budget: its own cache refuses
 /// at the budget; past this, it is not behaving.
 const READ_SLACK: u64 = 2 << 20;
+
+/// Time a thumbnail may take after the parse (or half of what is left of the
+/// record's, if less): it waits on reads, which the CPU cap does not count.
+const THUMBNAIL_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Lines of a worker's output logged over its life; the rest are counted.
 const OUTPUT_LINES: usize = 100;
@@ -74,6 +80,28 @@ pub(crate) enum ParseFailure<E> {
     /// The parser crashed (a fatal signal) on these bytes, in two fresh
     /// workers: it will again.
     Crashed(String),
+}
+
+/// A parse's result: the raster's metadata and, when the job asked for one,
+/// its thumbnail or why there is none.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    /// The raster's metadata.
+    pub(crate) info: RasterInfo,
+    /// `None` when no thumbnail was asked for.
+    pub(crate) thumbnail: Option<Result<RenderedThumbnail, String>>,
+}
+
+/// Why a worker stopped answering a job's frames.
+enum Stop {
+    /// Its socket closed: it died.
+    Died,
+    /// The record's deadline came.
+    Deadline,
+    /// It read more than the limits allow.
+    Limit(String),
+    /// It broke the protocol.
+    Broke(String),
 }
 
 /// Signals a parser's own fault ends a worker with (a bad access, an abort on
@@ -197,7 +225,7 @@ impl Parsers {
         limits: &Limits,
         mut fetch: F,
         deadline: Instant,
-    ) -> Result<RasterInfo, ParseFailure<E>>
+    ) -> Result<Parsed, ParseFailure<E>>
     where
         E: std::fmt::Display,
         F: FnMut(u64, usize) -> Fut,
@@ -222,7 +250,7 @@ impl Parsers {
         limits: &Limits,
         fetch: &mut F,
         deadline: Instant,
-    ) -> Result<RasterInfo, ParseFailure<E>>
+    ) -> Result<Parsed, ParseFailure<E>>
     where
         E: std::fmt::Display,
         F: FnMut(u64, usize) -> Fut,
@@ -258,71 +286,87 @@ impl Parsers {
         {
             return Err(self.classify_death(worker, false).await);
         }
-        let mut served = 0u64;
-        let mut read_failure: Option<E> = None;
-        let mut out_of_memory = false;
-        loop {
-            let frame = match tokio::time::timeout_at(deadline, recv(&mut worker.socket)).await {
-                Ok(Ok(frame)) => frame,
-                Ok(Err(_)) => return Err(self.classify_death(worker, out_of_memory).await),
-                Err(_) => {
-                    kill(worker).await;
-                    return Err(ParseFailure::Deadline);
-                }
-            };
-            match frame {
-                (from_worker::READ, payload) => {
-                    let Some((offset, len)) = protocol::parse_read_request(&payload) else {
-                        return Err(ParseFailure::Worker(
-                            broke(worker, "a malformed read request").await,
-                        ));
-                    };
-                    served += u64::from(len);
-                    if served > limits.max_header_bytes + READ_SLACK {
-                        kill(worker).await;
-                        return Err(ParseFailure::Limit(format!(
-                            "the parse read more than the limit of {} bytes",
-                            limits.max_header_bytes
-                        )));
-                    }
-                    let answer = match tokio::time::timeout_at(
-                        deadline,
-                        fetch(offset, len as usize),
-                    )
-                    .await
-                    {
-                        Ok(Ok(bytes)) => send(&mut worker.socket, to_worker::BYTES, &bytes).await,
-                        Ok(Err(e)) => {
-                            let why = e.to_string();
-                            read_failure.get_or_insert(e);
-                            send(&mut worker.socket, to_worker::READ_FAILED, why.as_bytes()).await
-                        }
-                        Err(_) => {
-                            kill(worker).await;
-                            return Err(ParseFailure::Deadline);
-                        }
-                    };
-                    if answer.is_err() {
-                        return Err(self.classify_death(worker, out_of_memory).await);
-                    }
-                }
-                (from_worker::OUT_OF_MEMORY, _) => out_of_memory = true,
-                (from_worker::DONE, payload) => {
-                    let verdict: Result<Verdict, _> = serde_json::from_slice(&payload);
-                    worker.records += 1;
-                    if worker.records < RECORDS_PER_WORKER {
-                        self.put_back(worker);
-                    } else {
-                        kill(worker).await;
-                    }
-                    return self.verdict(verdict, read_failure, job);
-                }
-                (tag, _) => {
-                    return Err(ParseFailure::Worker(
-                        broke(worker, &format!("an unexpected frame {tag:?}")).await,
-                    ))
+        let mut reads = Reads {
+            limits,
+            deadline,
+            served: 0,
+            failure: None,
+            out_of_memory: false,
+        };
+        let verdict = match reads.next_frame(&mut worker, fetch).await {
+            Ok((from_worker::DONE, payload)) => serde_json::from_slice::<Verdict>(&payload),
+            Ok((tag, _)) => {
+                let what = format!("an unexpected frame {tag:?}");
+                return Err(ParseFailure::Worker(broke(worker, &what).await));
+            }
+            Err(stop) => return Err(self.stopped(worker, stop, reads.out_of_memory).await),
+        };
+        let asked = job.thumbnail.is_some() && matches!(verdict, Ok(Verdict::Info(_)));
+        if !asked {
+            self.done_with(worker).await;
+            let info = self.verdict(verdict, reads.failure.take(), job)?;
+            return Ok(Parsed {
+                info,
+                thumbnail: None,
+            });
+        }
+        let info = self.verdict(verdict, reads.failure.take(), job)?;
+        // The thumbnail: whatever ends it, the metadata stands, with time left to write the Item.
+        let left = deadline.saturating_duration_since(Instant::now());
+        reads.deadline = Instant::now() + THUMBNAIL_TIME.min(left / 2);
+        let thumbnail = match reads.next_frame(&mut worker, fetch).await {
+            Ok((from_worker::THUMBNAIL, payload)) => {
+                self.done_with(worker).await;
+                match serde_json::from_slice::<ThumbnailVerdict>(&payload) {
+                    Ok(ThumbnailVerdict::Rendered(t)) => Ok(t),
+                    Ok(ThumbnailVerdict::Declined(why)) => Err(why),
+                    Err(e) => Err(format!("the worker's thumbnail is unreadable: {e}")),
                 }
             }
+            Ok((tag, _)) => Err(broke(worker, &format!("an unexpected frame {tag:?}")).await),
+            Err(stop) => Err(
+                match self.stopped::<E>(worker, stop, reads.out_of_memory).await {
+                    ParseFailure::Deadline => format!(
+                        "rendering it took longer than its share of the record's time ({} ms)",
+                        THUMBNAIL_TIME.min(left / 2).as_millis()
+                    ),
+                    ParseFailure::Limit(m) | ParseFailure::Worker(m) | ParseFailure::Crashed(m) => {
+                        m
+                    }
+                    ParseFailure::Raster(e) => e.message,
+                    ParseFailure::Read(e) => e.to_string(),
+                },
+            ),
+        };
+        Ok(Parsed {
+            info,
+            thumbnail: Some(thumbnail),
+        })
+    }
+
+    /// A worker that answered its job: kept for the next, unless it has served its share.
+    async fn done_with(&self, mut worker: Worker) {
+        worker.records += 1;
+        if worker.records < RECORDS_PER_WORKER {
+            self.put_back(worker);
+        } else {
+            kill(worker).await;
+        }
+    }
+
+    /// The failure a [`Stop`] is, the worker disposed of.
+    async fn stopped<E>(&self, worker: Worker, stop: Stop, out_of_memory: bool) -> ParseFailure<E> {
+        match stop {
+            Stop::Died => self.classify_death(worker, out_of_memory).await,
+            Stop::Deadline => {
+                kill(worker).await;
+                ParseFailure::Deadline
+            }
+            Stop::Limit(message) => {
+                kill(worker).await;
+                ParseFailure::Limit(message)
+            }
+            Stop::Broke(what) => ParseFailure::Worker(broke(worker, &what).await),
         }
     }
 
@@ -462,6 +506,73 @@ impl Parsers {
             },
             hello,
         ))
+    }
+}
+
+/// The handler's side of one job's reads: every read the worker asks for
+/// answered from `fetch`, counted against the limits, until it sends
+/// another frame.
+struct Reads<'a, E> {
+    limits: &'a Limits,
+    deadline: Instant,
+    served: u64,
+    /// The first read that failed (its error is the outcome when GDAL's is "read failed").
+    failure: Option<E>,
+    out_of_memory: bool,
+}
+
+impl<E: std::fmt::Display> Reads<'_, E> {
+    async fn next_frame<F, Fut>(
+        &mut self,
+        worker: &mut Worker,
+        fetch: &mut F,
+    ) -> Result<(u8, Vec<u8>), Stop>
+    where
+        F: FnMut(u64, usize) -> Fut,
+        Fut: Future<Output = Result<Bytes, E>>,
+    {
+        loop {
+            let frame = match tokio::time::timeout_at(self.deadline, recv(&mut worker.socket)).await
+            {
+                Ok(Ok(frame)) => frame,
+                Ok(Err(_)) => return Err(Stop::Died),
+                Err(_) => return Err(Stop::Deadline),
+            };
+            match frame {
+                (from_worker::READ, payload) => {
+                    let Some((offset, len)) = protocol::parse_read_request(&payload) else {
+                        return Err(Stop::Broke("a malformed read request".into()));
+                    };
+                    self.served += u64::from(len);
+                    if self.served > self.limits.max_header_bytes + READ_SLACK {
+                        return Err(Stop::Limit(format!(
+                            "the parse read more than the limit of {} bytes",
+                            self.limits.max_header_bytes
+                        )));
+                    }
+                    let answer =
+                        match tokio::time::timeout_at(self.deadline, fetch(offset, len as usize))
+                            .await
+                        {
+                            Ok(Ok(bytes)) => {
+                                send(&mut worker.socket, to_worker::BYTES, &bytes).await
+                            }
+                            Ok(Err(e)) => {
+                                let why = e.to_string();
+                                self.failure.get_or_insert(e);
+                                send(&mut worker.socket, to_worker::READ_FAILED, why.as_bytes())
+                                    .await
+                            }
+                            Err(_) => return Err(Stop::Deadline),
+                        };
+                    if answer.is_err() {
+                        return Err(Stop::Died);
+                    }
+                }
+                (from_worker::OUT_OF_MEMORY, _) => self.out_of_memory = true,
+                other => return Ok(other),
+            }
+        }
     }
 }
 

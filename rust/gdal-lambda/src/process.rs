@@ -13,6 +13,7 @@ use crate::config::{self, Config};
 use crate::logging::{log_record, Level};
 use crate::outcome::{with_unconfined, FailureKind, Outcome};
 use crate::parsers::Parsers;
+use crate::protocol::RenderedThumbnail;
 use crate::publish::{Publisher, Source};
 use crate::target::Target;
 use crate::unchanged;
@@ -156,7 +157,9 @@ async fn read_and_write(
     deps: &Deps,
     deadline: Instant,
 ) -> Outcome {
-    let read = read_raster(&deps.s3, &deps.parsers, url, deadline, &deps.config.limits).await;
+    let thumbnail = deps.config.thumbnail;
+    let limits = &deps.config.limits;
+    let read = read_raster(&deps.s3, &deps.parsers, url, deadline, limits, thumbnail).await;
     let raster = match read {
         Ok(raster) => raster,
         Err(e) => return read_failure(url, e),
@@ -173,6 +176,11 @@ async fn read_and_write(
     let mut item = stac::item(&raster.info, &source, &clock::now());
     if let Some((id, collection_url)) = member {
         collection::link_item(&mut item, id, collection_url);
+    }
+    if let Some(made) = raster.thumbnail {
+        if let Some((href, media_type)) = write_thumbnail(url, item_url, made, deps).await {
+            stac::add_thumbnail(&mut item, &href, media_type);
+        }
     }
     // A write fails for reasons of the deployment or of S3 (a role without
     // s3:PutObject, a KMS key, a missing bucket, throttling), never of the
@@ -268,6 +276,44 @@ async fn include_written(
             FailureKind::CollectionNotUpdated,
             format!("cannot read its current STAC Item {item_url} for the Collection: {e}"),
         ),
+    }
+}
+
+/// Write a thumbnail beside its Item; its href and media type when it is
+/// written. A thumbnail that is not (declined, or the write failed) is
+/// logged, and the Item is written without it.
+async fn write_thumbnail(
+    url: &S3Url,
+    item_url: &S3Url,
+    made: Result<RenderedThumbnail, String>,
+    deps: &Deps,
+) -> Option<(String, &'static str)> {
+    let not_made = |reason: String| {
+        log_record(
+            Level::Info,
+            json!({"message": "no thumbnail", "bucket": url.bucket, "key": url.key, "reason": reason}),
+        );
+        None
+    };
+    let thumbnail = match made {
+        Ok(t) => t,
+        Err(reason) => return not_made(reason),
+    };
+    let at = config::thumbnail_url(item_url, thumbnail.format);
+    let media_type = thumbnail.format.media_type();
+    let (width, height, bytes) = (thumbnail.width, thumbnail.height, thumbnail.bytes.len());
+    match objects::put_bytes(&deps.s3, &at, thumbnail.bytes, media_type).await {
+        Ok(()) => {
+            log_record(
+                Level::Info,
+                json!({"message": "thumbnail written", "bucket": url.bucket, "key": url.key,
+                       "thumbnail": at.to_string(), "source": thumbnail.source,
+                       "width": width, "height": height, "bytes": bytes,
+                       "fetched_bytes": thumbnail.fetched_bytes}),
+            );
+            Some((at.to_string(), media_type))
+        }
+        Err(e) => not_made(format!("writing it to {at} failed: {e}")),
     }
 }
 

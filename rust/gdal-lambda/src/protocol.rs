@@ -6,7 +6,7 @@
 
 use std::io::{self, Read, Write};
 
-use raster_info::{Limits, RasterInfo};
+use raster_info::{Limits, RasterInfo, ThumbnailFormat, ThumbnailRequest};
 use serde::{Deserialize, Serialize};
 
 /// Largest frame either side accepts: a worker that announces more is broken.
@@ -30,6 +30,10 @@ pub(crate) mod from_worker {
     pub(crate) const READ: u8 = b'R';
     /// The verdict: [`super::Verdict`] as JSON.
     pub(crate) const DONE: u8 = b'D';
+    /// After a verdict of [`super::Verdict::Info`] on a job that asked for a
+    /// thumbnail (and only then): [`super::ThumbnailVerdict`] as JSON. The
+    /// reads it takes come between the two frames.
+    pub(crate) const THUMBNAIL: u8 = b'T';
     /// An allocation failed at the memory cap; the worker aborts next.
     pub(crate) const OUT_OF_MEMORY: u8 = b'M';
 }
@@ -46,6 +50,49 @@ pub(crate) struct Job {
     pub(crate) head: Vec<u8>,
     /// What reading it may cost.
     pub(crate) limits: Limits,
+    /// The thumbnail to render after the header, if any.
+    #[serde(default)]
+    pub(crate) thumbnail: Option<ThumbnailRequest>,
+}
+
+/// What the worker made of a job's thumbnail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum ThumbnailVerdict {
+    /// The image.
+    Rendered(RenderedThumbnail),
+    /// Why there is none (a reason of the file's, or a failed read).
+    Declined(String),
+}
+
+/// A thumbnail as it crosses the socket.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RenderedThumbnail {
+    /// Its format.
+    pub(crate) format: ThumbnailFormat,
+    /// Its size in pixels.
+    pub(crate) width: usize,
+    /// Its size in pixels.
+    pub(crate) height: usize,
+    /// What it shows ("overview 4 of 4").
+    pub(crate) source: String,
+    /// Bytes of the object fetched for it.
+    pub(crate) fetched_bytes: u64,
+    /// The encoded image.
+    #[serde(with = "bytes_as_base64")]
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl From<raster_info::Thumbnail> for RenderedThumbnail {
+    fn from(t: raster_info::Thumbnail) -> Self {
+        RenderedThumbnail {
+            format: t.format,
+            width: t.width,
+            height: t.height,
+            source: t.source,
+            fetched_bytes: t.fetched_bytes,
+            bytes: t.bytes,
+        }
+    }
 }
 
 /// What the worker made of a job.
@@ -162,6 +209,7 @@ mod tests {
             size: 9,
             head: vec![0, 255, 7],
             limits: Limits::default(),
+            thumbnail: None,
         };
         let back: Job = serde_json::from_slice(&serde_json::to_vec(&job).unwrap()).unwrap();
         assert_eq!(back.head, job.head);

@@ -7,12 +7,12 @@
 //! caller knows what it was.
 
 use bytes::Bytes;
-use raster_info::{Limits, RasterInfo, HEADER_BYTES};
+use raster_info::{Limits, RasterInfo, ThumbnailRequest, HEADER_BYTES};
 use stratus_aws::{objects, S3Url};
 use tokio::time::Instant;
 
-use crate::parsers::{ParseFailure, Parsers};
-use crate::protocol::Job;
+use crate::parsers::{ParseFailure, Parsed, Parsers};
+use crate::protocol::{Job, RenderedThumbnail};
 
 /// Why a raster could not be read.
 #[derive(Debug)]
@@ -56,17 +56,20 @@ pub struct Raster {
     pub sha256: Option<[u8; 32]>,
     /// The ETag of the version read (every range is pinned to it).
     pub etag: Option<String>,
+    /// Its thumbnail, or why there is none; `None` when none was asked for.
+    pub(crate) thumbnail: Option<Result<RenderedThumbnail, String>>,
 }
 
-/// Read `url` as an upload (header only) before `deadline`: the first bytes
-/// here, then parsed by a confined worker of `parsers`, whose reads this
-/// process answers from S3.
+/// Read `url` as an upload (header only, and the tiles of a `thumbnail`)
+/// before `deadline`: the first bytes here, then parsed by a confined worker
+/// of `parsers`, whose reads this process answers from S3.
 pub async fn read_raster(
     s3: &aws_sdk_s3::Client,
     parsers: &Parsers,
     url: &S3Url,
     deadline: Instant,
     limits: &Limits,
+    thumbnail: Option<ThumbnailRequest>,
 ) -> Result<Raster, ReadError> {
     let first = objects::get_range(s3, url, 0, HEADER_BYTES as u64, None);
     let head = objects::head(s3, url);
@@ -85,6 +88,7 @@ pub async fn read_raster(
         size: first.object_size,
         head: first.bytes.to_vec(),
         limits: *limits,
+        thumbnail,
     };
     let etag = first.etag.clone();
     let pinned = etag.clone();
@@ -98,8 +102,9 @@ pub async fn read_raster(
         }
     };
     match parsers.parse(job, limits, fetch, deadline).await {
-        Ok(info) => Ok(Raster {
+        Ok(Parsed { info, thumbnail }) => Ok(Raster {
             info,
+            thumbnail,
             size: first.object_size,
             last_modified: first.last_modified,
             sha256,

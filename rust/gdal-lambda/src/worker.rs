@@ -18,9 +18,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use raster_info::{Object, RangeReader};
+use raster_info::{Object, OpenObject, RangeReader, RasterInfo};
 
-use crate::protocol::{self, from_worker, to_worker, Hello, Job, Verdict};
+use crate::protocol::{self, from_worker, to_worker, Hello, Job, ThumbnailVerdict, Verdict};
 
 /// Environment variables the handler sets for the worker.
 pub(crate) mod env {
@@ -30,7 +30,8 @@ pub(crate) mod env {
     /// `landlock`, `none`; both when unset), for tests that show what one
     /// layer does alone, and what happens with none.
     pub(crate) const CONFINE: &str = "STRATUS_CONFINE";
-    /// Debug builds only: `1` lets jobs whose bytes start with [`super::TEST_HOOK`] misbehave.
+    /// Debug builds only: `1` lets jobs whose bytes start with [`super::TEST_HOOK`] misbehave,
+    /// and thumbnails of objects named with `super::THUMBNAIL_TEST_HOOK`.
     pub(crate) const TEST_HOOKS: &str = "STRATUS_WORKER_TEST_HOOKS";
     /// Debug builds only: `1` turns raster-info's string checks of CRS text
     /// off, to show what the layers below them stop on their own.
@@ -187,18 +188,36 @@ fn serve() -> io::Result<()> {
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
             Err(e) => return Err(e),
         };
-        let verdict = parse(job, &socket);
-        let payload = serde_json::to_vec(&verdict).map_err(io::Error::other)?;
-        let mut s = socket
-            .lock()
-            .map_err(|_| io::Error::other("socket poisoned"))?;
-        protocol::write_frame(&mut *s, from_worker::DONE, &payload)?;
+        let request = job.thumbnail;
+        let name = job.name.clone();
+        let (verdict, opened) = parse(job, &socket);
+        send(&socket, from_worker::DONE, &verdict)?;
+        // The verdict is with the handler before the thumbnail's first read:
+        // whatever the rendering meets (a cap, a crash), the Item is not lost.
+        if let (Some(request), Some((object, info))) = (request, opened) {
+            thumbnail_test_hook(&name);
+            let thumbnail = match object.thumbnail(&info, &request) {
+                Ok(t) => ThumbnailVerdict::Rendered(t.into()),
+                Err(reason) => ThumbnailVerdict::Declined(reason),
+            };
+            drop(object);
+            send(&socket, from_worker::THUMBNAIL, &thumbnail)?;
+        }
     }
 }
 
-fn parse(job: Job, socket: &Arc<Mutex<File>>) -> Verdict {
+fn send(socket: &Arc<Mutex<File>>, tag: u8, value: &impl serde::Serialize) -> io::Result<()> {
+    let payload = serde_json::to_vec(value).map_err(io::Error::other)?;
+    let mut s = socket
+        .lock()
+        .map_err(|_| io::Error::other("socket poisoned"))?;
+    protocol::write_frame(&mut *s, tag, &payload)
+}
+
+/// The job's verdict and, when it describes a raster, the dataset still open.
+fn parse(job: Job, socket: &Arc<Mutex<File>>) -> (Verdict, Option<(OpenObject, RasterInfo)>) {
     if let Some(verdict) = test_hook(&job) {
-        return verdict;
+        return (verdict, None);
     }
     let object = Object {
         name: job.name,
@@ -208,12 +227,18 @@ fn parse(job: Job, socket: &Arc<Mutex<File>>) -> Verdict {
             socket: socket.clone(),
         }),
     };
-    match raster_info::read_object_info(object, &job.limits) {
-        Ok(info) => Verdict::Info(Box::new(info)),
-        Err(e) => Verdict::Failed {
-            kind: e.kind.name().to_string(),
-            message: e.message,
-        },
+    match raster_info::open_object(object, &job.limits) {
+        Ok((info, opened)) => {
+            let kept = job.thumbnail.map(|_| (opened, info.clone()));
+            (Verdict::Info(Box::new(info)), kept)
+        }
+        Err(e) => (
+            Verdict::Failed {
+                kind: e.kind.name().to_string(),
+                message: e.message,
+            },
+            None,
+        ),
     }
 }
 
@@ -283,3 +308,36 @@ fn test_hook(job: &Job) -> Option<Verdict> {
 fn test_hook(_: &Job) -> Option<Verdict> {
     None
 }
+
+/// What an object's name contains to make a debug build's worker misbehave
+/// while it renders the thumbnail (with [`env::TEST_HOOKS`] set), followed
+/// by what to do: `crash`, `spin` or `allocate`.
+#[cfg(debug_assertions)]
+const THUMBNAIL_TEST_HOOK: &str = "stratus-test-thumbnail-";
+
+/// A deliberately misbehaving thumbnail, after the verdict was sent: never
+/// compiled into release builds.
+#[cfg(debug_assertions)]
+fn thumbnail_test_hook(name: &str) {
+    if std::env::var(env::TEST_HOOKS).as_deref() != Ok("1") {
+        return;
+    }
+    let Some(at) = name.find(THUMBNAIL_TEST_HOOK) else {
+        return;
+    };
+    let verb = &name[at + THUMBNAIL_TEST_HOOK.len()..];
+    if verb.starts_with("crash") {
+        std::process::abort();
+    } else if verb.starts_with("spin") {
+        let mut x = 0u64;
+        loop {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+    } else if verb.starts_with("allocate") {
+        let mut v: Vec<u8> = Vec::with_capacity(64 << 30);
+        v.resize(64 << 30, 1);
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn thumbnail_test_hook(_: &str) {}

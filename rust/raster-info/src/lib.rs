@@ -8,7 +8,10 @@
 //! path. Both return a serde [`RasterInfo`]: driver, size, bands, CRS,
 //! geotransform, bounding boxes (native and WGS84), footprint, metadata
 //! domains and a Cloud Optimized GeoTIFF check. [`stac::item`] turns it into
-//! a STAC Item with the projection, raster and eo extensions.
+//! a STAC Item with the projection, raster and eo extensions. [`open_object`]
+//! keeps the object open after its description, for [`OpenObject::thumbnail`]:
+//! a PNG or JPEG of a COG's smallest overview, its tiles counted against the
+//! same byte budget.
 
 mod cog;
 mod crs;
@@ -35,6 +38,7 @@ pub mod samples;
 pub mod stac;
 #[cfg(test)]
 mod test_support;
+mod thumbnail;
 mod tiff_check;
 mod tiff_ifds;
 mod union;
@@ -50,5 +54,6 @@ pub use gdal_env::HEADER_BYTES;
 pub use guard::{lockdown, Lockdown};
 pub use info::{BandInfo, Gcp, Gcps, Georeferencing, RasterInfo, Subdataset};
 pub use limits::Limits;
-pub use object::{read_object_info, Object, ALLOWED_DRIVERS};
+pub use object::{open_object, read_object_info, Object, OpenObject, ALLOWED_DRIVERS};
 pub use object_cache::RangeReader;
+pub use thumbnail::{Thumbnail, ThumbnailFormat, ThumbnailRequest, MAX_SIDE as THUMBNAIL_MAX_SIDE};

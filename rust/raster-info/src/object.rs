@@ -13,6 +13,7 @@ use crate::info::RasterInfo;
 use crate::limits::Limits;
 use crate::object_cache::{Failure, ObjectCache, RangeReader};
 use crate::png_check;
+use crate::thumbnail::{Thumbnail, ThumbnailRequest};
 use crate::tiff_check::{self, Refusal};
 use crate::vsi::{take_refused, Registered, OBJECT_PREFIX};
 use crate::{Error, ErrorKind, Result};
@@ -54,7 +55,7 @@ pub struct Object {
 
 /// What GDAL made of the object before its I/O was judged.
 enum Opened {
-    Info(Box<RasterInfo>),
+    Info(Box<RasterInfo>, Dataset),
     Limit(String),
     /// Refused unopened: its CRS names files PROJ would open.
     NamesFiles,
@@ -67,6 +68,38 @@ enum Opened {
 /// then from the bytes: corrupt when an allowed driver recognises them, else
 /// not a raster.
 pub fn read_object_info(object: Object, limits: &Limits) -> Result<RasterInfo> {
+    open_object(object, limits).map(|(info, _)| info)
+}
+
+/// An uploaded object GDAL has opened and described, kept open for a
+/// thumbnail ([`OpenObject::thumbnail`]): its reads go on drawing from the
+/// same cache and the same byte budget.
+pub struct OpenObject {
+    // Closed before the object is unregistered.
+    ds: Dataset,
+    registered: Registered,
+}
+
+impl OpenObject {
+    /// A thumbnail of the object `info` describes (as [`open_object`] gave
+    /// it), or why there is none.
+    pub fn thumbnail(
+        &self,
+        info: &RasterInfo,
+        request: &ThumbnailRequest,
+    ) -> std::result::Result<Thumbnail, String> {
+        take_messages();
+        let made = crate::thumbnail::render(&self.ds, info, &self.registered, request);
+        let messages = take_messages();
+        made.map_err(|why| match messages.messages.first() {
+            Some(m) if messages.out_of_memory => format!("{why} (GDAL: {m})"),
+            _ => why,
+        })
+    }
+}
+
+/// [`read_object_info`], keeping the dataset open when it could be described.
+pub fn open_object(object: Object, limits: &Limits) -> Result<(RasterInfo, OpenObject)> {
     configure_gdal();
     let name = object.name.clone();
     if object.size == 0 {
@@ -130,7 +163,7 @@ pub fn read_object_info(object: Object, limits: &Limits) -> Result<RasterInfo> {
         None => {}
     }
     match opened {
-        Opened::Info(mut info) => {
+        Opened::Info(mut info, ds) => {
             if !refused.is_empty() {
                 info.warnings.push(format!(
                     "it refers to {}, which were not read",
@@ -142,7 +175,7 @@ pub fn read_object_info(object: Object, limits: &Limits) -> Result<RasterInfo> {
                     .into_iter()
                     .map(|m| format!("GDAL: {m}")),
             );
-            Ok(*info)
+            Ok((*info, OpenObject { ds, registered }))
         }
         Opened::Limit(message) => Err(Error::new(ErrorKind::LimitExceeded, &name, message)),
         Opened::NamesFiles => Err(Error::new(
@@ -208,7 +241,7 @@ fn open(path: &str, name: &str, limits: &Limits) -> Opened {
         ));
     }
     match describe(&ds, path, name, Some(ALLOWED_DRIVERS)) {
-        Ok(info) => Opened::Info(Box::new(info)),
+        Ok(info) => Opened::Info(Box::new(info), ds),
         Err(e) => Opened::Failed(e),
     }
 }

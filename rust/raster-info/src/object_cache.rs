@@ -71,6 +71,28 @@ impl ObjectCache {
         self.size
     }
 
+    /// Bytes fetched so far (the head included).
+    pub(crate) fn fetched(&self) -> u64 {
+        self.fetched
+    }
+
+    /// Bytes that may be fetched in all.
+    pub(crate) fn budget(&self) -> u64 {
+        self.budget
+    }
+
+    /// Fetch the missing blocks of `[start, end)` now, one request per run of
+    /// them and nothing beyond: a read of known extent (a thumbnail's tiles)
+    /// is not sequential reading, so no read-ahead. Failures are kept as for
+    /// any read.
+    pub(crate) fn prefetch(&mut self, start: u64, end: u64) {
+        let end = end.min(self.size);
+        if start < end {
+            self.next_sequential = None;
+            let _ = self.ensure(start, end);
+        }
+    }
+
     /// The first failure, if any read failed.
     pub(crate) fn failure(&self) -> Option<&Failure> {
         self.failure.as_ref()

@@ -375,6 +375,17 @@ pub fn item(info: &RasterInfo, source: &ItemSource, now: &str) -> Value {
     Value::Object(item)
 }
 
+/// List a thumbnail among `item`'s assets (the `thumbnail` asset, STAC's
+/// `thumbnail` role) at `href`, of `media_type`.
+pub fn add_thumbnail(item: &mut Value, href: &str, media_type: &str) {
+    if let Some(assets) = item.get_mut("assets").and_then(Value::as_object_mut) {
+        assets.insert(
+            "thumbnail".into(),
+            json!({"href": href, "type": media_type, "roles": ["thumbnail"]}),
+        );
+    }
+}
+
 /// A cube name without the root group's slash (`/lat` → `lat`).
 fn cube_name(name: &str) -> &str {
     name.strip_prefix('/').unwrap_or(name)

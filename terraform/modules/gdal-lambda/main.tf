@@ -66,6 +66,10 @@ resource "aws_lambda_function" "this" {
       } : {}, var.collection_id == null ? {} : {
       # The STAC Collection at <output prefix>collection.json, widened after each Item (collection.tf).
       COLLECTION_ID = var.collection_id
+      }, var.thumbnail.format == "none" ? {} : {
+      # Thumbnails from each COG's smallest overview, written beside its Item (under OUTPUT_URL).
+      THUMBNAIL_FORMAT    = var.thumbnail.format
+      THUMBNAIL_MAX_BYTES = tostring(var.thumbnail.max_bytes)
     }, local.publish_environment)
   }
 

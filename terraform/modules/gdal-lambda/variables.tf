@@ -457,3 +457,23 @@ variable "collection_id" {
     error_message = "collection_id must be 1 to 128 letters, digits, `.`, `_` or `-`."
   }
 }
+
+variable "thumbnail" {
+  description = "A thumbnail for each COG whose smallest overview is at most 600 pixels on a side, rendered from that overview's tiles in the parse worker and written beside its Item (`<prefix><key>.thumbnail.png` or `.jpg`) as its `thumbnail` asset. `format`: `none` (the default: no thumbnails), `png` (transparent where there is no data) or `jpeg`; `max_bytes`: the bytes of overview tiles one may fetch (they also count against `MAX_HEADER_BYTES`)."
+  type = object({
+    format    = optional(string, "none")
+    max_bytes = optional(number, 1048576)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["none", "png", "jpeg"], var.thumbnail.format)
+    error_message = "thumbnail.format must be none, png or jpeg."
+  }
+
+  validation {
+    condition     = var.thumbnail.max_bytes >= 1 && floor(var.thumbnail.max_bytes) == var.thumbnail.max_bytes
+    error_message = "thumbnail.max_bytes must be a positive whole number of bytes."
+  }
+}

@@ -488,3 +488,30 @@ run "collection_id_is_checked" {
 
   expect_failures = [var.collection_id]
 }
+
+run "thumbnails_when_asked_for" {
+  command = apply
+
+  variables {
+    thumbnail = {
+      format = "jpeg"
+    }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables == tomap({ OUTPUT_URL = "s3://stratus-rasters/stac/", THUMBNAIL_FORMAT = "jpeg", THUMBNAIL_MAX_BYTES = "1048576" })
+    error_message = "The function must be told which thumbnails to write, and how many bytes each may read."
+  }
+}
+
+run "rejects_unknown_thumbnail_format" {
+  command = plan
+
+  variables {
+    thumbnail = {
+      format = "gif"
+    }
+  }
+
+  expect_failures = [var.thumbnail]
+}
