@@ -330,19 +330,10 @@ async fn item_writes_that_fail_are_retried_whatever_s3_says() {
 
 /// The first 16 hex digits of `text`'s SHA-256, as coreutils' sha256sum gives them.
 fn sha256sum_16(text: &str) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new("sha256sum")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = local_aws::output_with_input(
+        &mut std::process::Command::new("sha256sum"),
+        text.as_bytes(),
+    );
     String::from_utf8(out.stdout).unwrap()[..16].to_string()
 }
 

@@ -10,9 +10,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::handler::{aws, deps_of};
 use common::s3_event;
@@ -135,36 +134,15 @@ async fn item_metadata(url: &S3Url) -> std::collections::BTreeMap<String, String
         .metadata
 }
 
-/// The Python of the environment that has cirrus-geo `version`.
-fn cirrus_python(version: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let python = root.join(format!(".venvs/cirrus-geo-{version}/bin/python"));
-    assert!(
-        python.exists(),
-        "{} is missing: `just setup` makes it (it needs Python 3.12)",
-        python.display()
-    );
-    python
-}
-
 /// `check_payload.py verb` under cirrus-geo `version`, given `input`.
 fn cirrus_check(version: &str, verb: &str, input: &Value) -> Value {
-    let mut child = Command::new(cirrus_python(version))
-        .arg(CHECK)
-        .arg(verb)
-        .envs(aws().env())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = local_aws::output_with_input(
+        Command::new(local_aws::cirrus_geo_python(version))
+            .arg(CHECK)
+            .arg(verb)
+            .envs(aws().env()),
+        input.to_string().as_bytes(),
+    );
     assert!(
         out.status.success(),
         "cirrus-geo {version} refused it:\n{}",

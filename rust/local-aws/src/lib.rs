@@ -49,6 +49,36 @@ pub fn python() -> PathBuf {
     }
 }
 
+/// The Python of the environment `just setup` makes with cirrus-geo `version`
+/// (`.venvs/cirrus-geo-<version>`); panics, saying so, when it is missing.
+pub fn cirrus_geo_python(version: &str) -> PathBuf {
+    let python = workspace_root().join(format!(".venvs/cirrus-geo-{version}/bin/python"));
+    assert!(
+        python.exists(),
+        "{} is missing: `just setup` makes it (it needs Python 3.12)",
+        python.display()
+    );
+    python
+}
+
+/// What `command` printed with `input` on its stdin, once it has run to its end.
+pub fn output_with_input(command: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    // A command that exits without reading it all is its own answer.
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input);
+    }
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("cannot read the output of {command:?}: {e}"))
+}
+
 /// What `command` printed, once it has run to its end; panics with its
 /// stderr when it fails (a test's tool, a helper script, the binary under test).
 pub fn checked_output(command: &mut Command) -> Output {

@@ -26,18 +26,6 @@ use serde_json::{json, Value};
 
 const CIRRUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cirrus");
 
-/// The Python of the environment that has cirrus-geo `version`.
-fn cirrus_python(version: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let python = root.join(format!(".venvs/cirrus-geo-{version}/bin/python"));
-    assert!(
-        python.exists(),
-        "{} is missing: `just setup` makes it (it needs Python 3.12)",
-        python.display()
-    );
-    python
-}
-
 /// One pinned cirrus-geo version, its functions in moto and its Cirrus resources.
 struct Cirrus {
     python: PathBuf,
@@ -75,7 +63,7 @@ impl Cirrus {
             name
         };
         Cirrus {
-            python: cirrus_python(version),
+            python: local_aws::cirrus_geo_python(version),
             env,
             geo_task: function("geo_task"),
             payload_task: function("payload_task"),
