@@ -160,6 +160,8 @@ module "backfill" {
   state_machine             = var.backfill.state_machine
   role_path                 = var.role_path
   role_permissions_boundary = var.role_permissions_boundary
+  # Backfilled Items get the same Collection, thumbnails and messages as uploads'.
+  item_settings = module.gdal_lambda.item_settings
 
   source_location = {
     bucket = module.raster_bucket.name

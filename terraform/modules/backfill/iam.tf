@@ -10,6 +10,9 @@ locals {
 # --- the function -------------------------------------------------------------
 
 data "aws_iam_policy_document" "function" {
+  # What the Items' settings need (a Collection to widen, a topic or queue to publish to).
+  source_policy_documents = compact([var.item_settings.policy_json])
+
   statement {
     sid       = "ReadSourceRasters"
     actions   = ["s3:GetObject"]

@@ -43,10 +43,10 @@ resource "aws_lambda_function" "this" {
   kms_key_arn                    = var.kms_key_arn
 
   environment {
-    variables = {
+    variables = merge(var.item_settings.environment, {
       OUTPUT_URL      = "s3://${var.output.bucket}/${var.output.prefix}"
       MAX_CONCURRENCY = tostring(var.max_concurrency)
-    }
+    })
   }
 
   logging_config {

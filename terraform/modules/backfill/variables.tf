@@ -166,3 +166,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "item_settings" {
+  description = "What becomes of each Item besides its write, as the upload function has it (the gdal-lambda module's `item_settings` output): environment variables for the backfill function and the policy they need (null: none), so that backfilled Items get the same Collection, thumbnails and messages."
+  type = object({
+    environment = map(string)
+    policy_json = optional(string)
+  })
+  default  = { environment = {} }
+  nullable = false
+}

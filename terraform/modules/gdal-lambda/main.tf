@@ -19,6 +19,30 @@ locals {
   }
 }
 
+# What becomes of each Item besides its write (a Collection, a thumbnail, messages), for this
+# function and any other that writes the same Items (the backfill module's): its settings, and
+# the policy they need.
+locals {
+  item_settings = {
+    environment = merge(var.collection_id == null ? {} : {
+      # The STAC Collection at <output prefix>collection.json, widened after each Item (collection.tf).
+      COLLECTION_ID = var.collection_id
+      }, var.thumbnail.format == "none" ? {} : {
+      # Thumbnails from each COG's smallest overview, written beside its Item (under OUTPUT_URL).
+      THUMBNAIL_FORMAT    = var.thumbnail.format
+      THUMBNAIL_MAX_BYTES = tostring(var.thumbnail.max_bytes)
+    }, local.publish_environment)
+    policy_json = local.publishes || var.collection_id != null ? data.aws_iam_policy_document.item_settings.json : null
+  }
+}
+
+data "aws_iam_policy_document" "item_settings" {
+  source_policy_documents = concat(
+    data.aws_iam_policy_document.publish[*].json,
+    data.aws_iam_policy_document.collection[*].json,
+  )
+}
+
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.function_name}"
   retention_in_days = var.log_retention_days
@@ -63,14 +87,7 @@ resource "aws_lambda_function" "this" {
       }, local.via_sqs ? {
       # The event source mapping reads the handler's batchItemFailures (ReportBatchItemFailures).
       REPORT_BATCH_ITEM_FAILURES = "true"
-      } : {}, var.collection_id == null ? {} : {
-      # The STAC Collection at <output prefix>collection.json, widened after each Item (collection.tf).
-      COLLECTION_ID = var.collection_id
-      }, var.thumbnail.format == "none" ? {} : {
-      # Thumbnails from each COG's smallest overview, written beside its Item (under OUTPUT_URL).
-      THUMBNAIL_FORMAT    = var.thumbnail.format
-      THUMBNAIL_MAX_BYTES = tostring(var.thumbnail.max_bytes)
-    }, local.publish_environment)
+    } : {}, local.item_settings.environment)
   }
 
   logging_config {

@@ -69,3 +69,8 @@ output "notification" {
     }
   ]
 }
+
+output "item_settings" {
+  description = "What becomes of each Item besides its write (`collection_id`, `thumbnail`, `item_topic`, `cirrus_process_queue`): the function's environment for them and the policy they need (null when none), for another function that writes the same Items, such as the backfill module's."
+  value       = local.item_settings
+}

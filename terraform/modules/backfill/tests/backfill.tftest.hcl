@@ -133,3 +133,29 @@ run "rejects_unbounded_batches" {
 
   expect_failures = [var.state_machine]
 }
+
+run "backfilled_items_get_the_upload_functions_settings" {
+  command = apply
+
+  variables {
+    item_settings = {
+      environment = { COLLECTION_ID = "rasters", ITEM_TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:items" }
+      policy_json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"PublishItems\",\"Effect\":\"Allow\",\"Action\":\"sns:Publish\",\"Resource\":\"arn:aws:sns:us-east-1:123456789012:items\"}]}"
+    }
+  }
+
+  assert {
+    condition = aws_lambda_function.this.environment[0].variables == tomap({
+      OUTPUT_URL      = "s3://stratus-rasters/stac/"
+      MAX_CONCURRENCY = "8"
+      COLLECTION_ID   = "rasters"
+      ITEM_TOPIC_ARN  = "arn:aws:sns:us-east-1:123456789012:items"
+    })
+    error_message = "The backfill function must be told what the upload function is told about Items."
+  }
+
+  assert {
+    condition     = data.aws_iam_policy_document.function.source_policy_documents == tolist([var.item_settings.policy_json])
+    error_message = "The backfill function's role must carry the policy those settings need."
+  }
+}
