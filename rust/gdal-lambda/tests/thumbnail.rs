@@ -608,12 +608,17 @@ fn a_worker_that_dies_rendering_a_thumbnail_loses_the_thumbnail_only() {
             item["assets"]
         );
         let reason = reason.unwrap_or_else(|| panic!("{key}: no reason logged:\n{}", run.logs));
-        let expected = match *key {
-            "stratus-test-thumbnail-crash.tif" => "died",
-            "stratus-test-thumbnail-spin.tif" => "CPU seconds",
-            _ => "memory",
+        // A spin ends at its CPU seconds, or, on a machine too busy to give
+        // it those in time, at its share of the record's wall-clock time.
+        let expected: &[&str] = match *key {
+            "stratus-test-thumbnail-crash.tif" => &["died"],
+            "stratus-test-thumbnail-spin.tif" => &["CPU seconds", "took longer than its share"],
+            _ => &["memory"],
         };
-        assert!(reason.contains(expected), "{key}: {reason}");
+        assert!(
+            expected.iter().any(|e| reason.contains(e)),
+            "{key}: {reason}"
+        );
     }
 }
 
