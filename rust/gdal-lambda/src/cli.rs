@@ -80,11 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let s3 = stratus_aws::config::s3_client(&sdk);
             let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
             // Parsed as the function parses uploads: in a confined worker, with its budget.
-            let budget = crate::config::WorkerBudget {
-                memory_mb: crate::config::default_worker_memory_mb(None),
-                cpu_seconds: crate::config::DEFAULT_WORKER_CPU_SECONDS,
-            };
-            let parsers = Parsers::new(std::env::current_exe()?, budget);
+            let parsers = Parsers::new(std::env::current_exe()?, Default::default());
             let raster =
                 read_raster(&s3, &parsers, &url, deadline, &Limits::default(), None).await?;
             let source = ItemSource {

@@ -17,7 +17,25 @@ pub struct WorkerBudget {
     pub memory_mb: u64,
     /// CPU seconds one record's parse may use (`RLIMIT_CPU`, to the second).
     pub cpu_seconds: u64,
+    /// Seconds a new worker may take to report in (GDAL's start and the
+    /// confinement's self-test; far longer under an emulated CPU).
+    pub start_seconds: u64,
 }
+
+/// Outside Lambda (the CLI, benchmarks): the defaults with 1,024 MiB.
+impl Default for WorkerBudget {
+    fn default() -> Self {
+        WorkerBudget {
+            memory_mb: default_worker_memory_mb(None),
+            cpu_seconds: DEFAULT_WORKER_CPU_SECONDS,
+            start_seconds: DEFAULT_WORKER_START_SECONDS,
+        }
+    }
+}
+
+/// Seconds a new worker may take to report in unless `WORKER_START_SECONDS`
+/// says otherwise: it takes tens of milliseconds on Lambda.
+pub const DEFAULT_WORKER_START_SECONDS: u64 = 10;
 
 /// CPU seconds a record's parse may use unless `WORKER_CPU_SECONDS` says
 /// otherwise: a thousand times what a COG's header takes.
@@ -152,6 +170,7 @@ impl Config {
                     ),
                 )?,
                 cpu_seconds: positive("WORKER_CPU_SECONDS", DEFAULT_WORKER_CPU_SECONDS)?,
+                start_seconds: positive("WORKER_START_SECONDS", DEFAULT_WORKER_START_SECONDS)?,
             },
             report_batch_item_failures: report,
             publish: Destinations::from_lookup(&get)?,

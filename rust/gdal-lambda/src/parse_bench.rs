@@ -9,7 +9,7 @@ use std::time::Instant;
 use raster_info::{Limits, Object, RangeReader, HEADER_BYTES};
 use serde_json::json;
 
-use crate::config::{default_worker_memory_mb, WorkerBudget, DEFAULT_WORKER_CPU_SECONDS};
+use crate::config::WorkerBudget;
 use crate::parsers::Parsers;
 use crate::protocol::Job;
 
@@ -37,13 +37,7 @@ pub(crate) async fn run(path: &str, runs: usize) -> anyhow::Result<()> {
     let limits = Limits::default();
     let name = format!("s3://bench/{path}");
 
-    let parsers = Parsers::new(
-        std::env::current_exe()?,
-        WorkerBudget {
-            memory_mb: default_worker_memory_mb(None),
-            cpu_seconds: DEFAULT_WORKER_CPU_SECONDS,
-        },
-    );
+    let parsers = Parsers::new(std::env::current_exe()?, WorkerBudget::default());
     let started = Instant::now();
     parsers.ensure_started().await;
     let worker_start_ms = millis(started);

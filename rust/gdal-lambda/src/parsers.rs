@@ -50,9 +50,6 @@ const OUTPUT_LINES: usize = 100;
 /// Bytes of a worker's output kept to tell how it died.
 const OUTPUT_TAIL: usize = 4096;
 
-/// How long a new worker may take to report in.
-const START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// The worker-side variables passed on (GDAL's and PROJ's own settings, and
 /// the test knobs); nothing else of the handler's environment reaches a worker.
 fn passed_on(name: &str) -> bool {
@@ -478,7 +475,12 @@ impl Parsers {
         }
         let mut socket = UnixStream::from_std(ours)
             .map_err(|e| format!("cannot use the worker's socket: {e}"))?;
-        let hello = match tokio::time::timeout(START_TIMEOUT, recv(&mut socket)).await {
+        let hello = match tokio::time::timeout(
+            std::time::Duration::from_secs(self.budget.start_seconds),
+            recv(&mut socket),
+        )
+        .await
+        {
             Ok(Ok((from_worker::HELLO, payload))) => serde_json::from_slice::<Hello>(&payload)
                 .map_err(|e| format!("the worker's report is unreadable: {e}"))?,
             other => {
