@@ -305,6 +305,16 @@ mod tests {
         .unwrap();
         assert_eq!(c.limits.max_header_bytes, 1 << 20);
         assert_eq!(c.limits.max_bands, Limits::default().max_bands);
+        assert_eq!(c.worker.start_seconds, DEFAULT_WORKER_START_SECONDS);
+        let slow = cfg(&[
+            ("OUTPUT_URL", "s3://bbb/p/"),
+            ("WORKER_START_SECONDS", "300"),
+        ]);
+        assert_eq!(slow.unwrap().worker.start_seconds, 300);
+        assert!(matches!(
+            cfg(&[("OUTPUT_URL", "s3://bbb/p/"), ("WORKER_START_SECONDS", "0")]),
+            Err(ConfigError::NotPositive("WORKER_START_SECONDS", _))
+        ));
         assert!(!c.report_batch_item_failures);
         let on = cfg(&[
             ("OUTPUT_URL", "s3://bbb/p/"),
