@@ -465,6 +465,9 @@ impl Parsers {
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot start the parse worker {}: {e}", self.exe.display()))?;
+        // The command holds the worker's end of the socket: dropped, a worker
+        // that dies before reporting is an end of file at once, not a timeout.
+        drop(cmd);
         let pid = child.id().unwrap_or(0);
         let output = Arc::new(Mutex::new(Output::default()));
         if let Some(out) = child.stdout.take() {

@@ -31,7 +31,8 @@ pub(crate) mod env {
     /// layer does alone, and what happens with none.
     pub(crate) const CONFINE: &str = "STRATUS_CONFINE";
     /// Debug builds only: `1` lets jobs whose bytes start with [`super::TEST_HOOK`] misbehave,
-    /// and thumbnails of objects named with `super::THUMBNAIL_TEST_HOOK`.
+    /// and thumbnails of objects named with `super::THUMBNAIL_TEST_HOOK`; `exit-at-start`
+    /// makes the worker exit before it reports in.
     pub(crate) const TEST_HOOKS: &str = "STRATUS_WORKER_TEST_HOOKS";
     /// Debug builds only: `1` turns raster-info's string checks of CRS text
     /// off, to show what the layers below them stop on their own.
@@ -144,6 +145,9 @@ pub fn run() -> ExitCode {
 }
 
 fn serve() -> io::Result<()> {
+    if cfg!(debug_assertions) && std::env::var(env::TEST_HOOKS).as_deref() == Ok("exit-at-start") {
+        return Err(io::Error::other("exiting before reporting in (test hook)"));
+    }
     let mut socket = take_protocol_socket()?;
     let memory_mb: u64 = std::env::var(env::MEMORY_MB)
         .ok()
