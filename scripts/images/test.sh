@@ -178,9 +178,10 @@ aws_env=(--env "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL" --env AWS_ACCESS_KEY_ID=test
          --env AWS_REGION=us-east-1 --env AWS_DEFAULT_REGION=us-east-1 --env AWS_EC2_METADATA_DISABLED=true)
 
 # Under qemu a new parse worker (GDAL's start, the confinement's self-test) takes far longer
-# than the 10 s it may take on real hardware.
+# than the 10 s it may take on real hardware, and qemu's own mappings (its translation cache,
+# the guest's reserved address space) count against the worker's address-space cap.
 worker_env=(--env WORKER_START_SECONDS=10)
-[[ $arch == "$(host_arch)" ]] || worker_env=(--env WORKER_START_SECONDS=300)
+[[ $arch == "$(host_arch)" ]] || worker_env=(--env WORKER_START_SECONDS=300 --env WORKER_MEMORY_MB=16384)
 
 bucket=stratus-images
 key="rasters/scene 1+2.tif"
@@ -296,7 +297,7 @@ cat >"$work/bootstrap" <<SH
 set -euo pipefail
 args=()
 while IFS= read -r -d '' kv; do args+=(--env "\$kv"); done \
-  < <(env -0 | grep -zE '^(AWS_|_HANDLER=|_X_AMZN|LAMBDA_RUNTIME_DIR=|TZ=|OUTPUT_URL=|MAX_CONCURRENCY=|WORKER_START_SECONDS=)')
+  < <(env -0 | grep -zE '^(AWS_|_HANDLER=|_X_AMZN|LAMBDA_RUNTIME_DIR=|TZ=|OUTPUT_URL=|MAX_CONCURRENCY=|WORKER_START_SECONDS=|WORKER_MEMORY_MB=)')
 exec "$docker" run --rm --name stratus-test-\$\$ --platform linux/$arch --network host "\${args[@]}" $gdal_image
 SH
 chmod +x "$work/bootstrap"
