@@ -487,11 +487,23 @@ impl Parsers {
             Ok(Ok((from_worker::HELLO, payload))) => serde_json::from_slice::<Hello>(&payload)
                 .map_err(|e| format!("the worker's report is unreadable: {e}"))?,
             other => {
+                // How it ended, when it ended on its own (a signal says more than its silence).
+                let ended = match other {
+                    Ok(Err(_)) => {
+                        tokio::time::timeout(std::time::Duration::from_secs(2), child.wait())
+                            .await
+                            .ok()
+                            .and_then(Result::ok)
+                            .map(|status| format!("; it ended: {status}"))
+                            .unwrap_or_default()
+                    }
+                    _ => String::new(),
+                };
                 let _ = child.start_kill();
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(2), child.wait()).await;
                 let tail = output.lock().map(|o| o.tail_text()).unwrap_or_default();
                 return Err(format!(
-                    "the parse worker did not start ({}){}",
+                    "the parse worker did not start ({}{ended}){}",
                     match other {
                         Ok(Ok((tag, _))) => format!("it sent {tag:?}"),
                         Ok(Err(e)) => e.to_string(),

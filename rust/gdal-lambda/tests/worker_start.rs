@@ -36,6 +36,7 @@ async fn a_worker_that_exits_before_reporting_is_seen_at_once() {
             assert!(first.contains("did not start"), "{first}");
             assert!(!first.contains("no report in time"), "{first}");
             assert!(first.contains("test hook"), "its last words: {first}");
+            assert!(first.contains("it ended: exit status: 1"), "{first}");
         }
         other => panic!("{other:?}"),
     }
