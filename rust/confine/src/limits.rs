@@ -27,17 +27,25 @@ fn set(resource: libc::__rlimit_resource_t, value: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// Apply `limits` to this process, plus no files written (`RLIMIT_FSIZE` 0)
-/// and no core dumps; soft and hard alike, so they cannot be raised again.
-pub(crate) fn apply(limits: &Limits) -> io::Result<String> {
+/// Apply `limits` to this process, plus no files written (`RLIMIT_FSIZE` 0;
+/// not under an emulator, whose own code cache is a file it grows) and no
+/// core dumps; soft and hard alike, so they cannot be raised again.
+pub(crate) fn apply(limits: &Limits, emulated: bool) -> io::Result<String> {
     set(libc::RLIMIT_AS, limits.address_space)?;
     set(libc::RLIMIT_NOFILE, limits.open_files)?;
-    set(libc::RLIMIT_FSIZE, 0)?;
+    if !emulated {
+        set(libc::RLIMIT_FSIZE, 0)?;
+    }
     set(libc::RLIMIT_CORE, 0)?;
     Ok(format!(
-        "address space {} MiB, {} descriptors, no file writes, no core dumps",
+        "address space {} MiB, {} descriptors, {}, no core dumps",
         limits.address_space >> 20,
-        limits.open_files
+        limits.open_files,
+        if emulated {
+            "file writes allowed (the emulator writes its own)"
+        } else {
+            "no file writes"
+        }
     ))
 }
 
