@@ -132,13 +132,18 @@ pub fn confine(limits: &Limits, layers: Layers) -> Report {
     }
 }
 
-/// The user-mode emulator (qemu) this process runs under, if any: its
-/// `/proc/self/exe` is the emulator, not the program. Never so on Lambda;
-/// so on an x86_64 machine testing an arm64 image.
+/// The user-mode emulator (qemu) this process runs under, if any. Never so
+/// on Lambda; so on an x86_64 machine testing an arm64 image. qemu answers
+/// for the program's own `/proc/self/exe` and `uname`, but not for
+/// `/proc/cpuinfo`, which still describes the x86 CPU (`vendor_id`).
 fn emulator() -> Option<String> {
-    let exe = std::fs::read_link("/proc/self/exe").ok()?;
-    let exe = exe.to_string_lossy().into_owned();
-    exe.contains("qemu").then_some(exe)
+    if !cfg!(target_arch = "aarch64") {
+        return None;
+    }
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    cpu.lines()
+        .any(|l| l.starts_with("vendor_id"))
+        .then(|| "(an aarch64 program on an x86 CPU)".to_string())
 }
 
 fn verdict(result: std::io::Result<()>, done: &str) -> String {
