@@ -219,7 +219,9 @@ def handler(event, context):
                 "footprint": shapely.geometry.box(*bounds).wkt,
                 "mean_band1": float(ds.read(1, out_shape=(64, 64)).mean())}
 PY
-NODE_RUNTIME=$node_runtime $py - "$bucket" "$key" "$work" "$MOTO_PORT" <<'PY'
+# The functions are of the architecture under test, as run-lambda checks.
+lambda_arch=$([[ $arch == arm64 ]] && echo arm64 || echo x86_64)
+NODE_RUNTIME=$node_runtime LAMBDA_ARCH=$lambda_arch $py - "$bucket" "$key" "$work" "$MOTO_PORT" <<'PY'
 import io, json, os, pathlib, sys, zipfile, boto3
 sys.path.insert(0, "scripts/lib")
 from s3_event import object_created
@@ -250,7 +252,8 @@ for name, runtime, handler, env, layers, payload in [
 ]:
     code = zipped(f"{work}/{name.split('-')[0] if runtime.startswith('python') else 'node'}")
     lam.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler=handler, Layers=layers,
-                        Code={"ZipFile": code}, Environment={"Variables": env}, Timeout=60)
+                        Code={"ZipFile": code}, Environment={"Variables": env}, Timeout=60,
+                        Architectures=[os.environ["LAMBDA_ARCH"]])
     s3.put_object(Bucket=bucket, Key=f"code/{name}.zip", Body=code)
     s3.put_object(Bucket=bucket, Key=f"payloads/{name}.json", Body=json.dumps(payload).encode())
 s3.put_object(Bucket=bucket, Key="payloads/echo-py-bad.json", Body=b'{"text": "not json"}')
@@ -460,7 +463,6 @@ DOCKER_BUILDKIT=1 "$docker" build --quiet --platform "linux/$arch" -t "$registry
 py_fn_image=$("$docker" image inspect --format '{{index .RepoDigests 0}}' "$registry/stratus/function-py:test")
 gdal_pushed=$(image gdal_lambda)
 run_pushed=$(image run_lambda/python3.13)
-lambda_arch=$([[ $arch == arm64 ]] && echo arm64 || echo x86_64)
 $py - "$bucket" "$gdal_pushed" "$py_fn_image" "$lambda_arch" <<'PY'
 import json, sys, boto3
 bucket, gdal, py_fn, arch = sys.argv[1:]
