@@ -557,13 +557,18 @@ echo "   exit $job_rc: $line"
   || { cat "$work/job-py-exit.log"; fail "a function container that exits without answering must end the job (exit 5)"; }
 
 step "image functions here, with Docker: run-lambda exec --image, and run on the function's ARN"
+# Another architecture than this machine's runs under Docker's emulation, which run-lambda only
+# allows when asked.
+emulate=()
+[[ $arch == "$(host_arch)" ]] || emulate=(--allow-runtime-mismatch)
 py_arn=$($py -c 'import boto3; print(boto3.client("lambda").get_function(FunctionName="py-image")["Configuration"]["FunctionArn"])')
-out=$(DOCKER_CLI=$docker "$runner" exec --image "$py_fn_image" --function-name py-local --payload - <<<'{"name":"here"}' 2>"$work/exec-image.log") \
+out=$(DOCKER_CLI=$docker "$runner" exec --image "$py_fn_image" --architecture "$lambda_arch" "${emulate[@]}" \
+  --function-name py-local --payload - <<<'{"name":"here"}' 2>"$work/exec-image.log") \
   || { cat "$work/exec-image.log"; fail "run-lambda exec --image failed"; }
 echo "   exec --image: $out"
 $py -c 'import json, sys; d = json.loads(sys.argv[1]); sys.exit(d["hello"] != "here" or d["function"] != "py-local")' "$out" \
   || fail "exec --image answered $out"
-DOCKER_CLI=$docker "$runner" run "$py_arn" "s3://$bucket/payloads/py-image-echo.json" --output "s3://$bucket/payloads/py-image-run_out.json" \
+DOCKER_CLI=$docker "$runner" run "$py_arn" "s3://$bucket/payloads/py-image-echo.json" --output "s3://$bucket/payloads/py-image-run_out.json" "${emulate[@]}" \
   >"$work/run-image.log" 2>&1 || { cat "$work/run-image.log"; fail "run-lambda run on the image function's ARN failed"; }
 check_s3_json payloads/py-image-run_out.json 'doc["hello"] == "Stratus" and doc["function"] == "py-image"' "run on the ARN"
 

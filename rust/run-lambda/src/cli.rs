@@ -213,6 +213,10 @@ pub struct ExecArgs {
     /// Memory size the code sees (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
     #[arg(long, value_name = "MB")]
     pub memory: Option<i32>,
+    /// The function's architecture (default: this machine's); with --image, the platform
+    /// its container runs on.
+    #[arg(long, value_parser = ["x86_64", "arm64"])]
+    pub architecture: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: CommonArgs,
@@ -323,6 +327,7 @@ pub async fn execute(cli: Cli) -> Result<()> {
                 layers: args.layer,
                 timeout: args.common.timeout()?,
                 memory_mb: args.memory,
+                architecture: args.architecture,
                 workdir: args.common.workdir.clone(),
                 keep_workdir: args.common.keep_workdir,
                 limits: args.common.limits(),

@@ -44,6 +44,8 @@ pub struct ExecOptions {
     pub timeout: Option<Duration>,
     /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`; default 128.
     pub memory_mb: Option<i32>,
+    /// The function's architecture (`x86_64`, `arm64`); default this machine's.
+    pub architecture: Option<String>,
     /// Work directory (default: temporary).
     pub workdir: Option<PathBuf>,
     /// Keep the temporary work directory.
@@ -131,6 +133,9 @@ pub async fn exec(opts: &ExecOptions, payload: Bytes) -> Result<Invoked> {
     spec.init_type = opts.init_type;
     if let Some(m) = opts.memory_mb {
         spec.memory_mb = m;
+    }
+    if let Some(arch) = &opts.architecture {
+        spec.architectures = vec![arch.clone()];
     }
     runtime_match::check(&spec, opts.on_mismatch)?;
     spec.runtime.warn_about_lifecycle();
